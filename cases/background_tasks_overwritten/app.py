@@ -1,0 +1,36 @@
+"""Minimal app: the injected BackgroundTasks mixed with Response(background=...), and both fixes."""
+
+from fastapi import BackgroundTasks, FastAPI
+from starlette.background import BackgroundTask
+from starlette.responses import Response
+
+app = FastAPI()
+
+# Names of the tasks that actually ran, in order; tests clear it before each request.
+ran: list[str] = []
+
+
+def send_email() -> None:
+    ran.append("send_email")
+
+
+def log_event() -> None:
+    ran.append("log_event")
+
+
+@app.get("/mixed")
+async def mixed(tasks: BackgroundTasks) -> Response:
+    tasks.add_task(send_email)
+    return Response(content="Done", background=BackgroundTask(log_event))
+
+
+@app.get("/injected-only")
+async def injected_only(tasks: BackgroundTasks) -> dict[str, str]:
+    tasks.add_task(send_email)
+    tasks.add_task(log_event)
+    return {"status": "done"}
+
+
+@app.get("/response-only")
+async def response_only() -> Response:
+    return Response(content="Done", background=BackgroundTask(log_event))

@@ -1,0 +1,1 @@
+"""Harness of fastapi-known-issues: matrix model, cell runner, outcome plugin, results, report."""

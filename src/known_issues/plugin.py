@@ -1,0 +1,253 @@
+"""pytest plugin loaded inside every matrix cell (``-p known_issues.plugin``).
+
+It registers the role markers, refuses case tests without exactly one role, turns each
+test's outcome into a verdict and writes the cell's JSON atomically. It must import with only
+the standard library and pytest: FastAPI may be missing or broken in the cell.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import platform
+import signal
+import sys
+import time
+from collections.abc import Generator, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from known_issues.atomic import write_json
+from known_issues.verdicts import ROLES, Outcome, Role, verdict
+
+MESSAGE_LIMIT = 4000
+
+
+class TestTimeout(Exception):  # noqa: N818 - reads better in a failure message
+    """Raised inside a test that ran past the per-test time limit."""
+
+    __test__ = False
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("known_issues")
+    group.addoption("--ki-results", default=None, help="write the cell's results JSON here")
+    group.addoption(
+        "--ki-timeout",
+        type=float,
+        default=60.0,
+        help="per-test time limit in seconds for setup, call and teardown (0: none)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for role, text in (
+        ("bug", "asserts the documented buggy behaviour: passed=reproduces, failed=fixed"),
+        ("workaround", "asserts a documented workaround: passed=holds, failed=broken"),
+        ("pattern", "asserts a documented pattern: passed=works, failed=broken"),
+    ):
+        config.addinivalue_line("markers", f"{role}(note=''): {text}")
+    config.pluginmanager.register(_Recorder(config), "known_issues_recorder")
+
+
+def case_of(nodeid: str) -> str | None:
+    """The case folder a node id belongs to (``cases/<slug>/...``), if any."""
+    parts = nodeid.split("::", 1)[0].split("/")
+    if "cases" in parts:
+        idx = parts.index("cases")
+        if idx + 2 < len(parts) or (idx + 1 < len(parts) and "." not in parts[idx + 1]):
+            return parts[idx + 1]
+    return None
+
+
+def roles_of(item: pytest.Item) -> list[str]:
+    return [m.name for m in item.iter_markers() if m.name in ROLES]
+
+
+def _role_note(item: pytest.Item, role: str) -> str:
+    marker = item.get_closest_marker(role)
+    if marker is None:
+        return ""
+    note = marker.args[0] if marker.args else marker.kwargs.get("note", "")
+    return str(note)
+
+
+def _short(text: str) -> str:
+    text = text.strip()
+    return text if len(text) <= MESSAGE_LIMIT else text[: MESSAGE_LIMIT - 20] + "\n... [truncated]"
+
+
+@contextmanager
+def _time_limit(seconds: float, phase: str) -> Iterator[None]:
+    usable = seconds > 0 and hasattr(signal, "setitimer")
+    if not usable or not _in_main_thread():
+        yield
+        return
+
+    def _expire(signum: int, frame: Any) -> None:
+        raise TestTimeout(f"timeout: {phase} ran longer than {seconds:g}s")
+
+    previous = signal.signal(signal.SIGALRM, _expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _in_main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+def distributions() -> dict[str, str]:
+    found: dict[str, str] = {}
+    for dist in importlib.metadata.distributions():
+        name = dist.metadata["Name"]
+        if name:
+            found[name.lower().replace("_", "-")] = dist.version
+    return dict(sorted(found.items()))
+
+
+class _Recorder:
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.out: str | None = config.getoption("--ki-results")
+        self.limit: float = config.getoption("--ki-timeout")
+        self.tests: dict[str, dict[str, Any]] = {}
+        self.collect_errors: list[dict[str, Any]] = []
+        self.started = time.time()
+
+    # -- collection ---------------------------------------------------------------------
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        problems = []
+        for item in items:
+            if case_of(item.nodeid) is None:
+                continue
+            roles = roles_of(item)
+            if len(set(roles)) != 1:
+                found = ", ".join(sorted(set(roles))) or "none"
+                problems.append(
+                    f"{item.nodeid}: a case test needs exactly one role marker "
+                    f"(bug, workaround or pattern); found: {found}"
+                )
+            if item.get_closest_marker("xfail") is not None:
+                problems.append(
+                    f"{item.nodeid}: xfail is not allowed in cases; use a role marker instead"
+                )
+        if problems:
+            raise pytest.UsageError("\n".join(problems))
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.collect_errors.append(
+                {
+                    "nodeid": report.nodeid,
+                    "case": case_of(report.nodeid),
+                    "verdict": "error",
+                    "message": _short(str(report.longreprtext)),
+                }
+            )
+
+    # -- running ------------------------------------------------------------------------
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> Generator[None, None, None]:
+        with _time_limit(self.limit, "setup"):
+            return (yield)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, None, None]:
+        with _time_limit(self.limit, "test"):
+            return (yield)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_teardown(
+        self, item: pytest.Item, nextitem: pytest.Item | None
+    ) -> Generator[None, None, None]:
+        with _time_limit(self.limit, "teardown"):
+            return (yield)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        report: pytest.TestReport = yield
+        case = case_of(item.nodeid)
+        if case is None:
+            return report
+        roles = roles_of(item)
+        role: Role = roles[0]  # type: ignore[assignment]  # validated at collection
+        entry = self.tests.setdefault(
+            item.nodeid,
+            {
+                "nodeid": item.nodeid,
+                "case": case,
+                "test": item.name,
+                "role": role,
+                "note": _role_note(item, role),
+                "outcome": "passed",
+                "message": "",
+                "duration": 0.0,
+            },
+        )
+        entry["duration"] = round(entry["duration"] + report.duration, 4)
+        outcome, message = _classify(report, call)
+        if outcome is None:
+            return report
+        # The first non-passing phase decides; a later teardown error still shows up.
+        if entry["outcome"] == "passed" or outcome == "error":
+            if entry["outcome"] in ("failed", "skipped") and outcome == "error":
+                message = f"{entry['message']}\n[{report.when}] {message}"
+            entry["outcome"] = outcome
+            entry["message"] = _short(message)
+        entry["verdict"] = verdict(role, entry["outcome"])
+        return report
+
+    # -- writing ------------------------------------------------------------------------
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        for entry in self.tests.values():
+            entry.setdefault("verdict", verdict(entry["role"], entry["outcome"]))
+        if not self.out:
+            return
+        write_json(
+            Path(self.out),
+            {
+                "python": platform.python_version(),
+                "python_implementation": platform.python_implementation(),
+                "platform": sys.platform,
+                "distributions": distributions(),
+                "pytest_exitstatus": int(exitstatus),
+                "test_seconds": round(time.time() - self.started, 3),
+                "tests": list(self.tests.values()),
+                "collect_errors": self.collect_errors,
+            },
+        )
+
+
+def _classify(
+    report: pytest.TestReport, call: pytest.CallInfo[None]
+) -> tuple[Outcome | None, str]:
+    """Outcome of one phase, or None when the phase passed."""
+    if report.skipped:
+        reason = ""
+        longrepr = report.longrepr
+        if isinstance(longrepr, tuple) and len(longrepr) == 3:
+            reason = str(longrepr[2])
+        return "skipped", reason.removeprefix("Skipped: ")
+    if report.passed:
+        return None, ""
+    excinfo = call.excinfo
+    text = excinfo.exconly() if excinfo is not None else str(report.longreprtext)
+    if report.when != "call":
+        return "error", f"[{report.when}] {text}"
+    if excinfo is not None and excinfo.errisinstance((AssertionError, pytest.fail.Exception)):
+        crash = getattr(report.longrepr, "reprcrash", None)
+        where = f" ({Path(crash.path).name}:{crash.lineno})" if crash is not None else ""
+        return "failed", f"{text}{where}"
+    return "error", text
