@@ -1,0 +1,145 @@
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from dirty_equals import IsPartialDict, IsStr
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from hypothesis import given
+from hypothesis import strategies as st
+from starlette.datastructures import FormData
+
+from .app import documented_app, encoded_app, errors_only_app, plain_app, seen
+
+POSITIVE_MSG = IsStr(regex=r".*Value must be positive")
+BAD_FORM = {"name": "x", "age": "old"}
+
+
+@pytest.fixture(autouse=True)
+def _clear_seen() -> Iterator[None]:
+    seen.clear()
+    yield
+    seen.clear()
+
+
+def client(app: FastAPI) -> TestClient:
+    # A crash inside the exception handler must come back as the 500 a real client would see.
+    return TestClient(app, raise_server_exceptions=False)
+
+
+# --- Optional[str] without a default -------------------------------------------------------
+
+
+@pytest.mark.bug
+def test_optional_without_default_is_required() -> None:
+    response = client(plain_app).post("/items/optional-no-default", json={"name": "pen"})
+    assert response.status_code == 422
+    assert response.json()["detail"] == [IsPartialDict(type="missing", loc=["body", "description"])]
+
+
+@pytest.mark.pattern("Optional[str] without a default still accepts an explicit null")
+def test_optional_without_default_accepts_explicit_null() -> None:
+    response = client(plain_app).post(
+        "/items/optional-no-default", json={"name": "pen", "description": None}
+    )
+    assert response.status_code == 200
+    assert response.json() == {"name": "pen", "description": None}
+
+
+@pytest.mark.workaround("`str | None = None` makes the field omittable")
+def test_none_default_accepts_omission() -> None:
+    response = client(plain_app).post("/items/none-default", json={"name": "pen"})
+    assert response.status_code == 200
+    assert response.json() == {"name": "pen", "description": None}
+
+
+# --- The guide's RequestValidationError handler --------------------------------------------
+
+
+@pytest.mark.pattern("guide's handler: 422 with the errors and the original JSON body")
+def test_documented_handler_returns_errors_and_body() -> None:
+    sent = {"description": "no name"}
+    response = client(documented_app).post("/items/none-default", json=sent)
+    assert response.status_code == 422
+    assert response.json() == {
+        "detail": [IsPartialDict(type="missing", loc=["body", "name"])],
+        "body": sent,
+    }
+
+
+json_scalars = st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(max_size=20)
+
+
+@pytest.mark.pattern("guide's handler echoes any JSON body it rejects, unchanged")
+@given(
+    body=st.dictionaries(
+        st.text(max_size=10).filter(lambda k: k != "name"), json_scalars, max_size=5
+    )
+)
+def test_documented_handler_echoes_any_rejected_body(body: dict[str, Any]) -> None:
+    response = client(documented_app).post("/items/none-default", json=body)
+    assert response.status_code == 422
+    assert response.json()["body"] == body
+
+
+@pytest.mark.bug
+def test_documented_handler_500_when_ctx_holds_exception() -> None:
+    response = client(documented_app).post("/readings", json={"value": -1})
+    # The handler ran (so the request was invalid) but could not serialise its own answer.
+    assert len(seen) == 1
+    assert isinstance(seen[0].errors()[0]["ctx"]["error"], ValueError)
+    assert response.status_code == 500
+
+
+@pytest.mark.bug
+def test_documented_handler_500_on_form_body() -> None:
+    response = client(documented_app).post("/form", data=BAD_FORM)
+    assert len(seen) == 1
+    # For form data exc.body is Starlette's FormData, which json.dumps cannot encode.
+    assert isinstance(seen[0].body, FormData)
+    assert response.status_code == 500
+
+
+@pytest.mark.workaround("FastAPI docs: jsonable_encoder over detail and body (ctx exception)")
+def test_encoded_handler_value_error_ctx_is_422() -> None:
+    response = client(encoded_app).post("/readings", json={"value": -1})
+    assert response.status_code == 422
+    assert response.json() == {
+        "detail": [IsPartialDict(type="value_error", loc=["body", "value"], msg=POSITIVE_MSG)],
+        "body": {"value": -1},
+    }
+
+
+@pytest.mark.workaround("FastAPI docs: jsonable_encoder over detail and body (form data)")
+def test_encoded_handler_form_body_is_422() -> None:
+    response = client(encoded_app).post("/form", data=BAD_FORM)
+    assert response.status_code == 422
+    assert response.json() == {
+        "detail": [IsPartialDict(type="int_parsing", loc=["body", "age"])],
+        "body": BAD_FORM,  # FormData encoded as a plain mapping
+    }
+
+
+@pytest.mark.workaround("jsonable_encoder(exc.errors()) only: fixes the ctx exception")
+def test_errors_only_handler_value_error_ctx_is_422() -> None:
+    response = client(errors_only_app).post("/readings", json={"value": -1})
+    assert response.status_code == 422
+    assert response.json()["detail"] == [
+        IsPartialDict(type="value_error", loc=["body", "value"], msg=POSITIVE_MSG)
+    ]
+
+
+@pytest.mark.bug
+def test_errors_only_handler_still_500_on_form_body() -> None:
+    response = client(errors_only_app).post("/form", data=BAD_FORM)
+    assert len(seen) == 1
+    assert response.status_code == 500
+
+
+@pytest.mark.pattern("FastAPI's default handler: 422 for a validator's ValueError")
+def test_default_handler_value_error_is_422() -> None:
+    response = client(plain_app).post("/readings", json={"value": -1})
+    assert response.status_code == 422
+    assert response.json() == {
+        "detail": [IsPartialDict(type="value_error", loc=["body", "value"], msg=POSITIVE_MSG)]
+    }
