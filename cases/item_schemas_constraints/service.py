@@ -1,0 +1,27 @@
+"""Business logic kept out of the routes, as the document asks."""
+
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from .models import Item
+from .schemas import ItemCreate
+
+
+async def create_item(db: AsyncSession, data: ItemCreate) -> Item:
+    item = Item(**data.model_dump())
+    db.add(item)
+    await db.commit()
+    await db.refresh(item)
+    return item
+
+
+async def get_item(db: AsyncSession, item_id: int) -> Item | None:
+    return await db.get(Item, item_id)
+
+
+async def update_item(db: AsyncSession, item: Item, data: BaseModel) -> Item:
+    for key, value in data.model_dump(exclude_unset=True).items():
+        setattr(item, key, value)
+    await db.commit()
+    await db.refresh(item)
+    return item

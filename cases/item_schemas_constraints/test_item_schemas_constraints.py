@@ -1,0 +1,185 @@
+import sqlite3
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from dirty_equals import IsInt, IsPartialDict, IsStr
+from fastapi.testclient import TestClient
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from .app import create_app
+from .models import Item
+from .schemas import ItemResponse, ItemStatus, ItemUpdate
+
+VALID = {"name": "Lamp", "price": 12.5}
+
+
+@pytest.fixture
+def db_file(tmp_path: Path) -> Path:
+    return tmp_path / "items.db"
+
+
+@pytest.fixture
+def client(db_file: Path) -> Iterator[TestClient]:
+    with TestClient(create_app(f"sqlite+aiosqlite:///{db_file}")) as c:
+        yield c
+
+
+def stored(db_file: Path, item_id: int) -> dict[str, Any]:
+    with sqlite3.connect(db_file) as conn:
+        conn.row_factory = sqlite3.Row
+        row = conn.execute("SELECT * FROM items WHERE id = ?", (item_id,)).fetchone()
+    return dict(row)
+
+
+EDGES = [
+    pytest.param({"name": "x"}, id="name-1-char"),
+    pytest.param({"name": "x" * 100}, id="name-100-chars"),
+    pytest.param({"description": "d" * 500}, id="description-500-chars"),
+    pytest.param({"description": None}, id="description-null"),
+    pytest.param({"price": 5e-324}, id="price-smallest-positive"),
+    pytest.param({"status": "published"}, id="status-published"),
+    pytest.param({"status": "archived"}, id="status-archived"),
+]
+
+
+@pytest.mark.pattern("a value exactly at each Field constraint's edge is accepted (201)")
+@pytest.mark.parametrize("change", EDGES)
+def test_value_at_the_edge_is_created(client: TestClient, change: dict[str, Any]) -> None:
+    payload = {**VALID, **change}
+    response = client.post("/items", json=payload)
+    assert response.status_code == 201, response.text
+    expected = {"description": None, "status": "draft", **payload}
+    assert response.json() == {**expected, "id": IsInt(gt=0), "created_at": IsStr()}
+
+
+PAST = [
+    pytest.param("name", "", "string_too_short", id="name-empty"),
+    pytest.param("name", "x" * 101, "string_too_long", id="name-101-chars"),
+    pytest.param("description", "d" * 501, "string_too_long", id="description-501-chars"),
+    pytest.param("price", 0, "greater_than", id="price-zero"),
+    pytest.param("price", -0.01, "greater_than", id="price-negative"),
+    pytest.param("status", "deleted", "enum", id="status-unknown"),
+    pytest.param("status", "DRAFT", "enum", id="status-member-name"),
+]
+
+
+@pytest.mark.pattern("one step past each Field constraint is a 422 naming the field and rule")
+@pytest.mark.parametrize(("field", "value", "error_type"), PAST)
+def test_one_past_the_edge_is_422(
+    client: TestClient, field: str, value: Any, error_type: str
+) -> None:
+    response = client.post("/items", json={**VALID, field: value})
+    assert response.status_code == 422
+    assert response.json()["detail"] == [IsPartialDict(loc=["body", field], type=error_type)]
+
+
+@pytest.mark.pattern("name and price are required")
+@pytest.mark.parametrize("field", ["name", "price"])
+def test_required_field_missing_is_422(client: TestClient, field: str) -> None:
+    payload = {k: v for k, v in VALID.items() if k != field}
+    response = client.post("/items", json=payload)
+    assert response.status_code == 422
+    assert response.json()["detail"] == [IsPartialDict(loc=["body", field], type="missing")]
+
+
+text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=130)
+
+
+@pytest.mark.pattern("name is accepted exactly when it has 1..100 characters")
+@given(name=text)
+def test_name_length_property(client: TestClient, name: str) -> None:
+    response = client.post("/items", json={**VALID, "name": name})
+    if 1 <= len(name) <= 100:
+        assert response.status_code == 201
+        assert response.json()["name"] == name
+    else:
+        assert response.status_code == 422
+        assert response.json()["detail"] == [IsPartialDict(loc=["body", "name"])]
+
+
+@pytest.mark.pattern("price is accepted exactly when it is > 0, and stored unchanged")
+@given(price=st.floats(allow_nan=False, allow_infinity=False))
+def test_price_property(client: TestClient, db_file: Path, price: float) -> None:
+    response = client.post("/items", json={**VALID, "price": price})
+    if price > 0:
+        assert response.status_code == 201
+        assert response.json()["price"] == price
+        assert stored(db_file, response.json()["id"])["price"] == price
+    else:
+        assert response.status_code == 422
+        assert response.json()["detail"] == [
+            IsPartialDict(loc=["body", "price"], type="greater_than")
+        ]
+
+
+@pytest.mark.pattern("from_attributes=True turns an ORM object into the response schema")
+def test_response_schema_reads_orm_object() -> None:
+    created = datetime(2024, 1, 2, 3, 4, 5)
+    orm = Item(id=7, name="Desk", description=None, price=99.0, status=ItemStatus.ARCHIVED)
+    orm.created_at = created
+    assert ItemResponse.model_validate(orm).model_dump() == {
+        "id": 7,
+        "name": "Desk",
+        "description": None,
+        "price": 99.0,
+        "status": ItemStatus.ARCHIVED,
+        "created_at": created,
+    }
+
+
+@pytest.mark.pattern("the str Enum status defaults to draft and round-trips through the database")
+def test_status_default_and_round_trip(client: TestClient) -> None:
+    created = client.post("/items", json=VALID)
+    assert created.status_code == 201
+    assert created.json()["status"] == "draft"
+    item_id = created.json()["id"]
+    assert client.patch(f"/items/{item_id}", json={"status": "published"}).status_code == 200
+    assert client.get(f"/items/{item_id}").json()["status"] == "published"
+
+
+@pytest.mark.bug
+def test_sqlenum_stores_member_names_not_values(client: TestClient, db_file: Path) -> None:
+    # SQLEnum(ItemStatus) persists the Python member NAME; raw SQL readers see "PUBLISHED".
+    item_id = client.post("/items", json={**VALID, "status": "published"}).json()["id"]
+    assert stored(db_file, item_id)["status"] == "PUBLISHED"
+
+
+@pytest.mark.bug
+def test_created_at_has_no_utc_offset(client: TestClient) -> None:
+    # datetime.utcnow is naive: clients get a timestamp without any timezone.
+    body = client.post("/items", json=VALID).json()
+    assert datetime.fromisoformat(body["created_at"]).tzinfo is None
+
+
+@pytest.mark.pattern("the Update schema keeps the 500-character description limit")
+def test_update_schema_limits_description() -> None:
+    with pytest.raises(ValidationError):
+        ItemUpdate(description="d" * 501)
+
+
+@pytest.mark.bug
+def test_oversized_update_makes_item_unreadable(db_file: Path) -> None:
+    # The document's ItemUpdate lets 501 characters in; ItemResponse then refuses to serve them.
+    app = create_app(f"sqlite+aiosqlite:///{db_file}")
+    with TestClient(app, raise_server_exceptions=False) as client:
+        item_id = client.post("/items", json=VALID).json()["id"]
+        patched = client.patch(f"/items/{item_id}", json={"description": "d" * 501})
+        assert len(stored(db_file, item_id)["description"]) == 501
+        assert patched.status_code == 500
+        assert client.get(f"/items/{item_id}").status_code == 500
+
+
+@pytest.mark.workaround("ours: give ItemUpdate.description the same max_length=500")
+def test_checked_update_rejects_description_over_500(client: TestClient, db_file: Path) -> None:
+    item_id = client.post("/items", json=VALID).json()["id"]
+    response = client.patch(f"/items/{item_id}/checked", json={"description": "d" * 501})
+    assert response.status_code == 422
+    assert response.json()["detail"] == [
+        IsPartialDict(loc=["body", "description"], type="string_too_long")
+    ]
+    assert stored(db_file, item_id)["description"] is None
