@@ -25,7 +25,7 @@ from known_issues.verdicts import ROLES, Outcome, Role, verdict
 MESSAGE_LIMIT = 4000
 
 
-class TestTimeout(Exception):  # noqa: N818 - reads better in a failure message
+class TestTimeout(Exception):
     """Raised inside a test that ran past the per-test time limit."""
 
     __test__ = False
@@ -49,6 +49,8 @@ def pytest_configure(config: pytest.Config) -> None:
         ("pattern", "asserts a documented pattern: passed=works, failed=broken"),
     ):
         config.addinivalue_line("markers", f"{role}(note=''): {text}")
+    # One case that fails to import (a name missing in this version) must not stop the others.
+    config.option.continue_on_collection_errors = True
     config.pluginmanager.register(_Recorder(config), "known_issues_recorder")
 
 
@@ -120,6 +122,7 @@ class _Recorder:
         self.limit: float = config.getoption("--ki-timeout")
         self.tests: dict[str, dict[str, Any]] = {}
         self.collect_errors: list[dict[str, Any]] = []
+        self.refused: list[str] = []
         self.started = time.time()
 
     # -- collection ---------------------------------------------------------------------
@@ -137,10 +140,9 @@ class _Recorder:
                     f"(bug, workaround or pattern); found: {found}"
                 )
             if item.get_closest_marker("xfail") is not None:
-                problems.append(
-                    f"{item.nodeid}: xfail is not allowed in cases; use a role marker instead"
-                )
+                problems.append(f"{item.nodeid}: xfail is not allowed in cases; use a role marker instead")
         if problems:
+            self.refused = problems
             raise pytest.UsageError("\n".join(problems))
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
@@ -166,9 +168,7 @@ class _Recorder:
             return (yield)
 
     @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_teardown(
-        self, item: pytest.Item, nextitem: pytest.Item | None
-    ) -> Generator[None, None, None]:
+    def pytest_runtest_teardown(self, item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None, None, None]:
         with _time_limit(self.limit, "teardown"):
             return (yield)
 
@@ -226,13 +226,12 @@ class _Recorder:
                 "test_seconds": round(time.time() - self.started, 3),
                 "tests": list(self.tests.values()),
                 "collect_errors": self.collect_errors,
+                "refused": self.refused,
             },
         )
 
 
-def _classify(
-    report: pytest.TestReport, call: pytest.CallInfo[None]
-) -> tuple[Outcome | None, str]:
+def _classify(report: pytest.TestReport, call: pytest.CallInfo[None]) -> tuple[Outcome | None, str]:
     """Outcome of one phase, or None when the phase passed."""
     if report.skipped:
         reason = ""

@@ -1,0 +1,80 @@
+"""nox sessions. Thin: the logic lives in the ``known_issues`` package (src/known_issues)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import nox
+
+nox.options.default_venv_backend = "uv"
+nox.options.sessions = ["tests", "lint"]
+nox.options.reuse_existing_virtualenvs = True
+
+HARNESS = ["-e", "."]
+
+
+def _harness(session: nox.Session, *args: str) -> None:
+    session.install(*HARNESS)
+    session.run("python", "-m", "known_issues", *args, *session.posargs)
+
+
+@nox.session
+def matrix(session: nox.Session) -> None:
+    """Run every cell of matrix.toml, then write report/ (index.html, results.json, summary.md)."""
+    _harness(session, "matrix")
+
+
+@nox.session
+def cell(session: nox.Session) -> None:
+    """Run named cells: nox -s cell -- <cell-id> [<cell-id> ...] [--cases slug,slug]."""
+    if not session.posargs:
+        session.error("name at least one cell: nox -s cell -- <cell-id> (list them with: nox -s cells)")
+    _harness(session, "cell")
+
+
+@nox.session
+def cells(session: nox.Session) -> None:
+    """List the matrix cells (--json for a CI job matrix)."""
+    _harness(session, "cells")
+
+
+@nox.session
+def report(session: nox.Session) -> None:
+    """Rebuild report/ from the cell results on disk (--baseline OLD/results.json to compare)."""
+    _harness(session, "report")
+
+
+@nox.session
+def diff(session: nox.Session) -> None:
+    """Verdicts that changed: nox -s diff -- OLD/results.json NEW/results.json [--json]."""
+    _harness(session, "diff")
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The project's own tests: harness units, report in a real browser, end-to-end cells."""
+    _ensure_chromium(session)
+    session.install(*HARNESS, "--group", "dev")
+    session.run("python", "-m", "pytest", *(session.posargs or ["tests"]))
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff (lint + format check) and mypy on the harness."""
+    session.install(*HARNESS, "--group", "dev")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", "src", "tests", "noxfile.py")
+    session.run("mypy")
+
+
+def _ensure_chromium(session: nox.Session) -> None:
+    """The report test drives Debian's Chromium; install it when missing and allowed to."""
+    if shutil.which("chromium") or os.environ.get("KNOWN_ISSUES_CHROMIUM"):
+        return
+    if shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0:
+        session.run("apt-get", "update", "-qq", external=True)
+        session.run("apt-get", "install", "-y", "-qq", "chromium", external=True,
+                    env={"DEBIAN_FRONTEND": "noninteractive"})
+    else:
+        session.warn("chromium not found: install Debian's `chromium` package (or set KNOWN_ISSUES_CHROMIUM)")

@@ -1,0 +1,5 @@
+import sys
+
+from known_issues.cli import main
+
+sys.exit(main())

@@ -1,0 +1,108 @@
+"""Released versions of a package, read from the package index once per run.
+
+The JSON answer is cached on disk so that an offline run can still expand the matrix; which copy
+was used (live or cached, and when it was fetched) is recorded in the run's results.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from known_issues.atomic import write_json
+
+DEFAULT_URL = "https://pypi.org/pypi"
+TIMEOUT = 30
+
+
+class IndexError_(RuntimeError):
+    """The index could not be read and no cached copy exists."""
+
+
+@dataclass
+class Release:
+    version: str
+    requires_python: str | None
+    upload_time: str
+
+    def supports(self, python: str) -> bool:
+        if not self.requires_python:
+            return True
+        try:
+            return SpecifierSet(self.requires_python).contains(f"{python}.0", prereleases=True) or (
+                SpecifierSet(self.requires_python).contains(f"{python}.99", prereleases=True)
+            )
+        except InvalidSpecifier:
+            return True
+
+
+@dataclass
+class PackageIndex:
+    cache_dir: Path
+    base_url: str = field(default_factory=lambda: os.environ.get("KNOWN_ISSUES_INDEX_URL", DEFAULT_URL))
+    offline: bool = False
+    _releases: dict[str, list[Release]] = field(default_factory=dict)
+    sources: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def releases(self, name: str) -> list[Release]:
+        """Non-yanked final releases, oldest first."""
+        key = canonicalize_name(name)
+        if key not in self._releases:
+            data, source = self._load(key)
+            self._releases[key] = _parse(data)
+            self.sources[key] = source
+        return self._releases[key]
+
+    def versions(self, name: str, python: str) -> list[str]:
+        return [r.version for r in self.releases(name) if r.supports(python)]
+
+    def exists(self, name: str, version: str) -> bool:
+        try:
+            wanted = Version(version)
+        except InvalidVersion:
+            return False
+        return any(Version(r.version) == wanted for r in self.releases(name))
+
+    def _load(self, name: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        cache = self.cache_dir / f"{name}.json"
+        error = "offline mode"
+        if not self.offline:
+            try:
+                with urllib.request.urlopen(f"{self.base_url}/{name}/json", timeout=TIMEOUT) as resp:
+                    data = json.load(resp)
+                write_json(cache, {"fetched": time.time(), "data": data})
+                return data, {"from": "index", "url": self.base_url, "fetched": time.time()}
+            except (urllib.error.URLError, OSError, ValueError) as exc:
+                error = f"{type(exc).__name__}: {exc}"
+        if cache.exists():
+            stored = json.loads(cache.read_text(encoding="utf-8"))
+            return stored["data"], {"from": "cache", "fetched": stored["fetched"], "error": error}
+        raise IndexError_(f"cannot list the releases of {name}: {error}; and no cached copy")
+
+
+def _parse(data: dict[str, Any]) -> list[Release]:
+    out = []
+    for version, files in data.get("releases", {}).items():
+        try:
+            parsed = Version(version)
+        except InvalidVersion:
+            continue
+        live = [f for f in files if not f.get("yanked")]
+        if parsed.is_prerelease or parsed.is_devrelease or not live:
+            continue
+        rp = {f.get("requires_python") for f in live}
+        requires = None if None in rp or "" in rp else sorted(str(x) for x in rp)[0]
+        uploaded = min(str(f.get("upload_time", "")) for f in live)
+        out.append(Release(version, requires, uploaded))
+    out.sort(key=lambda r: Version(r.version))
+    return out

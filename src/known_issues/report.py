@@ -1,0 +1,598 @@
+"""The static report: ``index.html`` (self-contained, offline, everything escaped),
+``summary.md`` and JUnit XML per cell, built from a merged run."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree as ET
+
+from known_issues import analysis
+from known_issues.analysis import NOT_RUN, Case, ClaimCheck, TestRow
+from known_issues.atomic import write_text
+from known_issues.diff import diff_runs, needs_attention, to_markdown
+
+SYMBOLS = {
+    "reproduces": ("R", "bug reproduces"),
+    "fixed": ("F", "bug fixed (behaviour gone)"),
+    "holds": ("H", "workaround holds"),
+    "works": ("W", "pattern works"),
+    "broken": ("B", "broken"),
+    "error": ("E", "error: unexpected exception"),
+    "n/a": ("–", "n/a: feature absent in this version"),
+    "not installable": ("NI", "not installable"),
+    "incompatible": ("IC", "incompatible: framework fails its smoke check"),
+    NOT_RUN: ("", "not run in this cell"),
+}
+KIND_ORDER = ["known-issue", "common-error", "pattern", "requirement"]
+_SLUG = re.compile(r"[^a-z0-9_-]+")
+
+
+def esc(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def safe_url(url: str) -> str:
+    return url if url.startswith(("https://", "http://")) else "#"
+
+
+def newest_cell(cells: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    ran = [c for c in cells if c["status"] == "ran"]
+    if not ran:
+        return None
+
+    def key(c: Mapping[str, Any]) -> tuple[Any, ...]:
+        v = analysis.cell_versions(c)
+        return (
+            analysis.version_key(v.get("fastapi", "")),
+            analysis.version_key(v.get("pydantic", "")),
+            c["cell"]["group"] == "fastapi-minors",
+        )
+
+    return max(ran, key=key)
+
+
+def build(run: Mapping[str, Any], cases_dir: Path, out: Path, baseline: Mapping[str, Any] | None = None) -> Path:
+    cases = analysis.load_cases(cases_dir)
+    cells = analysis.ordered_cells(run)
+    rows = analysis.grid({"cells": cells})
+    checks = {slug: analysis.check_claims(case, rows, cells) for slug, case in cases.items()}
+    changes = diff_runs(baseline, run) if baseline is not None else None
+    page = _page(run, cases, cells, rows, checks, changes)
+    index = out / "index.html"
+    write_text(index, page)
+    write_text(out / "summary.md", summary_markdown(run, cases, cells, rows, checks, changes))
+    write_junit(out / "junit", cells)
+    return index
+
+
+# --------------------------------------------------------------------------------------------
+# numbers shared by the page and summary.md
+
+
+def headline(
+    cases: Mapping[str, Case],
+    cells: Sequence[Mapping[str, Any]],
+    rows: Mapping[tuple[str, str], TestRow],
+    checks: Mapping[str, list[ClaimCheck]],
+) -> dict[str, Any]:
+    newest = newest_cell(cells)
+    on_newest: Counter[str] = Counter()
+    if newest is not None:
+        nid = newest["cell"]["id"]
+        for row in rows.values():
+            v = row.verdicts.get(nid, NOT_RUN)
+            if v != NOT_RUN:
+                on_newest[v] += 1
+    claim_status = Counter(analysis.case_claim_status(c) for c in checks.values())
+    return {
+        "cases": len(cases),
+        "cells": len(cells),
+        "statuses": Counter(c["status"] for c in cells),
+        "newest": newest,
+        "on_newest": on_newest,
+        "claims": claim_status,
+    }
+
+
+def summary_markdown(
+    run: Mapping[str, Any],
+    cases: Mapping[str, Case],
+    cells: Sequence[Mapping[str, Any]],
+    rows: Mapping[tuple[str, str], TestRow],
+    checks: Mapping[str, list[ClaimCheck]],
+    changes: list[Any] | None,
+) -> str:
+    h = headline(cases, cells, rows, checks)
+    lines = ["# fastapi-known-issues: summary", ""]
+    lines.append(
+        f"- cases: {h['cases']}; cells: {h['cells']} ("
+        + ", ".join(f"{n} {s}" for s, n in sorted(h["statuses"].items()))
+        + ")"
+    )
+    if h["newest"] is not None:
+        v = analysis.cell_versions(h["newest"])
+        o = h["on_newest"]
+        lines.append(
+            f"- newest (fastapi {v.get('fastapi')}, pydantic {v.get('pydantic')}): {o['reproduces']} bug(s) reproduce, "
+            f"{o['broken']} workaround(s)/pattern(s) broken, {o['error']} error(s)"
+        )
+    c = h["claims"]
+    lines.append(
+        f"- the document's claims: {c['confirmed']} confirmed, {c['contradicted']} contradicted, {c['unverifiable']} unverifiable"
+    )
+    contradicted = [(slug, chk) for slug, cs in checks.items() for chk in cs if chk.status == "contradicted"]
+    if contradicted:
+        lines += ["", "## Contradicted claims", "", "| case | test | claimed | observed |", "|---|---|---|---|"]
+        for slug, chk in contradicted:
+            seen = Counter(v for _, v in chk.differ)
+            observed = ", ".join(f"{v} in {n} cell(s)" for v, n in seen.items())
+            lines.append(f"| {slug} | {chk.test} | {chk.expected} | {observed} |")
+    if changes is not None:
+        lines += ["", to_markdown(changes, "Changes since the baseline")]
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------------------------
+# HTML
+
+
+def _cell_label(cell: Mapping[str, Any]) -> tuple[str, str]:
+    v = analysis.cell_versions(cell)
+    req = cell["cell"]["requested"]
+    parts = []
+    for name in ("fastapi", "pydantic"):
+        parts.append(f"{name[:2]} {v.get(name) or req.get(name, '?')}")
+    extra = [f"{k} {v.get(k, val)}" for k, val in req.items() if k not in ("fastapi", "pydantic")]
+    short = " · ".join(parts + extra)
+    detail = [
+        f"cell {cell['cell']['id']}",
+        f"status: {cell['status']}",
+        f"python {v.get('python') or cell['cell']['python']}",
+    ]
+    for name in ("fastapi", "pydantic", "pydantic-core", "starlette", "httpx", "pydantic-settings", "bcrypt"):
+        if name in v:
+            detail.append(f"{name} {v[name]}")
+    requested = ", ".join(f"{k}={val}" for k, val in req.items())
+    detail.append(f"requested: {requested}")
+    for rule in cell.get("rules_applied", []):
+        detail.append(f"extra pins: {', '.join(rule['pins'])} ({rule.get('why', '')})")
+    return short, "\n".join(detail)
+
+
+def _symbol(verdict: str) -> tuple[str, str]:
+    return SYMBOLS.get(verdict, ("?", verdict))
+
+
+def _vclass(verdict: str) -> str:
+    return "v-" + _SLUG.sub("-", verdict.lower()).strip("-") if verdict != NOT_RUN else "v-none"
+
+
+def _page(
+    run: Mapping[str, Any],
+    cases: Mapping[str, Case],
+    cells: Sequence[Mapping[str, Any]],
+    rows: Mapping[tuple[str, str], TestRow],
+    checks: Mapping[str, list[ClaimCheck]],
+    changes: list[Any] | None,
+) -> str:
+    h = headline(cases, cells, rows, checks)
+    parts = [_HEAD.replace("/*PYGMENTS*/", _pygments_css())]
+    parts.append("<header><h1>fastapi-known-issues</h1>")
+    parts.append(
+        f'<p class="meta">Generated {esc(run.get("generated", ""))} from <code>{esc(run.get("matrix", ""))}</code>. '
+        "Every verdict comes from running the case in a real environment with the versions shown.</p></header>"
+    )
+    parts.append(_summary_html(h, changes))
+    parts.append(_legend())
+    parts.append(_filters())
+    parts.append(_matrix_html(cases, cells, rows, checks))
+    parts.append(_findings_html(cells))
+    if changes is not None:
+        parts.append(_changes_html(changes))
+    parts.append('<section id="cases"><h2>Cases</h2>')
+    for slug in _case_order(cases, rows):
+        parts.append(_case_html(slug, cases.get(slug), cells, rows, checks.get(slug, [])))
+    parts.append("</section>")
+    parts.append(_SCRIPT)
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def _summary_html(h: Mapping[str, Any], changes: list[Any] | None) -> str:
+    st = h["statuses"]
+    cards = [
+        ("Cases", str(h["cases"]), "documented issues and patterns"),
+        ("Cells", str(h["cells"]), ", ".join(f"{n} {s}" for s, n in sorted(st.items())) or "none"),
+    ]
+    newest = h["newest"]
+    if newest is not None:
+        v = analysis.cell_versions(newest)
+        o = h["on_newest"]
+        cards.append(
+            (
+                "Bugs reproducing on newest",
+                str(o["reproduces"]),
+                f"fastapi {v.get('fastapi')} + pydantic {v.get('pydantic')}",
+            )
+        )
+        cards.append(("Broken on newest", str(o["broken"]), f"workarounds/patterns; {o['error']} error(s)"))
+    c = h["claims"]
+    cards.append(
+        (
+            "Claims contradicted",
+            str(c["contradicted"]),
+            f"{c['confirmed']} confirmed, {c['unverifiable']} unverifiable (per case)",
+        )
+    )
+    if changes is not None:
+        cards.append(("Changed since baseline", str(len(changes)), f"{len(needs_attention(changes))} need attention"))
+    else:
+        cards.append(("Changed since baseline", "–", "no baseline given"))
+    out = ['<section id="summary" aria-label="summary">']
+    for title, number, note in cards:
+        ident = _SLUG.sub("-", title.lower())
+        out.append(
+            f'<div class="card" id="card-{ident}"><div class="n" data-testid="{ident}">{esc(number)}</div>'
+            f'<div class="t">{esc(title)}</div><div class="note">{esc(note)}</div></div>'
+        )
+    out.append("</section>")
+    return "\n".join(out)
+
+
+def _legend() -> str:
+    items = [
+        f'<span class="v {_vclass(v)}">{esc(s)}</span> {esc(label)}'
+        for v, (s, label) in SYMBOLS.items()
+        if v != NOT_RUN
+    ]
+    return '<p class="legend">' + " &nbsp; ".join(items) + "</p>"
+
+
+def _filters() -> str:
+    kinds = "".join(
+        f'<label><input type="checkbox" class="f-kind" value="{esc(k)}" checked> {esc(k)}</label> ' for k in KIND_ORDER
+    )
+    verdicts = "".join(f'<option value="{esc(v)}">{esc(v)}</option>' for v in SYMBOLS if v != NOT_RUN)
+    return (
+        '<form id="filters" onsubmit="return false"><fieldset><legend>Filter rows</legend>'
+        f'{kinds}<label>verdict <select id="f-verdict"><option value="">any</option>{verdicts}</select></label> '
+        '<label><input type="checkbox" id="f-changing"> only rows that change across versions</label> '
+        '<label><input type="checkbox" id="f-contradicted"> only contradicted claims</label> '
+        '<span id="f-count" aria-live="polite"></span></fieldset></form>'
+    )
+
+
+def _case_order(cases: Mapping[str, Case], rows: Mapping[tuple[str, str], TestRow]) -> list[str]:
+    slugs = set(cases) | {case for case, _ in rows}
+
+    def key(slug: str) -> tuple[int, str]:
+        kind = cases[slug].kind if slug in cases else "pattern"
+        return (KIND_ORDER.index(kind) if kind in KIND_ORDER else 9, slug)
+
+    return sorted(slugs, key=key)
+
+
+def _matrix_html(
+    cases: Mapping[str, Case],
+    cells: Sequence[Mapping[str, Any]],
+    rows: Mapping[tuple[str, str], TestRow],
+    checks: Mapping[str, list[ClaimCheck]],
+) -> str:
+    out = ['<section id="matrix"><h2>Matrix</h2><div class="scroll"><table class="grid">', "<thead>"]
+    groups: list[tuple[str, int]] = []
+    for cell in cells:
+        g = cell["cell"]["group"]
+        if groups and groups[-1][0] == g:
+            groups[-1] = (g, groups[-1][1] + 1)
+        else:
+            groups.append((g, 1))
+    out.append(
+        '<tr><th class="rowhead" scope="col">group</th>'
+        + "".join(f'<th colspan="{n}" class="group" scope="colgroup">{esc(g)}</th>' for g, n in groups)
+        + "</tr>"
+    )
+    heads = []
+    for cell in cells:
+        short, detail = _cell_label(cell)
+        pins = " +pins" if cell.get("rules_applied") else ""
+        heads.append(
+            f'<th class="cellhead" scope="col" title="{esc(detail)}"><span>{esc(short)}{esc(pins)}</span></th>'
+        )
+    out.append('<tr><th class="rowhead" scope="col">case / test</th>' + "".join(heads) + "</tr></thead><tbody>")
+    by_case: dict[str, list[TestRow]] = defaultdict(list)
+    for (slug_of_row, _), row in sorted(rows.items()):
+        by_case[slug_of_row].append(row)
+    for slug in _case_order(cases, rows):
+        case = cases.get(slug)
+        kind = case.kind if case else "pattern"
+        status = analysis.case_claim_status(checks.get(slug, []))
+        title = case.title if case else slug
+        out.append(
+            f'<tr class="case" data-case="{esc(slug)}" data-kind="{esc(kind)}" data-claim="{esc(status)}">'
+            f'<th class="rowhead" scope="rowgroup" colspan="{len(cells) + 1}"><a href="#case-{esc(slug)}">{esc(title)}</a> '
+            f'<span class="kind">{esc(kind)}</span> <span class="claim c-{esc(status)}">claim: {esc(status)}</span></th></tr>'
+        )
+        for row in sorted(
+            by_case.get(slug, []), key=lambda r: (["bug", "workaround", "pattern"].index(r.role), r.test)
+        ):
+            values = [row.verdicts.get(c["cell"]["id"], NOT_RUN) for c in cells]
+            meaningful = {v for v in values if v not in (NOT_RUN, "not installable")}
+            changing = "1" if len(meaningful) > 1 else "0"
+            tds = []
+            for cell, v in zip(cells, values, strict=True):
+                sym, label = _symbol(v)
+                msg = row.messages.get(cell["cell"]["id"], "")
+                tip = f"{label} — {cell['cell']['id']}" + (f"\n{msg[:300]}" if msg else "")
+                tds.append(f'<td class="v {_vclass(v)}" title="{esc(tip)}" aria-label="{esc(label)}">{esc(sym)}</td>')
+            out.append(
+                f'<tr class="test" data-case="{esc(slug)}" data-kind="{esc(kind)}" data-claim="{esc(status)}" '
+                f'data-verdicts="{esc("|".join(sorted(set(values))))}" data-changing="{changing}">'
+                f'<th class="rowhead" scope="row"><span class="role r-{esc(row.role)}">{esc(row.role)}</span> '
+                f"{esc(row.test)}</th>{''.join(tds)}</tr>"
+            )
+    out.append("</tbody></table></div></section>")
+    return "\n".join(out)
+
+
+def _findings_html(cells: Sequence[Mapping[str, Any]]) -> str:
+    bad = [c for c in cells if c["status"] != "ran"]
+    if not bad:
+        return '<section id="findings"><h2>Compatibility findings</h2><p>Every cell installed and passed its smoke check.</p></section>'
+    out = [
+        '<section id="findings"><h2>Compatibility findings</h2>',
+        "<p>Cells that did not run their cases: the resolver refused the combination, the framework "
+        "failed its smoke check (declared compatible, but broken together), or the environment broke.</p><ul>",
+    ]
+    for c in bad:
+        out.append(
+            f'<li><span class="v {_vclass(c["status"])}">{esc(_symbol(c["status"])[0])}</span> '
+            f"<b>{esc(c['cell']['id'])}</b>: {esc(c['status'])}<pre>{esc(c.get('reason', ''))}</pre></li>"
+        )
+    out.append("</ul></section>")
+    return "\n".join(out)
+
+
+def _changes_html(changes: list[Any]) -> str:
+    out = ['<section id="changes"><h2>Changes since the baseline</h2>']
+    if not changes:
+        out.append("<p>No verdict changed.</p></section>")
+        return "\n".join(out)
+    out.append(
+        '<table class="plain"><tr><th>kind</th><th>case</th><th>test</th><th>cell</th><th>before</th><th>now</th></tr>'
+    )
+    for ch in changes:
+        out.append(
+            f"<tr><td>{esc(ch.kind)}</td><td>{esc(ch.case)}</td><td>{esc(ch.test)}</td><td>{esc(ch.cell)}</td>"
+            f"<td>{esc(ch.old)}</td><td>{esc(ch.new)}</td></tr>"
+        )
+    out.append("</table></section>")
+    return "\n".join(out)
+
+
+def _case_html(
+    slug: str,
+    case: Case | None,
+    cells: Sequence[Mapping[str, Any]],
+    rows: Mapping[tuple[str, str], TestRow],
+    checks: list[ClaimCheck],
+) -> str:
+    title = case.title if case else slug
+    out = [
+        f'<details class="case-detail" id="case-{esc(slug)}"><summary><b>{esc(title)}</b> '
+        f'<span class="kind">{esc(case.kind if case else "")}</span> '
+        f'<span class="claim c-{esc(analysis.case_claim_status(checks))}">claim: {esc(analysis.case_claim_status(checks))}</span></summary>'
+    ]
+    if case is None:
+        out.append("<p>This case has results but no folder in <code>cases/</code> any more.</p></details>")
+        return "\n".join(out)
+    if case.summary:
+        out.append(f"<p>{esc(case.summary)}</p>")
+    if case.sources:
+        out.append(
+            "<p>Sources:</p><ul>"
+            + "".join(
+                f'<li><a href="{esc(safe_url(str(s.get("url", ""))))}" rel="noreferrer">{esc(s.get("title", s.get("url", "")))}</a></li>'
+                for s in case.sources
+            )
+            + "</ul>"
+        )
+    claim_text = str(case.claim.get("text", "")).strip()
+    out.append(
+        f'<h4>The document\'s claim</h4><p class="section">{esc(case.claim.get("section", ""))}</p><p>{esc(claim_text)}</p>'
+    )
+    if checks:
+        out.append(
+            '<table class="plain"><tr><th>test</th><th>where</th><th>claimed</th><th>observed</th><th>status</th></tr>'
+        )
+        for chk in checks:
+            observed = Counter(
+                [chk.expected] * len(chk.agree) + [v for _, v in chk.differ] + [v for _, v in chk.silent]
+            )
+            obs = ", ".join(f"{v} ×{n}" for v, n in observed.most_common()) or "no cell"
+            differ = ""
+            if chk.differ:
+                differ = (
+                    "<br><small>differs in: "
+                    + esc(", ".join(f"{cid} ({v})" for cid, v in chk.differ[:12]))
+                    + (" …" if len(chk.differ) > 12 else "")
+                    + "</small>"
+                )
+            out.append(
+                f"<tr><td>{esc(chk.test)}</td><td>{esc(', '.join(chk.where) or 'every cell')}</td>"
+                f'<td>{esc(chk.expected)}</td><td>{esc(obs)}{differ}</td><td class="c-{esc(chk.status)}">{esc(chk.status)}</td></tr>'
+            )
+        out.append("</table>")
+    case_rows = [r for (c, _), r in sorted(rows.items()) if c == slug]
+    if case_rows:
+        out.append("<h4>Observed across versions</h4><ul>")
+        for row in case_rows:
+            cells_for_row = [c for c in cells if row.verdicts.get(c["cell"]["id"], NOT_RUN) != NOT_RUN]
+            by_group: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+            for c in cells_for_row:
+                by_group[c["cell"]["group"]].append(c)
+            desc = []
+            for group, gcells in by_group.items():
+                axis = analysis.varying_axis(gcells)
+                spans = analysis.spans(row, gcells, axis)
+                text = "; ".join(
+                    f"{s.verdict} ({axis} {s.first}" + (f"–{s.last}" if s.last != s.first else "") + ")" for s in spans
+                )
+                flips = analysis.first_flips(row, gcells, axis)
+                desc.append(
+                    f"<li><i>{esc(group)}</i>: {esc(text)}"
+                    + ("<br><small>" + esc("; ".join(flips)) + "</small>" if flips else "")
+                    + "</li>"
+                )
+            out.append(
+                f'<li><span class="role r-{esc(row.role)}">{esc(row.role)}</span> <code>{esc(row.test)}</code>'
+                f"{(' — ' + esc(row.note)) if row.note else ''}<ul>{''.join(desc)}</ul>"
+            )
+            messages: dict[str, list[str]] = defaultdict(list)
+            for cid, msg in row.messages.items():
+                if row.verdicts.get(cid) not in ("reproduces", "holds", "works", NOT_RUN):
+                    messages[msg].append(cid)
+            for msg, cids in list(messages.items())[:6]:
+                out.append(
+                    f'<details class="msg"><summary>message in {len(cids)} cell(s): {esc(", ".join(cids[:4]))}'
+                    f"{' …' if len(cids) > 4 else ''}</summary><pre>{esc(msg)}</pre></details>"
+                )
+            out.append("</li>")
+        out.append("</ul>")
+    for name, code in case.files.items():
+        out.append(f'<details class="code"><summary>{esc(name)}</summary>{_highlight(code)}</details>')
+    out.append("</details>")
+    return "\n".join(out)
+
+
+def _highlight(code: str) -> str:
+    try:
+        from pygments import highlight
+        from pygments.formatters import HtmlFormatter
+        from pygments.lexers import PythonLexer
+    except ImportError:
+        return f"<pre>{esc(code)}</pre>"
+    return str(highlight(code, PythonLexer(), HtmlFormatter(cssclass="hl")))
+
+
+def _pygments_css() -> str:
+    try:
+        from pygments.formatters import HtmlFormatter
+    except ImportError:
+        return ""
+    return str(HtmlFormatter(style="friendly").get_style_defs(".hl"))
+
+
+# --------------------------------------------------------------------------------------------
+# JUnit XML per cell, for CI test views
+
+
+def write_junit(folder: Path, cells: Sequence[Mapping[str, Any]]) -> None:
+    from known_issues.store import cell_file
+
+    for cell in cells:
+        tests = cell.get("tests", [])
+        suite = ET.Element("testsuite", name=cell["cell"]["id"], tests=str(len(tests)))
+        failures = errors = skipped = 0
+        if cell["status"] != "ran":
+            case = ET.SubElement(suite, "testcase", classname=cell["cell"]["id"], name="cell")
+            ET.SubElement(case, "error", message=cell["status"]).text = str(cell.get("reason", ""))
+            errors += 1
+        for t in tests:
+            case = ET.SubElement(
+                suite, "testcase", classname=f"cases.{t['case']}", name=t["test"], time=str(t.get("duration", 0))
+            )
+            ET.SubElement(case, "properties").extend(
+                [
+                    ET.Element("property", name="role", value=t["role"]),
+                    ET.Element("property", name="verdict", value=t["verdict"]),
+                ]
+            )
+            # A bug that reproduces is the expected state of a known issue: it passes in CI views.
+            if t["outcome"] == "failed":
+                ET.SubElement(case, "failure", message=t["verdict"]).text = t.get("message", "")
+                failures += 1
+            elif t["outcome"] == "error":
+                ET.SubElement(case, "error", message=t["verdict"]).text = t.get("message", "")
+                errors += 1
+            elif t["outcome"] == "skipped":
+                ET.SubElement(case, "skipped", message=t.get("message", ""))
+                skipped += 1
+        suite.set("failures", str(failures))
+        suite.set("errors", str(errors))
+        suite.set("skipped", str(skipped))
+        path = folder / (cell_file(folder, cell["cell"]["id"]).stem + ".xml")
+        write_text(path, ET.tostring(suite, encoding="unicode", xml_declaration=True))
+
+
+_HEAD = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
+<title>fastapi-known-issues report</title>
+<style>
+body{font:14px/1.4 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0 1.5rem 3rem;color:#1b1f24;background:#fff}
+h1{margin:.8rem 0 .2rem}.meta{color:#555;margin:0 0 1rem}
+#summary{display:flex;flex-wrap:wrap;gap:.75rem;margin-bottom:1rem}
+.card{border:1px solid #d0d7de;border-radius:8px;padding:.6rem .9rem;min-width:11rem}
+.card .n{font-size:1.9rem;font-weight:700}.card .t{font-weight:600}.card .note{color:#555;font-size:.85rem}
+.legend{font-size:.85rem}
+#filters fieldset{border:1px solid #d0d7de;border-radius:8px}#filters label{margin-right:.8rem;white-space:nowrap}
+.scroll{overflow:auto;max-height:80vh;border:1px solid #d0d7de}
+table.grid{border-collapse:collapse;font-size:12px}
+.grid th,.grid td{border:1px solid #e1e4e8;padding:1px 3px}
+.grid thead th{position:sticky;top:0;background:#f6f8fa;z-index:2}
+.grid thead tr:nth-child(2) th{top:1.6em}
+.grid .rowhead{position:sticky;left:0;background:#fff;text-align:left;z-index:1;min-width:22rem;max-width:30rem}
+.grid thead .rowhead{z-index:3;background:#f6f8fa}
+.grid tr.case th{background:#eef2f6;font-weight:600}
+.cellhead{writing-mode:vertical-rl;transform:rotate(180deg);white-space:nowrap;font-weight:400;height:11rem;vertical-align:bottom}
+.group{font-weight:600;text-align:left}
+td.v,span.v{text-align:center;font-weight:700;min-width:1.6em;display:table-cell}
+span.v{display:inline-block;padding:0 .3em;border-radius:3px}
+.v-reproduces{background:#ffd8d3;color:#8a1c12}.v-fixed{background:#d2f4d9;color:#105e25}
+.v-holds,.v-works{background:#dcebff;color:#0b3d91}.v-broken{background:#ffe3b3;color:#7a4100}
+.v-error{background:#7a0000;color:#fff}.v-n-a{background:#f3f3f3;color:#666}
+.v-not-installable{background:#e9e3f5;color:#4b3a78}.v-incompatible{background:#fff3a6;color:#5c4d00}
+.v-none{background:#fff}
+.role{font-size:.75rem;border-radius:3px;padding:0 .3em;border:1px solid #999}
+.r-bug{border-color:#c9372c;color:#8a1c12}.r-workaround{border-color:#0b6bcb;color:#0b3d91}.r-pattern{border-color:#2f7d32;color:#1f5c22}
+.kind{font-size:.75rem;color:#555;border:1px solid #ccc;border-radius:3px;padding:0 .3em}
+.claim{font-size:.75rem;padding:0 .3em;border-radius:3px}
+.c-confirmed{background:#d2f4d9}.c-contradicted{background:#ffd8d3}.c-unverifiable{background:#eee}
+.case-detail{border-top:1px solid #d0d7de;padding:.4rem 0}
+pre{white-space:pre-wrap;word-break:break-word;background:#f6f8fa;padding:.5rem;border-radius:6px;max-height:24rem;overflow:auto}
+table.plain{border-collapse:collapse}table.plain td,table.plain th{border:1px solid #d0d7de;padding:2px 6px;text-align:left;vertical-align:top}
+.hidden{display:none}
+/*PYGMENTS*/
+</style></head><body>
+"""
+
+_SCRIPT = """<script>
+(function(){
+  var q=function(s){return Array.prototype.slice.call(document.querySelectorAll(s));};
+  function apply(){
+    var kinds=q('.f-kind').filter(function(c){return c.checked;}).map(function(c){return c.value;});
+    var verdict=document.getElementById('f-verdict').value;
+    var changing=document.getElementById('f-changing').checked;
+    var contra=document.getElementById('f-contradicted').checked;
+    var shown=0, visibleCases={};
+    q('tr.test').forEach(function(tr){
+      var ok=kinds.indexOf(tr.dataset.kind)>=0;
+      if(ok&&verdict){ok=tr.dataset.verdicts.split('|').indexOf(verdict)>=0;}
+      if(ok&&changing){ok=tr.dataset.changing==='1';}
+      if(ok&&contra){ok=tr.dataset.claim==='contradicted';}
+      tr.classList.toggle('hidden',!ok);
+      if(ok){shown++;visibleCases[tr.dataset.case]=1;}
+    });
+    q('tr.case').forEach(function(tr){tr.classList.toggle('hidden',!visibleCases[tr.dataset.case]);});
+    document.getElementById('f-count').textContent=shown+' test row(s) shown';
+  }
+  q('#filters input, #filters select').forEach(function(el){el.addEventListener('change',apply);});
+  apply();
+})();
+</script>"""

@@ -1,0 +1,387 @@
+"""Run cells: resolve, create or reuse the environment, smoke check, run the cases, record."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import tomllib
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from known_issues import environments as envs
+from known_issues import store
+from known_issues.matrix import ANY, Cell, Matrix
+from known_issues.pypi import IndexError_, PackageIndex
+
+HARNESS_SRC = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Settings:
+    root: Path
+    matrix: Matrix
+    out: Path
+    env_root: Path
+    jobs: int = 2
+    only_cases: tuple[str, ...] = ()
+    offline: bool = False
+
+    @property
+    def cases_dir(self) -> Path:
+        return self.root / "cases"
+
+
+class _Processes:
+    """Children started by the runner, so an interrupt can stop every one of them."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._live: set[subprocess.Popen[str]] = set()
+        self.stopping = False
+
+    def run(self, cmd: Sequence[str], timeout: float, **kw: Any) -> tuple[int, str, bool]:
+        """Run cmd in its own session; return (returncode, output, timed_out)."""
+        if self.stopping:
+            raise KeyboardInterrupt
+        proc = subprocess.Popen(
+            list(cmd),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+            **kw,
+        )
+        with self._lock:
+            self._live.add(proc)
+        try:
+            out, _ = proc.communicate(timeout=timeout)
+            return proc.returncode, out, False
+        except subprocess.TimeoutExpired:
+            _kill_group(proc)
+            out, _ = proc.communicate()
+            return proc.returncode, out, True
+        finally:
+            with self._lock:
+                self._live.discard(proc)
+
+    def stop_all(self) -> None:
+        self.stopping = True
+        with self._lock:
+            for proc in list(self._live):
+                _kill_group(proc)
+
+
+def _kill_group(proc: subprocess.Popen[str]) -> None:
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(proc.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            return
+        try:
+            proc.wait(timeout=5)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+PROCESSES = _Processes()
+
+
+def cell_dependencies(root: Path) -> list[str]:
+    data = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    group: list[str] = data["dependency-groups"]["cell"]
+    return list(group)
+
+
+def case_names(cases_dir: Path) -> list[str]:
+    return sorted(p.parent.name for p in cases_dir.glob("*/case.toml"))
+
+
+def selected_cases(settings: Settings, cell: Cell) -> list[str]:
+    available = case_names(settings.cases_dir)
+    chosen = [c for c in available if not cell.cases or c in cell.cases]
+    if settings.only_cases:
+        chosen = [c for c in chosen if c in settings.only_cases]
+    return chosen
+
+
+def resolve_cell(
+    settings: Settings, cell: Cell, index: PackageIndex | None
+) -> tuple[str, list[str], list[dict[str, Any]], Path]:
+    """(lock, requirements, rules applied, python) or raise NotInstallable."""
+    python = envs.find_python(cell.python)
+    if index is not None:
+        for name, version in cell.requested:
+            if version != ANY:
+                try:
+                    known = index.exists(name, version)
+                except IndexError_:
+                    continue
+                if not known:
+                    raise envs.NotInstallable(f"{name} {version} does not exist on the package index")
+    requirements = cell.requirements(settings.matrix.extras) + cell_dependencies(settings.root)
+    lock = _compile(requirements, python, settings.offline)
+    applied: list[dict[str, Any]] = []
+    pins = envs.parse_pins(lock)
+    for rule in settings.matrix.rules:
+        if rule.applies(pins):
+            applied.append({"when": dict(rule.when), "pins": list(rule.pins), "why": rule.why})
+    if applied:
+        requirements = requirements + [p for rule in applied for p in rule["pins"]]
+        lock = _compile(requirements, python, settings.offline)
+    return lock, requirements, applied, python
+
+
+def _compile(requirements: list[str], python: Path, offline: bool) -> str:
+    try:
+        return envs.compile_lock(requirements, python, offline=offline)
+    except envs.NotInstallable as exc:
+        if offline or not _looks_offline(str(exc)):
+            raise
+        # The index is out of reach: what uv has cached may still resolve.
+        return envs.compile_lock(requirements, python, offline=True)
+
+
+def _looks_offline(message: str) -> bool:
+    lowered = message.lower()
+    return any(s in lowered for s in ("failed to fetch", "dns", "connect", "network", "timed out"))
+
+
+def run_cell(settings: Settings, cell: Cell, index: PackageIndex | None) -> dict[str, Any]:
+    started = time.monotonic()
+    result: dict[str, Any] = {
+        "schema": store.SCHEMA,
+        "cell": cell.as_dict(),
+        "status": "error",
+        "reason": "",
+        "requirements": [],
+        "rules_applied": [],
+        "resolved": {},
+        "distributions": {},
+        "python": "",
+        "env": {},
+        "timings": {},
+        "tests": [],
+        "collect_errors": [],
+    }
+    timings: dict[str, float] = {}
+    try:
+        t0 = time.monotonic()
+        lock, requirements, applied, python = resolve_cell(settings, cell, index)
+        timings["resolve"] = round(time.monotonic() - t0, 3)
+        result.update(requirements=requirements, rules_applied=applied, resolved=envs.parse_pins(lock))
+        env = envs.ensure(settings.env_root, python, lock)
+        timings["env"] = round(env.seconds, 3)
+        result["env"] = {"key": env.path.name, "reused": env.reused}
+        t0 = time.monotonic()
+        smoke_ok, smoke_msg = _smoke(settings, env.python)
+        timings["smoke"] = round(time.monotonic() - t0, 3)
+        if not smoke_ok:
+            result.update(status="incompatible", reason=smoke_msg)
+        else:
+            t0 = time.monotonic()
+            _run_tests(settings, cell, env.python, result)
+            timings["tests"] = round(time.monotonic() - t0, 3)
+    except envs.NotInstallable as exc:
+        result.update(status="not installable", reason=str(exc))
+    except envs.EnvironmentBroken as exc:
+        result.update(status="error", reason=f"environment: {exc}")
+    except subprocess.TimeoutExpired as exc:
+        result.update(status="error", reason=f"timed out: {exc}")
+    timings["total"] = round(time.monotonic() - started, 3)
+    result["timings"] = timings
+    result["finished"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    return result
+
+
+def _child_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONHOME")}
+    env["PYTHONPATH"] = os.pathsep.join([str(HARNESS_SRC), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env["PYTHONHASHSEED"] = "0"
+    return env
+
+
+def _smoke(settings: Settings, python: Path) -> tuple[bool, str]:
+    code, out, timed_out = PROCESSES.run(
+        [str(python), "-m", "known_issues.smoke"], timeout=120, cwd=settings.root, env=_child_env()
+    )
+    if timed_out:
+        return False, "smoke check timed out after 120s"
+    try:
+        data = json.loads(out.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return False, f"smoke check crashed (exit {code}):\n{out[-3000:]}"
+    if data.get("ok"):
+        return True, ""
+    return False, f"{data['error']}\n{data.get('traceback', '')}"
+
+
+def _run_tests(settings: Settings, cell: Cell, python: Path, result: dict[str, Any]) -> None:
+    cases = selected_cases(settings, cell)
+    if not cases:
+        result.update(status="ran", reason="no case selected for this cell")
+        return
+    log = settings.out / "logs" / f"{store.cell_file(settings.out, cell.id).stem}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="ki-cell-") as tmp:
+        results_path = Path(tmp) / "tests.json"
+        cmd = [
+            str(python),
+            "-m",
+            "pytest",
+            *[f"cases/{c}" for c in cases],
+            "-p",
+            "known_issues.plugin",
+            "--ki-results",
+            str(results_path),
+            "--ki-timeout",
+            str(settings.matrix.test_timeout),
+            "-p",
+            "no:cacheprovider",
+            "-o",
+            "asyncio_default_fixture_loop_scope=function",
+            "-q",
+            "-rfE",
+            "--color=no",
+            "--basetemp",
+            str(Path(tmp) / "pytest"),
+        ]
+        code, out, timed_out = PROCESSES.run(
+            cmd, timeout=settings.matrix.cell_timeout, cwd=settings.root, env=_child_env()
+        )
+        log.write_text(" ".join(cmd) + "\n\n" + out, encoding="utf-8")
+        if PROCESSES.stopping:
+            raise KeyboardInterrupt
+        if timed_out:
+            result.update(
+                status="error", reason=f"the cell ran longer than {settings.matrix.cell_timeout:g}s and was stopped"
+            )
+            return
+        if not results_path.exists():
+            result.update(status="error", reason=f"pytest exited {code} without results:\n{out[-3000:]}")
+            return
+        data = json.loads(results_path.read_text(encoding="utf-8"))
+    result.update(
+        python=data["python"],
+        distributions=data["distributions"],
+        tests=data["tests"],
+        collect_errors=data["collect_errors"],
+        pytest_exitstatus=data["pytest_exitstatus"],
+    )
+    if code in (0, 1):
+        result["status"] = "ran"
+    else:
+        result.update(status="error", reason=f"pytest exited {code}:\n{out[-3000:]}")
+
+
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class RunSummary:
+    results: list[dict[str, Any]] = field(default_factory=list)
+    interrupted: bool = False
+
+
+def run_cells(
+    settings: Settings, cells: Sequence[Cell], index: PackageIndex | None, resume: bool = False
+) -> RunSummary:
+    summary = RunSummary()
+    todo = []
+    for cell in cells:
+        previous = store.read_cell(settings.out, cell.id) if resume else None
+        if previous is not None and previous.get("status") in ("ran", "not installable", "incompatible"):
+            summary.results.append(previous)
+            _print(f"[resume] {cell.id}: kept ({previous['status']})")
+        else:
+            todo.append(cell)
+    total = len(todo)
+    done = 0
+    _print(f"running {total} cell(s) with {settings.jobs} job(s); results in {settings.out}/cells/")
+    previous_handler = _install_sigterm()
+    pool = ThreadPoolExecutor(max_workers=max(1, settings.jobs), thread_name_prefix="cell")
+    futures: dict[Future[dict[str, Any]], Cell] = {}
+    try:
+        pending_cells = list(todo)
+        while pending_cells or futures:
+            while pending_cells and len(futures) < max(1, settings.jobs):
+                cell = pending_cells.pop(0)
+                futures[pool.submit(run_cell, settings, cell, index)] = cell
+            finished, _ = wait(list(futures), return_when=FIRST_COMPLETED, timeout=1.0)
+            for fut in finished:
+                cell = futures.pop(fut)
+                result = fut.result()
+                store.write_cell(settings.out, result)
+                summary.results.append(result)
+                done += 1
+                _print(f"[{done:>3}/{total}] {describe(result)}")
+    except KeyboardInterrupt:
+        summary.interrupted = True
+        _print("interrupted: stopping running cells; finished cells are kept")
+        PROCESSES.stop_all()
+        for fut in futures:
+            fut.cancel()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        signal.signal(signal.SIGTERM, previous_handler)
+        PROCESSES.stopping = False
+    return summary
+
+
+def _install_sigterm() -> Any:
+    def _to_interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        return signal.signal(signal.SIGTERM, _to_interrupt)
+    return signal.getsignal(signal.SIGTERM)
+
+
+def describe(result: dict[str, Any]) -> str:
+    t = result.get("timings", {})
+    head = f"{result['cell']['id']}: {result['status']}"
+    if result["status"] != "ran":
+        return f"{head} ({t.get('total', 0):.1f}s): {_first_line(result['reason'])}"
+    counts = Counter(test["verdict"] for test in result["tests"])
+    counts.update("error" for _ in result["collect_errors"])
+    verdicts = ", ".join(f"{n} {v}" for v, n in sorted(counts.items()))
+    env = "reused" if result.get("env", {}).get("reused") else "new"
+    return (
+        f"{head} in {t.get('total', 0):.1f}s (env {env} {t.get('env', 0):.1f}s, "
+        f"tests {t.get('tests', 0):.1f}s): {verdicts or 'no tests'}"
+    )
+
+
+def _first_line(text: str) -> str:
+    lines = [ln for ln in str(text).splitlines() if ln.strip()]
+    if not lines:
+        return ""
+    # uv's resolver explains itself at the end; the last line is the most telling.
+    return lines[-1][:200] if len(lines) > 1 and "No solution" in text else lines[0][:200]
+
+
+_print_lock = threading.Lock()
+
+
+def _print(message: str) -> None:
+    with _print_lock:
+        print(message, flush=True)
+
+
+def status_counts(results: Iterable[dict[str, Any]]) -> Counter[str]:
+    return Counter(r["status"] for r in results)
+
+
+def stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)

@@ -1,0 +1,168 @@
+"""The plugin, run for real by pytest in a subprocess: every role x every outcome."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from known_issues.verdicts import OUTCOMES, ROLES, verdict
+
+CASE_BODY = '''
+import time
+import pytest
+from known_issues.casekit import requires
+
+@pytest.fixture
+def broken_fixture():
+    raise RuntimeError("fixture exploded")
+
+@pytest.fixture
+def broken_teardown():
+    yield
+    raise RuntimeError("teardown exploded")
+
+{tests}
+'''
+
+TEST_FOR_OUTCOME = {
+    "passed": "assert 1 + 1 == 2",
+    "failed": "assert {'status': 200} == {'status': 422}",
+    "error": "raise KeyError('not an assertion')",
+    "skipped": None,  # uses the requires() marker instead
+}
+
+
+def _write_case(pytester: pytest.Pytester, body: str, slug: str = "demo") -> None:
+    folder = pytester.path / "cases" / slug
+    folder.mkdir(parents=True, exist_ok=True)
+    (pytester.path / "cases" / "__init__.py").write_text("")
+    (folder / "__init__.py").write_text("")
+    (folder / f"test_{slug}.py").write_text(body)
+
+
+def _run(pytester: pytest.Pytester, *extra: str) -> tuple[pytest.RunResult, dict]:
+    out = pytester.path / "results.json"
+    result = pytester.runpytest_subprocess("-p", "known_issues.plugin", "--ki-results", str(out), "-p", "no:cacheprovider", *extra)
+    data = json.loads(out.read_text()) if out.exists() else {}
+    return result, data
+
+
+def test_table_is_complete() -> None:
+    expected = {
+        ("bug", "passed"): "reproduces",
+        ("bug", "failed"): "fixed",
+        ("bug", "error"): "error",
+        ("bug", "skipped"): "n/a",
+        ("workaround", "passed"): "holds",
+        ("workaround", "failed"): "broken",
+        ("workaround", "error"): "error",
+        ("workaround", "skipped"): "n/a",
+        ("pattern", "passed"): "works",
+        ("pattern", "failed"): "broken",
+        ("pattern", "error"): "error",
+        ("pattern", "skipped"): "n/a",
+    }
+    assert {(r, o): verdict(r, o) for r in ROLES for o in OUTCOMES} == expected
+    with pytest.raises(ValueError):
+        verdict("bug", "xpassed")  # type: ignore[arg-type]
+
+
+def test_every_role_and_outcome_through_pytest(pytester: pytest.Pytester) -> None:
+    tests = []
+    for role in ROLES:
+        for outcome in OUTCOMES:
+            name = f"test_{role}_{outcome}"
+            if outcome == "skipped":
+                tests.append(f"@pytest.mark.{role}\n@requires('pytest>=999', 'a future feature')\ndef {name}():\n    assert False\n")
+            else:
+                tests.append(f"@pytest.mark.{role}\ndef {name}():\n    {TEST_FOR_OUTCOME[outcome]}\n")
+    _write_case(pytester, CASE_BODY.format(tests="\n".join(tests)))
+    _, data = _run(pytester)
+    got = {t["test"]: (t["outcome"], t["verdict"]) for t in data["tests"]}
+    for role in ROLES:
+        for outcome in OUTCOMES:
+            assert got[f"test_{role}_{outcome}"] == (outcome, verdict(role, outcome))
+    failed = next(t for t in data["tests"] if t["test"] == "test_bug_failed")
+    assert "AssertionError" in failed["message"]
+    errored = next(t for t in data["tests"] if t["test"] == "test_bug_error")
+    assert "KeyError" in errored["message"]
+    skipped = next(t for t in data["tests"] if t["test"] == "test_bug_skipped")
+    assert skipped["message"].startswith("feature absent: a future feature")
+    assert data["distributions"]["pytest"]
+    assert data["python"]
+
+
+def test_pytest_fail_is_an_assertion_and_fixture_crashes_are_errors(pytester: pytest.Pytester) -> None:
+    body = CASE_BODY.format(
+        tests=(
+            "@pytest.mark.bug\ndef test_explicit_fail():\n    pytest.fail('behaviour gone')\n\n"
+            "@pytest.mark.bug\ndef test_setup_crash(broken_fixture):\n    assert True\n\n"
+            "@pytest.mark.workaround\ndef test_teardown_crash(broken_teardown):\n    assert True\n\n"
+            "@pytest.mark.bug\ndef test_fails_then_teardown_crash(broken_teardown):\n    assert False\n"
+        )
+    )
+    _write_case(pytester, body)
+    _, data = _run(pytester)
+    got = {t["test"]: t for t in data["tests"]}
+    assert got["test_explicit_fail"]["verdict"] == "fixed"
+    # A crash is never "fixed": setup and teardown crashes are errors whatever the call did.
+    assert got["test_setup_crash"]["verdict"] == "error"
+    assert "fixture exploded" in got["test_setup_crash"]["message"]
+    assert got["test_teardown_crash"]["verdict"] == "error"
+    assert got["test_fails_then_teardown_crash"]["verdict"] == "error"
+    assert "teardown exploded" in got["test_fails_then_teardown_crash"]["message"]
+
+
+def test_hanging_test_becomes_error_timeout(pytester: pytest.Pytester) -> None:
+    body = CASE_BODY.format(
+        tests=(
+            "@pytest.mark.bug\ndef test_hangs():\n    time.sleep(30)\n\n"
+            "@pytest.mark.pattern\ndef test_after():\n    assert True\n"
+        )
+    )
+    _write_case(pytester, body)
+    _, data = _run(pytester, "--ki-timeout", "1")
+    got = {t["test"]: t for t in data["tests"]}
+    assert got["test_hangs"]["verdict"] == "error"
+    assert got["test_hangs"]["message"].startswith("known_issues.plugin.TestTimeout: timeout")
+    assert got["test_after"]["verdict"] == "works"
+
+
+@pytest.mark.parametrize(
+    ("decorators", "found"),
+    [("", "none"), ("@pytest.mark.bug\n@pytest.mark.pattern\n", "bug, pattern")],
+)
+def test_case_test_needs_exactly_one_role(pytester: pytest.Pytester, decorators: str, found: str) -> None:
+    _write_case(pytester, f"import pytest\n\n{decorators}def test_x():\n    assert True\n")
+    result, data = _run(pytester)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"*test_x: a case test needs exactly one role marker*found: {found}"])
+    assert data["tests"] == []
+    assert data["refused"] == [f"cases/demo/test_demo.py::test_x: a case test needs exactly one role marker "
+                               f"(bug, workaround or pattern); found: {found}"]
+
+
+def test_xfail_is_refused(pytester: pytest.Pytester) -> None:
+    _write_case(pytester, "import pytest\n\n@pytest.mark.bug\n@pytest.mark.xfail\ndef test_x():\n    assert False\n")
+    result, _ = _run(pytester)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*xfail is not allowed in cases*"])
+
+
+def test_import_error_in_one_case_only_affects_that_case(pytester: pytest.Pytester) -> None:
+    _write_case(pytester, "from fastapi_that_does_not_exist import App\n", slug="broken")
+    _write_case(pytester, "import pytest\n\n@pytest.mark.pattern\ndef test_ok():\n    assert True\n", slug="fine")
+    _, data = _run(pytester)
+    assert [t["verdict"] for t in data["tests"]] == ["works"]
+    (err,) = data["collect_errors"]
+    assert err["case"] == "broken"
+    assert "ModuleNotFoundError" in err["message"]
+
+
+def test_results_file_is_written_atomically(pytester: pytest.Pytester, tmp_path: Path) -> None:
+    _write_case(pytester, "import pytest\n\n@pytest.mark.pattern\ndef test_ok():\n    assert True\n")
+    _run(pytester)
+    leftovers = [p.name for p in pytester.path.iterdir() if p.name.startswith(".results.json")]
+    assert leftovers == []
