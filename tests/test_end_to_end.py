@@ -1,0 +1,78 @@
+"""The real pipeline: resolve, build environments with uv, run real cases, write results and report."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+CASES = "background_tasks_overwritten,optional_literal_form"
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory, root: Path = Path(__file__).resolve().parent.parent) -> dict:
+    out = tmp_path_factory.mktemp("e2e") / "report"
+    proc = subprocess.run(
+        [sys.executable, "-m", "known_issues", "matrix", "--matrix", "tests/data/e2e-matrix.toml",
+         "--out", str(out), "--cases", CASES, "--jobs", "2"],
+        cwd=root, capture_output=True, text=True, timeout=900, check=False,
+        env={**os.environ, "KNOWN_ISSUES_ROOT": str(root)},
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    results = json.loads((out / "results.json").read_text())
+    return {"out": out, "stdout": proc.stdout, "results": results,
+            "cells": {c["cell"]["id"]: c for c in results["cells"]}}
+
+
+def test_every_cell_has_a_status(run: dict) -> None:
+    statuses = {cid: c["status"] for cid, c in run["cells"].items()}
+    assert statuses == {
+        "e2e-py3.11-fastapi0.113.0-pydantic2.11.7": "ran",
+        "e2e-py3.11-fastapi0.114.0-pydantic2.11.7": "ran",
+        "refused-py3.11-fastapi0.128.0-pydantic1.10.19": "not installable",
+        "missing-py3.11-fastapi9.9.9-pydanticany": "not installable",
+    }
+    refused = run["cells"]["refused-py3.11-fastapi0.128.0-pydantic1.10.19"]["reason"]
+    assert "No solution found" in refused and "pydantic" in refused
+    missing = run["cells"]["missing-py3.11-fastapi9.9.9-pydanticany"]["reason"]
+    assert missing == "fastapi 9.9.9 does not exist on the package index"
+
+
+def test_resolved_versions_are_recorded(run: dict) -> None:
+    for version in ("0.113.0", "0.114.0"):
+        cell = run["cells"][f"e2e-py3.11-fastapi{version}-pydantic2.11.7"]
+        assert cell["distributions"]["fastapi"] == version
+        assert cell["distributions"]["pydantic"] == "2.11.7"
+        assert cell["resolved"]["fastapi"] == version
+        assert {"starlette", "pydantic-core", "httpx", "pytest"} <= set(cell["distributions"])
+        assert cell["python"].startswith("3.11.")
+        assert cell["timings"]["tests"] > 0
+
+
+def _verdicts(cell: dict) -> dict[str, str]:
+    return {f"{t['case']}::{t['test']}": t["verdict"] for t in cell["tests"]}
+
+
+def test_verdicts_in_two_fastapi_versions(run: dict) -> None:
+    old = _verdicts(run["cells"]["e2e-py3.11-fastapi0.113.0-pydantic2.11.7"])
+    new = _verdicts(run["cells"]["e2e-py3.11-fastapi0.114.0-pydantic2.11.7"])
+    bg = "background_tasks_overwritten::test_injected_tasks_are_dropped_by_response_background"
+    assert old[bg] == new[bg] == "reproduces"
+    literal = [k for k in new if k.startswith("optional_literal_form::") and "none" in k and "bug" in k]
+    assert literal, new
+    # Issue #12245: the regression appeared in 0.114.0.
+    assert {old[k] for k in literal} == {"fixed"}
+    assert {new[k] for k in literal} == {"reproduces"}
+
+
+def test_report_and_progress(run: dict) -> None:
+    page = (run["out"] / "index.html").read_text()
+    assert "e2e-py3.11-fastapi0.113.0-pydantic2.11.7" in page
+    assert (run["out"] / "summary.md").exists()
+    assert "[  4/4]" in run["stdout"] or "[4/4]" in run["stdout"].replace(" ", "")
