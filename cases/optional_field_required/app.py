@@ -77,16 +77,12 @@ async def documented_handler(request: Request, exc: RequestValidationError) -> J
 
 async def encoded_handler(request: Request, exc: RequestValidationError) -> JSONResponse:
     seen.append(exc)
-    return JSONResponse(
-        status_code=422, content=jsonable_encoder({"detail": exc.errors(), "body": exc.body})
-    )
+    return JSONResponse(status_code=422, content=jsonable_encoder({"detail": exc.errors(), "body": exc.body}))
 
 
 async def errors_only_handler(request: Request, exc: RequestValidationError) -> JSONResponse:
     seen.append(exc)
-    return JSONResponse(
-        status_code=422, content={"detail": jsonable_encoder(exc.errors()), "body": exc.body}
-    )
+    return JSONResponse(status_code=422, content={"detail": jsonable_encoder(exc.errors()), "body": exc.body})
 
 
 plain_app = add_routes(FastAPI())

@@ -39,9 +39,7 @@ def test_optional_without_default_is_required() -> None:
 
 @pytest.mark.pattern("Optional[str] without a default still accepts an explicit null")
 def test_optional_without_default_accepts_explicit_null() -> None:
-    response = client(plain_app).post(
-        "/items/optional-no-default", json={"name": "pen", "description": None}
-    )
+    response = client(plain_app).post("/items/optional-no-default", json={"name": "pen", "description": None})
     assert response.status_code == 200
     assert response.json() == {"name": "pen", "description": None}
 
@@ -71,11 +69,7 @@ json_scalars = st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.tex
 
 
 @pytest.mark.pattern("guide's handler echoes any JSON body it rejects, unchanged")
-@given(
-    body=st.dictionaries(
-        st.text(max_size=10).filter(lambda k: k != "name"), json_scalars, max_size=5
-    )
-)
+@given(body=st.dictionaries(st.text(max_size=10).filter(lambda k: k != "name"), json_scalars, max_size=5))
 def test_documented_handler_echoes_any_rejected_body(body: dict[str, Any]) -> None:
     response = client(documented_app).post("/items/none-default", json=body)
     assert response.status_code == 422
@@ -124,9 +118,7 @@ def test_encoded_handler_form_body_is_422() -> None:
 def test_errors_only_handler_value_error_ctx_is_422() -> None:
     response = client(errors_only_app).post("/readings", json={"value": -1})
     assert response.status_code == 422
-    assert response.json()["detail"] == [
-        IsPartialDict(type="value_error", loc=["body", "value"], msg=POSITIVE_MSG)
-    ]
+    assert response.json()["detail"] == [IsPartialDict(type="value_error", loc=["body", "value"], msg=POSITIVE_MSG)]
 
 
 @pytest.mark.bug
@@ -140,6 +132,4 @@ def test_errors_only_handler_still_500_on_form_body() -> None:
 def test_default_handler_value_error_is_422() -> None:
     response = client(plain_app).post("/readings", json={"value": -1})
     assert response.status_code == 422
-    assert response.json() == {
-        "detail": [IsPartialDict(type="value_error", loc=["body", "value"], msg=POSITIVE_MSG)]
-    }
+    assert response.json() == {"detail": [IsPartialDict(type="value_error", loc=["body", "value"], msg=POSITIVE_MSG)]}

@@ -73,16 +73,12 @@ def test_config_dict_reads_env_file(workdir: Path) -> None:
 
 @pytest.mark.pattern("nested class Config: environment variable overrides .env")
 @quiet_class_config
-def test_class_config_env_var_overrides_env_file(
-    workdir: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_class_config_env_var_overrides_env_file(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     env_var_wins(make_class_config_settings(), workdir, monkeypatch)
 
 
 @pytest.mark.pattern("SettingsConfigDict: environment variable overrides .env")
-def test_config_dict_env_var_overrides_env_file(
-    workdir: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_config_dict_env_var_overrides_env_file(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     env_var_wins(make_config_dict_settings(), workdir, monkeypatch)
 
 
