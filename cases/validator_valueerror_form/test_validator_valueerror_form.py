@@ -1,0 +1,98 @@
+"""ValueError in a field_validator behind form data: 500 or 422?"""
+
+from typing import Any
+
+import pytest
+from dirty_equals import IsPartialDict
+from fastapi.testclient import TestClient
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from known_issues.casekit import requires
+
+from .app import app
+
+# strict: an exception escaping the app reaches the test (what a server turns into a 500).
+strict = TestClient(app)
+# lenient: the status code a real client would see.
+lenient = TestClient(app, raise_server_exceptions=False)
+
+form_models = requires("fastapi>=0.113.0", "Form models were added in 0.113.0")
+
+
+def assert_500_from_validator(url: str) -> None:
+    assert lenient.post(url, data={"value": "-1"}).status_code == 500
+    # ...and the 500 is the validator's ValueError escaping as pydantic's ValidationError.
+    with pytest.raises(ValidationError, match="Value must be positive"):
+        strict.post(url, data={"value": "-1"})
+
+
+def assert_answers(response: Any, ok: bool, error_type: str, loc: list[str]) -> None:
+    if ok:
+        assert response.status_code == 200, response.text
+    else:
+        assert response.status_code == 422, response.text
+        assert response.json()["detail"] == [IsPartialDict(type=error_type, loc=loc)]
+
+
+@pytest.mark.bug
+@form_models
+def test_form_model_value_error_gives_500() -> None:
+    assert_500_from_validator("/model")
+
+
+@pytest.mark.bug
+def test_model_built_from_form_fields_gives_500() -> None:
+    # Not FastAPI's validation: the model is built inside the route, its error is unhandled.
+    assert_500_from_validator("/fields")
+
+
+@pytest.mark.pattern("Form model: a validator's ValueError is a 422, never a 500")
+@form_models
+@given(st.integers())
+def test_form_model_answers_200_or_422(n: int) -> None:
+    response = strict.post("/model", data={"value": str(n)})
+    assert_answers(response, n >= 0, "value_error", ["body", "value"])
+
+
+@pytest.mark.pattern("JSON body: a validator's ValueError is a 422, never a 500")
+@given(st.integers())
+def test_json_body_answers_200_or_422(n: int) -> None:
+    response = strict.post("/json", json={"value": n})
+    assert_answers(response, n >= 0, "value_error", ["body", "value"])
+
+
+@pytest.mark.workaround("doc fix 1: raise ValidationError(...) in the validator (Form model)")
+@form_models
+def test_fix1_form_model() -> None:
+    response = strict.post("/model-fix1", data={"value": "-1"})
+    assert response.status_code == 422, response.text
+
+
+@pytest.mark.workaround("doc fix 1: raise ValidationError(...) in the validator (model built in the route)")
+def test_fix1_model_built_in_route() -> None:
+    response = strict.post("/fields-fix1", data={"value": "-1"})
+    assert response.status_code == 422, response.text
+
+
+@pytest.mark.workaround("doc fix 2: Annotated[int, Field(gt=0)] (Form model)")
+@form_models
+@given(st.integers())
+def test_fix2_form_model(n: int) -> None:
+    # gt=0 also rejects 0, which the original validator accepted.
+    response = strict.post("/model-fix2", data={"value": str(n)})
+    assert_answers(response, n > 0, "greater_than", ["body", "value"])
+
+
+@pytest.mark.workaround("doc fix 2: Annotated[int, Field(gt=0)] (model built in the route)")
+def test_fix2_model_built_in_route() -> None:
+    response = strict.post("/fields-fix2", data={"value": "-1"})
+    assert response.status_code == 422, response.text
+
+
+@pytest.mark.workaround("ours: re-raise the model's errors as RequestValidationError in the route")
+@given(st.integers())
+def test_reraised_as_request_validation_error(n: int) -> None:
+    response = strict.post("/fields-reraised", data={"value": str(n)})
+    assert_answers(response, n >= 0, "value_error", ["value"])
