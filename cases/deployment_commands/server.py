@@ -1,0 +1,96 @@
+"""Run a real server process for a test: free port, bounded readiness poll, always stopped."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+READY_TIMEOUT = 30.0  # a cold import on a loaded 2-core machine can take several seconds
+STOP_GRACE = 10.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Server:
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+    # Filled in when the context exits: did SIGTERM alone stop the main process in time?
+    stopped_gracefully: bool | None = field(default=None)
+
+    def log_tail(self, chars: int = 3000) -> str:
+        return self.log.read_text(errors="replace")[-chars:]
+
+
+@contextmanager
+def serve(argv: Sequence[str], *, cwd: Path, port: int, log: Path, ready_path: str = "/") -> Iterator[Server]:
+    """Start ``argv`` in its own process group and yield once ``ready_path`` answers.
+
+    The whole group (a reloader's children included) is terminated on exit, then killed after
+    a grace period, also when the test body failed.
+    """
+    env = {**os.environ, "PYTHONPATH": str(cwd), "PYTHONUNBUFFERED": "1", "NO_COLOR": "1"}
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            list(argv),
+            cwd=cwd,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    server = Server(url=f"http://127.0.0.1:{port}", process=process, log=log)
+    try:
+        _wait_ready(server, ready_path)
+        yield server
+    finally:
+        server.stopped_gracefully = _stop(process)
+
+
+def _wait_ready(server: Server, path: str) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(
+                f"server exited with code {server.process.returncode} before answering; output:\n{server.log_tail()}"
+            )
+        try:
+            httpx.get(server.url + path, timeout=1.0)
+        except httpx.TransportError:
+            time.sleep(0.05)
+            continue
+        return
+    raise RuntimeError(f"server did not answer within {READY_TIMEOUT:g}s; output:\n{server.log_tail()}")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> bool:
+    graceful = True
+    _signal_group(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=STOP_GRACE)
+    except subprocess.TimeoutExpired:
+        graceful = False
+    # Kill whatever is left of the group (a reloader's worker, a gunicorn worker) either way.
+    _signal_group(process.pid, signal.SIGKILL)
+    process.wait(timeout=STOP_GRACE)
+    return graceful
+
+
+def _signal_group(pgid: int, sig: signal.Signals) -> None:
+    with suppress(ProcessLookupError):  # the group is already gone: nothing left to stop
+        os.killpg(pgid, sig)
