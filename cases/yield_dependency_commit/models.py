@@ -1,0 +1,16 @@
+"""ORM model with a UNIQUE column, so that only the final COMMIT can fail."""
+
+from sqlalchemy import String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Item(Base):
+    __tablename__ = "items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sku: Mapped[str] = mapped_column(String(20), unique=True)
+    note: Mapped[str] = mapped_column(String(100))

@@ -1,0 +1,6 @@
+from pydantic import BaseModel
+
+
+class ItemIn(BaseModel):
+    sku: str
+    note: str

@@ -1,0 +1,40 @@
+"""A real uvicorn server on 127.0.0.1 in a thread, always stopped, bounded in time."""
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import uvicorn
+from fastapi import FastAPI
+
+START_TIMEOUT = 10.0
+STOP_TIMEOUT = 10.0
+
+
+@contextmanager
+def serve(app: FastAPI) -> Iterator[str]:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))  # a free port chosen by the OS, no race with other tests
+    port = sock.getsockname()[1]
+    # log_config=None: do not let uvicorn reconfigure logging of the whole test process.
+    server = uvicorn.Server(uvicorn.Config(app, log_config=None, lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while not server.started:
+            if not thread.is_alive():
+                raise RuntimeError("uvicorn stopped during startup")
+            if time.monotonic() > deadline:
+                raise TimeoutError("uvicorn did not start in time")
+            time.sleep(0.01)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(STOP_TIMEOUT)
+        if thread.is_alive():
+            server.force_exit = True
+            thread.join(STOP_TIMEOUT)
+        sock.close()

@@ -1,0 +1,143 @@
+import sqlite3
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from known_issues.casekit import requires
+
+from .app import create_app
+from .server import serve
+
+EXIT_TIMEOUT = 10.0
+scope_param = requires("fastapi>=0.121.0", "Depends(scope=...) was added in 0.121.0")
+
+
+@dataclass
+class Running:
+    url: str
+    events: list[str]
+    db_file: Path
+
+    def post(self, path: str, sku: str, note: str) -> httpx.Response:
+        # A fresh connection per request: the server may close it after an error.
+        return httpx.post(f"{self.url}{path}", json={"sku": sku, "note": note}, timeout=10)
+
+    def wait_until_closed(self) -> list[str]:
+        # get_db may finish after the client already has its response: wait for it, bounded.
+        deadline = time.monotonic() + EXIT_TIMEOUT
+        while "closed" not in self.events:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"get_db did not finish; events so far: {self.events}")
+            time.sleep(0.01)
+        return list(self.events)
+
+    def notes(self) -> list[str]:
+        conn = sqlite3.connect(self.db_file)
+        try:
+            return [row[0] for row in conn.execute("SELECT note FROM items ORDER BY id")]
+        finally:
+            conn.close()
+
+    def seed(self, sku: str, note: str) -> None:
+        conn = sqlite3.connect(self.db_file)
+        try:
+            conn.execute("INSERT INTO items (sku, note) VALUES (?, ?)", (sku, note))
+            conn.commit()
+        finally:
+            conn.close()
+
+
+@pytest.fixture
+def running(tmp_path: Path) -> Iterator[Running]:
+    db_file = tmp_path / "app.db"
+    app = create_app(f"sqlite+aiosqlite:///{db_file}")
+    with serve(app) as url:
+        yield Running(url, app.state.events, db_file)
+
+
+@pytest.mark.bug
+def test_commit_runs_after_response_is_sent(running: Running) -> None:
+    response = running.post("/commit-after-yield", "A-1", "first")
+    events = running.wait_until_closed()
+    assert response.status_code == 201
+    assert events.index("commit") > events.index("response_sent"), events
+
+
+@pytest.mark.bug
+def test_failed_commit_reported_as_success(running: Running) -> None:
+    running.seed("A-1", "already there")
+    # Same UNIQUE sku: the route succeeds, only get_db's commit after yield fails.
+    response = running.post("/commit-after-yield", "A-1", "lost")
+    events = running.wait_until_closed()
+    assert running.notes() == ["already there"], events
+    # Data loss: the client is told 201 Created although nothing was stored.
+    assert response.status_code == 201, (response.status_code, events)
+    assert response.json() == {"created": "A-1"}
+
+
+@pytest.mark.pattern("get_db commits the session after a successful request")
+def test_commit_after_yield_stores_row(running: Running) -> None:
+    response = running.post("/commit-after-yield", "B-1", "kept")
+    running.wait_until_closed()
+    assert response.status_code == 201
+    assert running.notes() == ["kept"]
+
+
+@pytest.mark.pattern("get_db rolls back when the route raises, and the error reaches the client")
+def test_route_error_rolls_back(running: Running) -> None:
+    response = running.post("/raise-after-add", "C-1", "flushed then refused")
+    events = running.wait_until_closed()
+    assert response.status_code == 409
+    assert response.json() == {"detail": "refused after the row was added"}
+    assert "rollback" in events and "commit" not in events, events
+    assert running.notes() == []
+
+
+@pytest.mark.workaround("commit inside the route/service (the guide's router does)")
+def test_commit_in_route_reports_failed_commit(running: Running) -> None:
+    running.seed("A-1", "already there")
+    response = running.post("/commit-in-route", "A-1", "lost")
+    running.wait_until_closed()
+    assert response.status_code == 500
+    assert running.notes() == ["already there"]
+
+
+@pytest.mark.workaround("commit inside the route/service (the guide's router does)")
+def test_commit_in_route_stores_row_before_response(running: Running) -> None:
+    response = running.post("/commit-in-route", "D-1", "kept")
+    # No waiting for get_db: the row must be there as soon as the client has the 201.
+    assert response.status_code == 201
+    assert running.notes() == ["kept"]
+
+
+@pytest.mark.workaround('Depends(get_db, scope="function") commits before the response')
+@scope_param
+def test_function_scope_commits_before_response(running: Running) -> None:
+    response = running.post("/function-scope", "E-1", "kept")
+    events = running.wait_until_closed()
+    assert response.status_code == 201
+    assert events.index("commit") < events.index("response_sent"), events
+    assert running.notes() == ["kept"]
+
+
+@pytest.mark.workaround('Depends(get_db, scope="function") turns a failed commit into a 500')
+@scope_param
+def test_function_scope_reports_failed_commit(running: Running) -> None:
+    running.seed("A-1", "already there")
+    response = running.post("/function-scope", "A-1", "lost")
+    events = running.wait_until_closed()
+    assert response.status_code == 500, events
+    assert running.notes() == ["already there"]
+
+
+@pytest.mark.workaround('scope="function" also when get_db is listed in dependencies=[...]')
+@scope_param
+def test_function_scope_in_decorator_commits_before_response(running: Running) -> None:
+    response = running.post("/function-scope-decorator", "F-1", "unused")
+    events = running.wait_until_closed()
+    assert response.status_code == 201
+    assert events.index("commit") < events.index("response_sent"), events
