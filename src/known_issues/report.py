@@ -259,7 +259,7 @@ def _filters() -> str:
     )
     verdicts = "".join(f'<option value="{esc(v)}">{esc(v)}</option>' for v in SYMBOLS if v != NOT_RUN)
     return (
-        '<form id="filters" onsubmit="return false"><fieldset><legend>Filter rows</legend>'
+        '<form id="filters"><fieldset><legend>Filter rows</legend>'
         f'{kinds}<label>verdict <select id="f-verdict"><option value="">any</option>{verdicts}</select></label> '
         '<label><input type="checkbox" id="f-changing"> only rows that change across versions</label> '
         '<label><input type="checkbox" id="f-contradicted"> only contradicted claims</label> '
@@ -321,7 +321,8 @@ def _matrix_html(
             by_case.get(slug, []), key=lambda r: (["bug", "workaround", "pattern"].index(r.role), r.test)
         ):
             values = [row.verdicts.get(c["cell"]["id"], NOT_RUN) for c in cells]
-            meaningful = {v for v in values if v not in (NOT_RUN, "not installable")}
+            # Cell-level statuses (not installable, incompatible, cell error) are not a test changing.
+            meaningful = {v for c, v in zip(cells, values, strict=True) if c["status"] == "ran" and v != NOT_RUN}
             changing = "1" if len(meaningful) > 1 else "0"
             tds = []
             for cell, v in zip(cells, values, strict=True):
@@ -593,6 +594,7 @@ _SCRIPT = """<script>
     document.getElementById('f-count').textContent=shown+' test row(s) shown';
   }
   q('#filters input, #filters select').forEach(function(el){el.addEventListener('change',apply);});
+  document.getElementById('filters').addEventListener('submit',function(e){e.preventDefault();});
   apply();
 })();
 </script>"""

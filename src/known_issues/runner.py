@@ -103,6 +103,20 @@ def cell_dependencies(root: Path) -> list[str]:
     return list(group)
 
 
+def case_dependencies(cases_dir: Path, cases: Sequence[str]) -> list[str]:
+    """What the selected cases need beyond the common test tools (``dependencies`` in case.toml).
+
+    Kept per case so that a group can run a case (e.g. under Pydantic v1) without installing
+    what other cases need and that version cannot have.
+    """
+    wanted: dict[str, None] = {}
+    for case in cases:
+        data = tomllib.loads((cases_dir / case / "case.toml").read_text(encoding="utf-8"))
+        for requirement in data.get("dependencies", []):
+            wanted[str(requirement)] = None
+    return list(wanted)
+
+
 def case_names(cases_dir: Path) -> list[str]:
     return sorted(p.parent.name for p in cases_dir.glob("*/case.toml"))
 
@@ -129,7 +143,11 @@ def resolve_cell(
                     continue
                 if not known:
                     raise envs.NotInstallable(f"{name} {version} does not exist on the package index")
-    requirements = cell.requirements(settings.matrix.extras) + cell_dependencies(settings.root)
+    requirements = (
+        cell.requirements(settings.matrix.extras)
+        + cell_dependencies(settings.root)
+        + case_dependencies(settings.cases_dir, selected_cases(settings, cell))
+    )
     lock = _compile(requirements, python, settings.offline)
     applied: list[dict[str, Any]] = []
     pins = envs.parse_pins(lock)

@@ -1,0 +1,98 @@
+"""The report page in a real headless Chromium: numbers, filters, escaping, no network."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fixtures import HOSTILE, run_with_every_verdict, write_cases
+
+from known_issues.report import build
+
+playwright = pytest.importorskip("playwright.sync_api", reason="playwright is in the dev dependency group")
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def chromium_path() -> str:
+    found = os.environ.get("KNOWN_ISSUES_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    if not found:
+        pytest.fail("Chromium is required for the report test: apt-get install chromium (nox -s tests does it as root)")
+    return found
+
+
+@pytest.fixture(scope="module")
+def page_and_requests(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[object, list[str]]]:
+    folder = tmp_path_factory.mktemp("browser")
+    index = build(run_with_every_verdict(), write_cases(folder), folder / "report")
+    requests: list[str] = []
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=chromium_path(),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run", "--disable-quic"],
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.on("request", lambda r: requests.append(r.url))
+            page.goto(index.as_uri())
+            page.wait_for_load_state("load")
+            yield page, requests
+            if not os.environ.get("CI"):
+                page.screenshot(path=str(ROOT / "report" / "browser-test.png"), full_page=False)
+        finally:
+            browser.close()
+
+
+def test_summary_numbers(page_and_requests: tuple) -> None:
+    page, _ = page_and_requests
+    assert page.inner_text('[data-testid="cases"]') == "2"
+    assert page.inner_text('[data-testid="cells"]') == "6"
+    assert page.inner_text('[data-testid="bugs-reproducing-on-newest"]') == "1"
+    assert page.inner_text('[data-testid="broken-on-newest"]') == "1"
+    assert page.inner_text('[data-testid="claims-contradicted"]') == "1"
+
+
+def test_verdict_symbols_are_text_with_labels(page_and_requests: tuple) -> None:
+    page, _ = page_and_requests
+    row = page.locator('tr.test[data-case="literal_form"]').first
+    reproduces = row.locator('td[title*="c-0.114.0"]')
+    assert (reproduces.inner_text(), reproduces.get_attribute("aria-label")) == ("R", "bug reproduces")
+    fixed = row.locator('td[title*="c-0.113.0"]')
+    assert (fixed.inner_text(), fixed.get_attribute("aria-label")) == ("F", "bug fixed (behaviour gone)")
+    cell_status = row.locator('td[title*="c-ni"]')
+    assert (cell_status.inner_text(), cell_status.get_attribute("aria-label")) == ("NI", "not installable")
+
+
+def test_filters_hide_rows(page_and_requests: tuple) -> None:
+    page, _ = page_and_requests
+    visible = page.locator("tr.test:visible")
+    assert visible.count() == 5
+    page.check("#f-contradicted")
+    assert visible.count() == 3  # the literal_form case has the contradicted claim
+    page.uncheck("#f-contradicted")
+    page.check("#f-changing")
+    assert sorted(visible.locator("th").all_inner_texts()) == ["bug test_bug", "workaround test_omit_field"]
+    page.uncheck("#f-changing")
+    page.uncheck('.f-kind[value="pattern"]')
+    assert visible.count() == 3
+    page.check('.f-kind[value="pattern"]')
+    page.select_option("#f-verdict", "error")
+    assert visible.count() == 5  # every row has an error cell (the c-err column)
+    page.select_option("#f-verdict", "")
+
+
+def test_hostile_content_is_text(page_and_requests: tuple) -> None:
+    page, _ = page_and_requests
+    assert page.evaluate("window.__pwned === undefined")
+    assert page.locator("img[src=x]").count() == 0
+    page.locator("#case-literal_form > summary").click()
+    assert HOSTILE in page.inner_text("#case-literal_form")
+
+
+def test_no_request_leaves_the_page(page_and_requests: tuple) -> None:
+    _, requests = page_and_requests
+    assert requests and all(url.startswith("file://") for url in requests), requests
