@@ -161,6 +161,11 @@ def _cell_label(cell: Mapping[str, Any]) -> tuple[str, str]:
     detail.append(f"requested: {requested}")
     for rule in cell.get("rules_applied", []):
         detail.append(f"extra pins: {', '.join(rule['pins'])} ({rule.get('why', '')})")
+    for finding in cell.get("compat_findings", []):
+        versions = ", ".join(f"{k} {val}" for k, val in finding["versions"].items())
+        detail.append(f"incompatible, stepped down: {versions}")
+    if cell.get("fallback_pins"):
+        detail.append(f"fallback pins: {', '.join(cell['fallback_pins'])}")
     return short, "\n".join(detail)
 
 
@@ -299,7 +304,7 @@ def _matrix_html(
     heads = []
     for cell in cells:
         short, detail = _cell_label(cell)
-        pins = " +pins" if cell.get("rules_applied") else ""
+        pins = (" +pins" if cell.get("rules_applied") else "") + (" ⤓fallback" if cell.get("fallback_pins") else "")
         heads.append(
             f'<th class="cellhead" scope="col" title="{esc(detail)}"><span>{esc(short)}{esc(pins)}</span></th>'
         )
@@ -341,7 +346,7 @@ def _matrix_html(
 
 
 def _findings_html(cells: Sequence[Mapping[str, Any]]) -> str:
-    bad = [c for c in cells if c["status"] != "ran"]
+    bad = [c for c in cells if c["status"] != "ran" or c.get("compat_findings")]
     if not bad:
         return '<section id="findings"><h2>Compatibility findings</h2><p>Every cell installed and passed its smoke check.</p></section>'
     out = [
@@ -350,12 +355,25 @@ def _findings_html(cells: Sequence[Mapping[str, Any]]) -> str:
         "failed its smoke check (declared compatible, but broken together), or the environment broke.</p><ul>",
     ]
     for c in bad:
-        out.append(
-            f'<li><span class="v {_vclass(c["status"])}">{esc(_symbol(c["status"])[0])}</span> '
-            f"<b>{esc(c['cell']['id'])}</b>: {esc(c['status'])}<pre>{esc(c.get('reason', ''))}</pre></li>"
-        )
+        if c["status"] != "ran":
+            out.append(
+                f'<li><span class="v {_vclass(c["status"])}">{esc(_symbol(c["status"])[0])}</span> '
+                f"<b>{esc(c['cell']['id'])}</b>: {esc(c['status'])}<pre>{esc(c.get('reason', ''))}</pre></li>"
+            )
+        for finding in c.get("compat_findings", []) if c["status"] == "ran" else []:
+            versions = ", ".join(f"{k} {v}" for k, v in finding["versions"].items())
+            out.append(
+                f'<li><span class="v v-incompatible">IC</span> <b>{esc(versions)}</b>: installs but fails the smoke check; '
+                f"cell {esc(c['cell']['id'])} ran with {esc(', '.join(c.get('fallback_pins', [])))} instead"
+                f"<pre>{esc(_first_lines(finding['error']))}</pre></li>"
+            )
     out.append("</ul></section>")
     return "\n".join(out)
+
+
+def _first_lines(text: str, n: int = 12) -> str:
+    lines = str(text).splitlines()
+    return "\n".join(lines[:n]) + ("\n…" if len(lines) > n else "")
 
 
 def _changes_html(changes: list[Any]) -> str:

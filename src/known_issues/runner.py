@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from packaging.version import Version
+
 from known_issues import environments as envs
 from known_issues import store
 from known_issues.matrix import ANY, Cell, Matrix
@@ -130,7 +132,7 @@ def selected_cases(settings: Settings, cell: Cell) -> list[str]:
 
 
 def resolve_cell(
-    settings: Settings, cell: Cell, index: PackageIndex | None
+    settings: Settings, cell: Cell, index: PackageIndex | None, fallback_pins: Sequence[str] = ()
 ) -> tuple[str, list[str], list[dict[str, Any]], Path]:
     """(lock, requirements, rules applied, python) or raise NotInstallable."""
     python = envs.find_python(cell.python)
@@ -147,6 +149,7 @@ def resolve_cell(
         cell.requirements(settings.matrix.extras)
         + cell_dependencies(settings.root)
         + case_dependencies(settings.cases_dir, selected_cases(settings, cell))
+        + list(fallback_pins)
     )
     lock = _compile(requirements, python, settings.offline)
     applied: list[dict[str, Any]] = []
@@ -192,21 +195,32 @@ def run_cell(settings: Settings, cell: Cell, index: PackageIndex | None) -> dict
         "tests": [],
         "collect_errors": [],
     }
-    timings: dict[str, float] = {}
+    timings: dict[str, float] = {"resolve": 0.0, "env": 0.0, "smoke": 0.0}
+    fallback: list[str] = []
+    findings: list[dict[str, Any]] = []
+    result["compat_findings"] = findings
     try:
-        t0 = time.monotonic()
-        lock, requirements, applied, python = resolve_cell(settings, cell, index)
-        timings["resolve"] = round(time.monotonic() - t0, 3)
-        result.update(requirements=requirements, rules_applied=applied, resolved=envs.parse_pins(lock))
-        env = envs.ensure(settings.env_root, python, lock)
-        timings["env"] = round(env.seconds, 3)
-        result["env"] = {"key": env.path.name, "reused": env.reused}
-        t0 = time.monotonic()
-        smoke_ok, smoke_msg = _smoke(settings, env.python)
-        timings["smoke"] = round(time.monotonic() - t0, 3)
-        if not smoke_ok:
-            result.update(status="incompatible", reason=smoke_msg)
-        else:
+        while True:
+            t0 = time.monotonic()
+            lock, requirements, applied, python = resolve_cell(settings, cell, index, fallback)
+            timings["resolve"] += time.monotonic() - t0
+            pins = envs.parse_pins(lock)
+            result.update(requirements=requirements, rules_applied=applied, resolved=pins, fallback_pins=fallback)
+            env = envs.ensure(settings.env_root, python, lock)
+            timings["env"] += env.seconds
+            result["env"] = {"key": env.path.name, "reused": env.reused}
+            t0 = time.monotonic()
+            smoke_ok, smoke_msg = _smoke(settings, env.python)
+            timings["smoke"] += time.monotonic() - t0
+            if smoke_ok:
+                break
+            findings.append({"versions": _key_versions(pins), "error": smoke_msg})
+            step = _step_down(cell, pins)
+            if step is None or len(fallback) >= MAX_FALLBACKS:
+                result.update(status="incompatible", reason=smoke_msg)
+                break
+            fallback = [*fallback, step]
+        if smoke_ok:
             t0 = time.monotonic()
             _run_tests(settings, cell, env.python, result)
             timings["tests"] = round(time.monotonic() - t0, 3)
@@ -216,10 +230,31 @@ def run_cell(settings: Settings, cell: Cell, index: PackageIndex | None) -> dict
         result.update(status="error", reason=f"environment: {exc}")
     except subprocess.TimeoutExpired as exc:
         result.update(status="error", reason=f"timed out: {exc}")
-    timings["total"] = round(time.monotonic() - started, 3)
-    result["timings"] = timings
+    timings["total"] = time.monotonic() - started
+    result["timings"] = {k: round(v, 3) for k, v in timings.items()}
     result["finished"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     return result
+
+
+MAX_FALLBACKS = 6
+
+
+def _key_versions(pins: dict[str, str]) -> dict[str, str]:
+    return {k: pins[k] for k in ("fastapi", "pydantic", "pydantic-core", "starlette") if k in pins}
+
+
+def _step_down(cell: Cell, pins: dict[str, str]) -> str | None:
+    """When the resolver's own choice of Pydantic breaks FastAPI, the next older Pydantic minor.
+
+    Only for a Pydantic the cell left to the resolver ("any"): an explicitly requested
+    combination that breaks stays "incompatible". The failed combination is kept as a finding.
+    """
+    if dict(cell.requested).get("pydantic") != ANY or "pydantic" not in pins:
+        return None
+    release = Version(pins["pydantic"]).release
+    if len(release) < 2 or release[0] < 2 or release[:2] == (2, 0):
+        return None
+    return f"pydantic<{release[0]}.{release[1]}"
 
 
 def _child_env() -> dict[str, str]:
