@@ -52,6 +52,20 @@ def diff(session: nox.Session) -> None:
 
 
 @nox.session
+def latest(session: nox.Session) -> None:
+    """Newest FastAPI + Pydantic, every case, compared with the last run; exit 1 only on a change to look at."""
+    _harness(session, "latest")
+
+
+@nox.session
+def bisect(session: nox.Session) -> None:
+    """First FastAPI release where a verdict flips: nox -s bisect -- <case>[::<test>] [--fastapi-from X ...]."""
+    if not session.posargs:
+        session.error("name a case or case::test: nox -s bisect -- json_form_field::test_name")
+    _harness(session, "bisect")
+
+
+@nox.session
 def tests(session: nox.Session) -> None:
     """The project's own tests: harness units, report in a real browser, end-to-end cells."""
     _ensure_chromium(session)
@@ -74,7 +88,8 @@ def _ensure_chromium(session: nox.Session) -> None:
         return
     if shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0:
         session.run("apt-get", "update", "-qq", external=True)
-        session.run("apt-get", "install", "-y", "-qq", "chromium", external=True,
-                    env={"DEBIAN_FRONTEND": "noninteractive"})
+        session.run(
+            "apt-get", "install", "-y", "-qq", "chromium", external=True, env={"DEBIAN_FRONTEND": "noninteractive"}
+        )
     else:
         session.warn("chromium not found: install Debian's `chromium` package (or set KNOWN_ISSUES_CHROMIUM)")
