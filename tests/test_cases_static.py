@@ -18,19 +18,34 @@ KINDS = {"known-issue", "common-error", "pattern", "requirement"}
 VERDICTS = {"reproduces", "fixed", "holds", "works", "broken", "error", "n/a"}
 # Import name -> distribution, for the modules cases use that are not named like their package.
 DISTRIBUTION_OF = {
-    "jose": "python-jose", "jwt": "pyjwt", "pydantic_settings": "pydantic-settings", "asgi_lifespan": "asgi-lifespan",
-    "uvicorn_worker": "uvicorn-worker", "dirty_equals": "dirty-equals", "pytest_asyncio": "pytest-asyncio",
-    "inline_snapshot": "inline-snapshot", "multipart": "python-multipart", "email_validator": "email-validator",
+    "jose": "python-jose",
+    "jwt": "pyjwt",
+    "pydantic_settings": "pydantic-settings",
+    "asgi_lifespan": "asgi-lifespan",
+    "uvicorn_worker": "uvicorn-worker",
+    "dirty_equals": "dirty-equals",
+    "pytest_asyncio": "pytest-asyncio",
+    "inline_snapshot": "inline-snapshot",
+    "multipart": "python-multipart",
+    "email_validator": "email-validator",
 }
 # Always there: the axes, what they bring, the harness on PYTHONPATH, and pytest's own dependencies.
-ALWAYS = {"fastapi", "pydantic", "starlette", "known-issues", "packaging", "pydantic-core", "typing-extensions",
-          "anyio", "cases"}
+ALWAYS = {
+    "fastapi",
+    "pydantic",
+    "starlette",
+    "known-issues",
+    "packaging",
+    "pydantic-core",
+    "typing-extensions",
+    "anyio",
+    "cases",
+}
 
 
 def _common() -> set[str]:
     data = tomllib.loads((ROOT / "pyproject.toml").read_text())
     return {canonicalize_name(Requirement(r).name) for r in data["dependency-groups"]["cell"]}
-
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda p: p.name)
@@ -60,7 +75,11 @@ def _role_decorators(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
     found = []
     for dec in fn.decorator_list:
         target = dec.func if isinstance(dec, ast.Call) else dec
-        if isinstance(target, ast.Attribute) and target.attr in ROLES and ast.unparse(target).startswith("pytest.mark."):
+        if (
+            isinstance(target, ast.Attribute)
+            and target.attr in ROLES
+            and ast.unparse(target).startswith("pytest.mark.")
+        ):
             found.append(target.attr)
         if isinstance(target, ast.Attribute) and target.attr == "xfail":
             found.append("xfail")

@@ -21,15 +21,35 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
     root = ROOT
     out = tmp_path_factory.mktemp("e2e") / "report"
     proc = subprocess.run(
-        [sys.executable, "-m", "known_issues", "matrix", "--matrix", "tests/data/e2e-matrix.toml",
-         "--out", str(out), "--cases", CASES, "--jobs", "2"],
-        cwd=root, capture_output=True, text=True, timeout=900, check=False,
+        [
+            sys.executable,
+            "-m",
+            "known_issues",
+            "matrix",
+            "--matrix",
+            "tests/data/e2e-matrix.toml",
+            "--out",
+            str(out),
+            "--cases",
+            CASES,
+            "--jobs",
+            "2",
+        ],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
         env={**os.environ, "KNOWN_ISSUES_ROOT": str(root)},
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     results = json.loads((out / "results.json").read_text())
-    return {"out": out, "stdout": proc.stdout, "results": results,
-            "cells": {c["cell"]["id"]: c for c in results["cells"]}}
+    return {
+        "out": out,
+        "stdout": proc.stdout,
+        "results": results,
+        "cells": {c["cell"]["id"]: c for c in results["cells"]},
+    }
 
 
 def test_every_cell_has_a_status(run: dict) -> None:

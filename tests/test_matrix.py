@@ -96,11 +96,17 @@ def test_rule_matches_resolved_versions() -> None:
         (MINIMAL.replace('name = "g"', 'name = "g"\ncolour = "red"'), "groups[g].colour: unknown key"),
         (MINIMAL.replace('"latest"', '["not-a-version"]'), "groups[g].axes.fastapi[0]: not a version: 'not-a-version'"),
         (MINIMAL.replace('"latest"', "[]"), "groups[g].axes.fastapi: empty axis"),
-        (MINIMAL.replace('"latest"', '{ minors = ">=banana" }'), "groups[g].axes.fastapi.minors: not a version specifier"),
+        (
+            MINIMAL.replace('"latest"', '{ minors = ">=banana" }'),
+            "groups[g].axes.fastapi.minors: not a version specifier",
+        ),
         (MINIMAL.replace('"latest"', '{ newest = ">=1" }'), "groups[g].axes.fastapi.newest: unknown key"),
-        (MINIMAL.replace("axes = { fastapi = \"latest\", pydantic = \"any\" }", "axes = {}"), "groups[g].axes: a group needs"),
+        (
+            MINIMAL.replace('axes = { fastapi = "latest", pydantic = "any" }', "axes = {}"),
+            "groups[g].axes: a group needs",
+        ),
         (MINIMAL + '[defaults]\npython = "three"\n', "defaults.python[0]: expected a Python like"),
-        (MINIMAL + '[defaults]\npython = []\n', "defaults.python: empty axis"),
+        (MINIMAL + "[defaults]\npython = []\n", "defaults.python: empty axis"),
         (MINIMAL + '[[rules]]\nwhen = { starlette = "<1" }\npins = []\n', "rules[0].pins: empty"),
         (MINIMAL + MINIMAL, "groups: the group name 'g' is used twice"),
         ("", "groups: the matrix needs at least one [[groups]] table"),
@@ -127,8 +133,23 @@ def test_cli_stops_before_any_environment(tmp_path: Path, root: Path, bad: str) 
     matrix_file.write_text(bad)
     envs, out = tmp_path / "envs", tmp_path / "out"
     proc = subprocess.run(
-        [sys.executable, "-m", "known_issues", "matrix", "--matrix", str(matrix_file), "--envs", str(envs), "--out", str(out)],
-        capture_output=True, text=True, cwd=root, timeout=60, check=False,
+        [
+            sys.executable,
+            "-m",
+            "known_issues",
+            "matrix",
+            "--matrix",
+            str(matrix_file),
+            "--envs",
+            str(envs),
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        timeout=60,
+        check=False,
     )
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()

@@ -9,7 +9,7 @@ import pytest
 
 from known_issues.verdicts import OUTCOMES, ROLES, verdict
 
-CASE_BODY = '''
+CASE_BODY = """
 import time
 import pytest
 from known_issues.casekit import requires
@@ -24,7 +24,7 @@ def broken_teardown():
     raise RuntimeError("teardown exploded")
 
 {tests}
-'''
+"""
 
 TEST_FOR_OUTCOME = {
     "passed": "assert 1 + 1 == 2",
@@ -44,7 +44,9 @@ def _write_case(pytester: pytest.Pytester, body: str, slug: str = "demo") -> Non
 
 def _run(pytester: pytest.Pytester, *extra: str) -> tuple[pytest.RunResult, dict]:
     out = pytester.path / "results.json"
-    result = pytester.runpytest_subprocess("-p", "known_issues.plugin", "--ki-results", str(out), "-p", "no:cacheprovider", *extra)
+    result = pytester.runpytest_subprocess(
+        "-p", "known_issues.plugin", "--ki-results", str(out), "-p", "no:cacheprovider", *extra
+    )
     data = json.loads(out.read_text()) if out.exists() else {}
     return result, data
 
@@ -75,7 +77,8 @@ def test_every_role_and_outcome_through_pytest(pytester: pytest.Pytester) -> Non
         for outcome in OUTCOMES:
             name = f"test_{role}_{outcome}"
             if outcome == "skipped":
-                tests.append(f"@pytest.mark.{role}\n@requires('pytest>=999', 'a future feature')\ndef {name}():\n    assert False\n")
+                skip = "@requires('pytest>=999', 'a future feature')"
+                tests.append(f"@pytest.mark.{role}\n{skip}\ndef {name}():\n    assert False\n")
             else:
                 tests.append(f"@pytest.mark.{role}\ndef {name}():\n    {TEST_FOR_OUTCOME[outcome]}\n")
     _write_case(pytester, CASE_BODY.format(tests="\n".join(tests)))
@@ -140,8 +143,10 @@ def test_case_test_needs_exactly_one_role(pytester: pytest.Pytester, decorators:
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([f"*test_x: a case test needs exactly one role marker*found: {found}"])
     assert data["tests"] == []
-    assert data["refused"] == [f"cases/demo/test_demo.py::test_x: a case test needs exactly one role marker "
-                               f"(bug, workaround or pattern); found: {found}"]
+    assert data["refused"] == [
+        f"cases/demo/test_demo.py::test_x: a case test needs exactly one role marker "
+        f"(bug, workaround or pattern); found: {found}"
+    ]
 
 
 def test_xfail_is_refused(pytester: pytest.Pytester) -> None:

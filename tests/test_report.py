@@ -98,7 +98,17 @@ def test_page_escapes_and_is_self_contained(tmp_path: Path) -> None:
     assert not any(name.startswith("on") for name, _ in parser.attrs)
     assert HOSTILE not in page and "&lt;script&gt;window.__pwned" in page
     assert all(link.startswith(("#", "https://github.com/")) for link in parser.links), parser.links
-    for verdict in ("reproduces", "fixed", "holds", "works", "broken", "error", "n/a", "not installable", "incompatible"):
+    for verdict in (
+        "reproduces",
+        "fixed",
+        "holds",
+        "works",
+        "broken",
+        "error",
+        "n/a",
+        "not installable",
+        "incompatible",
+    ):
         assert f'aria-label="{verdict}' in page or f'aria-label="bug {verdict}' in page or verdict in page
 
 
@@ -107,9 +117,17 @@ def test_summary_markdown_and_junit(tmp_path: Path) -> None:
     build(run_with_every_verdict(), write_cases(tmp_path), out)
     summary = (out / "summary.md").read_text()
     assert "- cases: 2; cells: 6 (1 error, 1 incompatible, 1 not installable, 3 ran)" in summary
-    assert "- newest (fastapi 0.115.0, pydantic 2.12.0): 1 bug(s) reproduce, 1 workaround(s)/pattern(s) broken, 1 error(s)" in summary
+    assert (
+        "- newest (fastapi 0.115.0, pydantic 2.12.0): 1 bug(s) reproduce, 1 workaround(s)/pattern(s) broken, 1 error(s)"
+        in summary
+    )
     assert "| literal_form | test_omit_field | holds | broken in 1 cell(s) |" in summary
     suite = ET.parse(out / "junit" / "c-0.115.0.xml").getroot()
-    assert (suite.get("tests"), suite.get("failures"), suite.get("errors"), suite.get("skipped")) == ("5", "1", "1", "1")
+    assert (suite.get("tests"), suite.get("failures"), suite.get("errors"), suite.get("skipped")) == (
+        "5",
+        "1",
+        "1",
+        "1",
+    )
     ni = ET.parse(out / "junit" / "c-ni.xml").getroot()
     assert ni.find("testcase/error").get("message") == "not installable"  # type: ignore[union-attr]

@@ -32,8 +32,15 @@ def page_and_requests(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tupl
     with playwright.sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=chromium_path(),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run", "--disable-quic"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--disable-quic",
+            ],
         )
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
