@@ -16,7 +16,12 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
+from known_issues.atomic import write_text
+
 UV_TIMEOUT = 600
+# Resolving costs seconds per cell even with a warm uv cache; within this many seconds the lock
+# resolved for the same inputs (requirements, Python, newest release of each "any" axis) is reused.
+DEFAULT_LOCK_TTL = 6 * 3600
 _PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?==([^\s;]+)")
 
 
@@ -133,6 +138,33 @@ def _uv_env() -> dict[str, str]:
     env.setdefault("UV_PYTHON_DOWNLOADS", "never")
     env.pop("VIRTUAL_ENV", None)
     return env
+
+
+def lock_ttl() -> float:
+    """Seconds a resolved lock is reused without asking the index again (0: always resolve)."""
+    return float(os.environ.get("KNOWN_ISSUES_LOCK_TTL", DEFAULT_LOCK_TTL))
+
+
+def lock_key(python: Path, requirements: Sequence[str], context: Sequence[str]) -> str:
+    text = "\n".join([str(python.resolve()), *requirements, "--", *context])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def read_lock(lock_dir: Path, key: str, max_age: float | None) -> tuple[str, float] | None:
+    """(lock, age in seconds) of a lock resolved earlier for these inputs, if young enough."""
+    path = lock_dir / f"{key}.txt"
+    try:
+        age = time.time() - path.stat().st_mtime
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return None
+    if max_age is not None and age > max_age:
+        return None
+    return text, age
+
+
+def write_lock(lock_dir: Path, key: str, lock: str) -> None:
+    write_text(lock_dir / f"{key}.txt", lock)
 
 
 def env_key(python: Path, lock: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
@@ -22,6 +23,7 @@ from packaging.version import Version
 
 from known_issues import environments as envs
 from known_issues import store
+from known_issues.atomic import write_json
 from known_issues.matrix import ANY, Cell, Matrix
 from known_issues.pypi import IndexError_, PackageIndex
 
@@ -132,26 +134,37 @@ def selected_cases(settings: Settings, cell: Cell) -> list[str]:
 
 
 def resolve_cell(
-    settings: Settings, cell: Cell, index: PackageIndex | None, fallback_pins: Sequence[str] = ()
+    settings: Settings,
+    cell: Cell,
+    index: PackageIndex | None,
+    fallback_pins: Sequence[str] = (),
+    sources: list[str] | None = None,
 ) -> tuple[str, list[str], list[dict[str, Any]], Path]:
-    """(lock, requirements, rules applied, python) or raise NotInstallable."""
+    """(lock, requirements, rules applied, python) or raise NotInstallable.
+
+    ``sources`` collects where each lock came from (resolved, reused, cached while offline).
+    """
+    sources = [] if sources is None else sources
     python = envs.find_python(cell.python)
+    # A lock reused for an "any" axis must not hide a newer release: its newest version is part of the key.
+    context: list[str] = []
     if index is not None:
         for name, version in cell.requested:
-            if version != ANY:
-                try:
-                    known = index.exists(name, version)
-                except IndexError_:
-                    continue
-                if not known:
+            try:
+                if version == ANY:
+                    released = index.versions(name, cell.python)
+                    context.append(f"{name} newest {released[-1] if released else '-'}")
+                elif not index.exists(name, version):
                     raise envs.NotInstallable(f"{name} {version} does not exist on the package index")
+            except IndexError_:
+                context.append(f"{name} index unreadable")
     requirements = (
         cell.requirements(settings.matrix.extras)
         + cell_dependencies(settings.root)
         + case_dependencies(settings.cases_dir, selected_cases(settings, cell))
         + list(fallback_pins)
     )
-    lock = _compile(requirements, python, settings.offline)
+    lock = _compile(settings, requirements, python, context, sources)
     applied: list[dict[str, Any]] = []
     pins = envs.parse_pins(lock)
     for rule in settings.matrix.rules:
@@ -159,18 +172,51 @@ def resolve_cell(
             applied.append({"when": dict(rule.when), "pins": list(rule.pins), "why": rule.why})
     if applied:
         requirements = requirements + [p for rule in applied for p in rule["pins"]]
-        lock = _compile(requirements, python, settings.offline)
+        lock = _compile(settings, requirements, python, context, sources)
     return lock, requirements, applied, python
 
 
-def _compile(requirements: list[str], python: Path, offline: bool) -> str:
+def _compile(settings: Settings, requirements: list[str], python: Path, context: list[str], sources: list[str]) -> str:
+    lock_dir = settings.env_root.parent / "locks"
+    key = envs.lock_key(python, requirements, context)
+    reusable = envs.read_lock(lock_dir, key, max_age=None if settings.offline else envs.lock_ttl())
+    if reusable is not None:
+        sources.append(f"reused (resolved {reusable[1] / 60:.0f} min ago)")
+        return reusable[0]
     try:
-        return envs.compile_lock(requirements, python, offline=offline)
+        lock = envs.compile_lock(requirements, python, offline=settings.offline)
+        sources.append("resolved")
     except envs.NotInstallable as exc:
-        if offline or not _looks_offline(str(exc)):
+        if not _looks_offline(str(exc)):
             raise
-        # The index is out of reach: what uv has cached may still resolve.
-        return envs.compile_lock(requirements, python, offline=True)
+        lock = _compile_unreachable(lock_dir, key, requirements, python, settings.offline, str(exc), sources)
+    envs.write_lock(lock_dir, key, lock)
+    return lock
+
+
+def _compile_unreachable(
+    lock_dir: Path, key: str, requirements: list[str], python: Path, offline: bool, error: str, sources: list[str]
+) -> str:
+    """The index is out of reach: what uv has cached may still resolve, else the last lock for these inputs.
+
+    uv keys its cache by index URL, so a changed or unreachable index often leaves only our own lock.
+    """
+    cache_error = error
+    if not offline:
+        try:
+            lock = envs.compile_lock(requirements, python, offline=True)
+            sources.append("resolved from uv's cache (index unreachable)")
+            return lock
+        except envs.NotInstallable as exc:
+            cache_error = str(exc)
+    stale = envs.read_lock(lock_dir, key, max_age=None)
+    if stale is None:
+        raise envs.NotInstallable(
+            f"the package index is out of reach and nothing was resolved for this cell before\n"
+            f"index: {error[-1500:]}\nuv's cache: {cache_error[-1500:]}"
+        )
+    sources.append(f"last lock, resolved {stale[1] / 3600:.1f} h ago (index unreachable)")
+    return stale[0]
 
 
 def _looks_offline(message: str) -> bool:
@@ -197,12 +243,14 @@ def run_cell(settings: Settings, cell: Cell, index: PackageIndex | None) -> dict
     }
     timings: dict[str, float] = {"resolve": 0.0, "env": 0.0, "smoke": 0.0}
     fallback: list[str] = []
+    sources: list[str] = []
+    result["lock_sources"] = sources
     findings: list[dict[str, Any]] = []
     result["compat_findings"] = findings
     try:
         while True:
             t0 = time.monotonic()
-            lock, requirements, applied, python = resolve_cell(settings, cell, index, fallback)
+            lock, requirements, applied, python = resolve_cell(settings, cell, index, fallback, sources)
             timings["resolve"] += time.monotonic() - t0
             pins = envs.parse_pins(lock)
             result.update(requirements=requirements, rules_applied=applied, resolved=pins, fallback_pins=fallback)
@@ -210,7 +258,7 @@ def run_cell(settings: Settings, cell: Cell, index: PackageIndex | None) -> dict
             timings["env"] += env.seconds
             result["env"] = {"key": env.path.name, "reused": env.reused}
             t0 = time.monotonic()
-            smoke_ok, smoke_msg = _smoke(settings, env.python)
+            smoke_ok, smoke_msg = _smoke_once(settings, env)
             timings["smoke"] += time.monotonic() - t0
             if smoke_ok:
                 break
@@ -263,6 +311,29 @@ def _child_env() -> dict[str, str]:
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     env["PYTHONHASHSEED"] = "0"
     return env
+
+
+SMOKE_SOURCE = Path(__file__).with_name("smoke.py")
+
+
+def _smoke_once(settings: Settings, env: envs.Environment) -> tuple[bool, str]:
+    """The smoke check's answer for this environment; computed once per environment and smoke code.
+
+    An environment is immutable once complete, so its answer cannot change; asking again would
+    cost an interpreter start and the FastAPI import on every run (and on every Pydantic step down).
+    """
+    digest = hashlib.sha256(SMOKE_SOURCE.read_bytes()).hexdigest()[:12]
+    memo = env.path / f".smoke-{digest}.json"
+    try:
+        saved = json.loads(memo.read_text(encoding="utf-8"))
+        return bool(saved["ok"]), str(saved["message"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    ok, message = _smoke(settings, env.python)
+    # A crash or timeout (or an interrupt) may be an accident of this run: ask again next time.
+    if not PROCESSES.stopping and (ok or not message.startswith("smoke check")):
+        write_json(memo, {"ok": ok, "message": message})
+    return ok, message
 
 
 def _smoke(settings: Settings, python: Path) -> tuple[bool, str]:
