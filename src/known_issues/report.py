@@ -145,8 +145,8 @@ def _cell_label(cell: Mapping[str, Any]) -> tuple[str, str]:
     v = analysis.cell_versions(cell)
     req = cell["cell"]["requested"]
     parts = []
-    for name in ("fastapi", "pydantic"):
-        parts.append(f"{name[:2]} {v.get(name) or req.get(name, '?')}")
+    for name, tag in (("fastapi", "fa"), ("pydantic", "pd")):
+        parts.append(f"{tag} {v.get(name) or req.get(name, '?')}")
     extra = [f"{k} {v.get(k, val)}" for k, val in req.items() if k not in ("fastapi", "pydantic")]
     short = " · ".join(parts + extra)
     detail = [
@@ -255,6 +255,9 @@ def _legend() -> str:
         for v, (s, label) in SYMBOLS.items()
         if v != NOT_RUN
     ]
+    items.append(
+        "column headers: fa = fastapi, pd = pydantic; + extra test pins; ↓ Pydantic stepped down (see findings)"
+    )
     return '<p class="legend">' + " &nbsp; ".join(items) + "</p>"
 
 
@@ -304,7 +307,8 @@ def _matrix_html(
     heads = []
     for cell in cells:
         short, detail = _cell_label(cell)
-        pins = (" +pins" if cell.get("rules_applied") else "") + (" ⤓fallback" if cell.get("fallback_pins") else "")
+        # Short markers; the full story is in the header's tooltip (title).
+        pins = (" +" if cell.get("rules_applied") else "") + (" ↓" if cell.get("fallback_pins") else "")
         heads.append(
             f'<th class="cellhead" scope="col" title="{esc(detail)}"><span>{esc(short)}{esc(pins)}</span></th>'
         )
@@ -569,7 +573,8 @@ table.grid{border-collapse:collapse;font-size:12px}
 .grid .rowhead{position:sticky;left:0;background:#fff;text-align:left;z-index:1;min-width:22rem;max-width:30rem}
 .grid thead .rowhead{z-index:3;background:#f6f8fa}
 .grid tr.case th{background:#eef2f6;font-weight:600}
-.cellhead{writing-mode:vertical-rl;transform:rotate(180deg);white-space:nowrap;font-weight:400;height:11rem;vertical-align:bottom}
+.cellhead{writing-mode:vertical-rl;transform:rotate(180deg);white-space:nowrap;font-weight:400;height:10rem;vertical-align:bottom;text-align:left}
+.cellhead span{display:inline-block;max-height:10rem;overflow:hidden}
 .group{font-weight:600;text-align:left}
 td.v,span.v{text-align:center;font-weight:700;min-width:1.6em;display:table-cell}
 span.v{display:inline-block;padding:0 .3em;border-radius:3px}
