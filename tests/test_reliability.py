@@ -1,0 +1,410 @@
+"""Faults and bad input, with real cells: uv environments, real FastAPI, real subprocesses and signals.
+
+Most tests run the cli on a temporary harness layout (its own pyproject.toml and ``cases/``) so that
+they can use cases written to fail in one particular way; the environments they build are shared
+through one module-wide ``--envs`` folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "tests" / "data"
+SRC = ROOT / "src"
+OLD, NEW = "rel-py3.11-fastapi0.114.0-pydantic2.11.7", "rel-py3.11-fastapi0.128.0-pydantic2.11.7"
+HOSTILE_TITLE = '<script>alert("title")</script>'
+HOSTILE_MESSAGE = "<script>alert('message')</script>"
+
+PYPROJECT = """\
+[project]
+name = "reliability-layout"
+version = "0"
+
+[dependency-groups]
+cell = ["pytest>=8", "httpx", "python-multipart"]  # what the smoke check needs
+
+"""
+
+CASES: dict[str, dict[str, str]] = {
+    "plain_ok": {
+        "case.toml": f"id = 'plain_ok'\ntitle = '{HOSTILE_TITLE} a plain case'\nkind = 'pattern'\n"
+        "[claim]\ntext = 'works'\n",
+        "app.py": "from fastapi import FastAPI\n\napp = FastAPI()\n\n\n"
+        "@app.get('/items/{item_id}')\ndef read(item_id: int) -> dict[str, int]:\n    return {'id': item_id}\n",
+        "test_plain_ok.py": """\
+import pytest
+from fastapi.testclient import TestClient
+
+from .app import app
+
+
+@pytest.mark.pattern("the path parameter arrives as an int")
+def test_path_param_is_converted():
+    assert TestClient(app).get("/items/3").json() == {"id": 3}
+
+
+@pytest.mark.bug
+def test_claimed_server_error():
+    status = TestClient(app).get("/items/3").status_code
+    assert status == 500, "<script>alert('message')</script> answered %d" % status
+""",
+    },
+    "newer_only": {
+        "case.toml": "id = 'newer_only'\ntitle = 'Needs a name added in a later FastAPI'\nkind = 'pattern'\n"
+        "[claim]\ntext = 'works'\n",
+        "test_newer_only.py": """\
+import pytest
+from fastapi.exceptions import DependencyScopeError  # absent before FastAPI 0.121
+
+
+@pytest.mark.pattern("the exception exists")
+def test_dependency_scope_error_is_an_error():
+    assert issubclass(DependencyScopeError, Exception)
+""",
+    },
+    "hangs": {
+        "case.toml": "id = 'hangs'\ntitle = 'Tests that never finish'\nkind = 'pattern'\n[claim]\ntext = 'x'\n",
+        "test_hangs.py": """\
+import time
+
+import pytest
+
+
+@pytest.mark.pattern("sleeps")
+def test_sleeps_forever():
+    time.sleep(3600)
+
+
+@pytest.mark.pattern("spins")
+def test_spins_forever():
+    while True:
+        pass
+
+
+@pytest.mark.pattern("runs after the hanging tests")
+def test_after_the_hangs():
+    assert sum([1, 2]) == 3
+""",
+    },
+    "slow": {
+        "case.toml": "id = 'slow'\ntitle = 'A slow test with a child process'\nkind = 'pattern'\n[claim]\ntext = 'x'\n",
+        "test_slow.py": """\
+import subprocess
+import time
+
+import pytest
+
+
+@pytest.mark.pattern("takes a while, with a child process of its own")
+def test_slow_with_child():
+    child = subprocess.Popen(["sleep", "300"])
+    try:
+        time.sleep(6)
+    finally:
+        child.kill()
+        child.wait()
+""",
+    },
+}
+
+
+def write_layout(root: Path) -> None:
+    (root / "pyproject.toml").write_text(PYPROJECT, encoding="utf-8")
+    cases = root / "cases"
+    cases.mkdir(parents=True)
+    (cases / "__init__.py").write_text("", encoding="utf-8")
+    for slug, files in CASES.items():
+        (cases / slug).mkdir()
+        (cases / slug / "__init__.py").write_text("", encoding="utf-8")
+        for name, text in files.items():
+            (cases / slug / name).write_text(text, encoding="utf-8")
+
+
+def cli_env(root: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
+    env["KNOWN_ISSUES_ROOT"] = str(root)
+    env["PYTHONPATH"] = str(SRC)
+    env.update(extra)
+    return env
+
+
+def cli_cmd(*args: str | Path) -> list[str]:
+    return [sys.executable, "-m", "known_issues", *map(str, args)]
+
+
+def run_cli(root: Path, *args: str | Path, timeout: float = 900, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        cli_cmd(*args), cwd=root, env=cli_env(root, **env), capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+def cells_of(out: Path) -> dict[str, dict[str, Any]]:
+    found = {}
+    for path in (out / "cells").glob("*.json"):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        found[data["cell"]["id"]] = data
+    return found
+
+
+def verdicts(cell: dict[str, Any]) -> dict[str, str]:
+    return {f"{t['case']}::{t['test']}": t["verdict"] for t in cell["tests"]}
+
+
+@pytest.fixture(scope="module")
+def layout(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("layout")
+    write_layout(root)
+    return {"root": root, "envs": tmp_path_factory.mktemp("envs")}
+
+
+@pytest.fixture(scope="module")
+def versions_run(layout: dict[str, Path]) -> dict[str, Any]:
+    out = layout["root"] / "out-versions"
+    proc = run_cli(
+        layout["root"], "matrix", "--matrix", DATA / "reliability-versions.toml", "--out", out,
+        "--envs", layout["envs"], "--cases", "plain_ok,newer_only,hangs", "--jobs", "2",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return {"out": out, "proc": proc, "cells": cells_of(out)}
+
+
+# 1 -----------------------------------------------------------------------------------------
+
+
+def test_a_case_that_fails_to_import_errors_alone(versions_run: dict[str, Any]) -> None:
+    old, new = versions_run["cells"][OLD], versions_run["cells"][NEW]
+    assert old["status"] == new["status"] == "ran"
+    assert [(e["case"], e["verdict"]) for e in old["collect_errors"]] == [("newer_only", "error")]
+    assert "DependencyScopeError" in old["collect_errors"][0]["message"]
+    assert "ImportError" in old["collect_errors"][0]["message"]
+    # Every other case still has its verdicts in the old version...
+    assert verdicts(old)["plain_ok::test_path_param_is_converted"] == "works"
+    assert verdicts(old)["plain_ok::test_claimed_server_error"] == "fixed"
+    assert verdicts(old)["hangs::test_after_the_hangs"] == "works"
+    assert not any(t["case"] == "newer_only" for t in old["tests"])
+    # ... and the newer version runs the case that imports the new name.
+    assert new["collect_errors"] == []
+    assert verdicts(new)["newer_only::test_dependency_scope_error_is_an_error"] == "works"
+
+
+# 2 -----------------------------------------------------------------------------------------
+
+
+def test_hanging_tests_are_stopped_by_the_per_test_limit(versions_run: dict[str, Any]) -> None:
+    for cell in versions_run["cells"].values():
+        by_test = {t["test"]: t for t in cell["tests"] if t["case"] == "hangs"}
+        for name in ("test_sleeps_forever", "test_spins_forever"):
+            assert by_test[name]["verdict"] == "error"
+            assert "timeout: test ran longer than 3s" in by_test[name]["message"]
+            assert by_test[name]["duration"] < 20
+        assert by_test["test_after_the_hangs"]["verdict"] == "works"
+        assert cell["timings"]["tests"] < 60
+
+
+# 7 -----------------------------------------------------------------------------------------
+
+
+def test_hostile_title_and_message_are_text_in_the_report(versions_run: dict[str, Any]) -> None:
+    message = next(
+        t["message"] for t in versions_run["cells"][OLD]["tests"] if t["test"] == "test_claimed_server_error"
+    )
+    assert HOSTILE_MESSAGE in message  # the real failure message carries the markup...
+    page = (versions_run["out"] / "index.html").read_text(encoding="utf-8")
+    assert HOSTILE_TITLE not in page and HOSTILE_MESSAGE not in page  # ... the page never does
+    assert "&lt;script&gt;alert(&quot;title&quot;)&lt;/script&gt;" in page
+    assert "&lt;script&gt;alert(&#x27;message&#x27;)&lt;/script&gt;" in page
+
+
+# 3 -----------------------------------------------------------------------------------------
+
+
+def _process_table() -> dict[int, tuple[int, str]]:
+    """pid -> (parent pid, state) for every process, from /proc."""
+    table = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        table[int(entry.name)] = (int(fields[1]), fields[0])
+    return table
+
+
+def descendants(pid: int) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for child, (parent, _) in _process_table().items():
+        children.setdefault(parent, []).append(child)
+    found: set[int] = set()
+    stack = [pid]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            if child not in found:
+                found.add(child)
+                stack.append(child)
+    return found
+
+
+def alive(pids: set[int]) -> set[int]:
+    table = _process_table()
+    return {p for p in pids if p in table and table[p][1] != "Z"}
+
+
+def cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+@pytest.fixture
+def matrix_process(layout: dict[str, Path], versions_run: dict[str, Any]) -> Iterator[list[subprocess.Popen[str]]]:
+    started: list[subprocess.Popen[str]] = []
+    yield started
+    for proc in started:  # a failed assertion must not leave a run behind
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_interrupted_run_keeps_finished_cells_and_resumes(
+    layout: dict[str, Path], matrix_process: list[subprocess.Popen[str]], signum: signal.Signals
+) -> None:
+    root, out = layout["root"], layout["root"] / f"out-interrupt-{signum.name}"
+    args = ["matrix", "--matrix", DATA / "reliability-interrupt.toml", "--out", out, "--envs", layout["envs"]]
+    args += ["--cases", "plain_ok,slow", "--jobs", "1"]
+    proc = subprocess.Popen(
+        cli_cmd(*args), cwd=root, env=cli_env(root), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True,
+    )  # fmt: skip
+    matrix_process.append(proc)
+    first = out / "cells" / "first-py3.11-fastapi0.114.0-pydantic2.11.7.json"
+    deadline = time.monotonic() + 300
+    in_second_cell: set[int] = set()
+    while time.monotonic() < deadline and proc.poll() is None:
+        # The second cell is in its tests when the first has its file and a `sleep 300` runs under us.
+        below = descendants(proc.pid)
+        if first.exists() and any(cmdline(p).startswith("sleep 300") for p in below):
+            in_second_cell = below
+            break
+        time.sleep(0.2)
+    assert in_second_cell, "the run never reached the second cell's tests"
+    first_bytes = first.read_bytes()
+    os.kill(proc.pid, signum)
+    output, _ = proc.communicate(timeout=120)
+
+    assert proc.returncode == 130, output
+    assert "Traceback" not in output, output
+    assert alive(in_second_cell) == set(), [cmdline(p) for p in alive(in_second_cell)]
+    assert first.read_bytes() == first_bytes
+    assert sorted(p.name for p in (out / "cells").iterdir()) == [first.name]
+    assert [p for p in out.rglob("*") if p.name.endswith(".tmp")] == []
+    for path in out.rglob("*.json"):
+        json.loads(path.read_text(encoding="utf-8"))
+
+    resumed = run_cli(root, *args, "--resume")
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert "[resume] first-py3.11-fastapi0.114.0-pydantic2.11.7: kept (ran)" in resumed.stdout
+    assert "running 2 cell(s)" in resumed.stdout
+    assert first.read_bytes() == first_bytes
+    cells = cells_of(out)
+    assert {cid: c["status"] for cid, c in cells.items()} == {
+        "first-py3.11-fastapi0.114.0-pydantic2.11.7": "ran",
+        "second-py3.11-fastapi0.128.0-pydantic2.11.7": "ran",
+        "third-py3.11-fastapi0.114.0-pydantic2.11.7": "ran",
+    }
+    assert all(verdicts(c)["slow::test_slow_with_child"] == "works" for c in cells.values())
+
+
+# 4 -----------------------------------------------------------------------------------------
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])  # nothing listens once the socket is closed
+
+
+def test_without_the_package_index_cached_cells_still_run(
+    layout: dict[str, Path], versions_run: dict[str, Any]
+) -> None:
+    url = f"http://127.0.0.1:{closed_port()}"
+    out = layout["root"] / "out-offline"
+    proc = run_cli(
+        layout["root"], "matrix", "--matrix", DATA / "reliability-offline.toml", "--out", out,
+        "--envs", layout["envs"], "--cases", "plain_ok,newer_only,hangs", "--jobs", "2",
+        KNOWN_ISSUES_INDEX_URL=url, UV_INDEX_URL=f"{url}/simple", UV_DEFAULT_INDEX=f"{url}/simple",
+        KNOWN_ISSUES_LOCK_TTL="0",  # no young lock to reuse: the fallback must carry the cached cell
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
+    cells = cells_of(out)
+    cached = cells["cached-py3.11-fastapi0.114.0-pydantic2.11.7"]
+    assert cached["status"] == "ran", cached["reason"]
+    assert cached["env"]["reused"] is True
+    assert verdicts(cached) == verdicts(versions_run["cells"][OLD])
+    uncached = cells["uncached-py3.11-fastapi0.110.0-pydantic2.11.7"]
+    assert uncached["status"] == "not installable"
+    assert uncached["reason"].startswith("the package index is out of reach"), uncached["reason"]
+    assert "127.0.0.1" in uncached["reason"], uncached["reason"]
+    assert cached["lock_sources"] and "index unreachable" in cached["lock_sources"][0], cached["lock_sources"]
+    assert "uncached-py3.11-fastapi0.110.0-pydantic2.11.7" in (out / "index.html").read_text(encoding="utf-8")
+
+
+# 5 -----------------------------------------------------------------------------------------
+
+
+def test_uninstallable_cells_have_a_reason_not_a_traceback(layout: dict[str, Path]) -> None:
+    out = layout["root"] / "out-bad"
+    proc = run_cli(
+        layout["root"], "matrix", "--matrix", DATA / "reliability-bad.toml", "--out", out,
+        "--envs", layout["envs"], "--cases", "plain_ok", "--jobs", "2",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
+    cells = cells_of(out)
+    reasons = {cid.split("-")[0]: c["reason"] for cid, c in cells.items()}
+    assert {c["status"] for c in cells.values()} == {"not installable"}
+    assert reasons["missing"] == "fastapi 9.9.9 does not exist on the package index"
+    assert "No solution found" in reasons["refused"] and "pydantic" in reasons["refused"]
+    assert reasons["nopython"].startswith("Python 3.99 is not installed on this machine")
+    assert "fastapi" in reasons["oldpython"] and "3.7" in reasons["oldpython"], reasons["oldpython"]
+    for reason in reasons.values():
+        assert "Traceback" not in reason
+    page = (out / "index.html").read_text(encoding="utf-8")
+    assert "fastapi 9.9.9 does not exist on the package index" in page
+
+
+# 6 -----------------------------------------------------------------------------------------
+
+
+def test_the_same_cells_give_the_same_verdicts_three_times(tmp_path: Path) -> None:
+    maps = []
+    for attempt in range(3):
+        out = tmp_path / f"run{attempt}"
+        proc = run_cli(
+            ROOT, "matrix", "--matrix", DATA / "reliability-determinism.toml", "--out", out, "--jobs", "2",
+            "--cases", "background_tasks_overwritten,optional_literal_form,int_str_path_union",
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        cells = cells_of(out)
+        assert {c["status"] for c in cells.values()} == {"ran"}
+        maps.append({cid: (verdicts(c), len(c["collect_errors"])) for cid, c in cells.items()})
+    assert len(maps[0]) == 2 and all(len(v[0]) > 5 for v in maps[0].values())
+    assert maps[0] == maps[1] == maps[2]
