@@ -1,0 +1,181 @@
+"""Benchmark: the matrix runner against the plain way (virtualenv + pip + pytest), in one run.
+
+Not a test: it prints a table. Run it from the repository root:
+
+    python bench/run_bench.py                 # 6 cells of the default matrix, all cases, -j 2
+    python bench/run_bench.py --versions 0.100.1,0.128.8 --jobs 2
+
+Three ways, on the same cells (fastapi-minors group, FastAPI at the chosen versions, Pydantic "any"):
+  cold   `python -m known_issues matrix` with a fresh environment folder (the uv package cache stays
+         as it is: usually warm on a machine that ran the matrix before, which the table says)
+  warm   the same command again: environments are reused
+  plain  per cell, sequentially: `python -m virtualenv`, `pip install` of the requirements the cold
+         run recorded for that cell, then pytest with the plugin (what nox + virtualenv + pip does)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_VERSIONS = "0.100.1,0.108.0,0.115.14,0.121.3,0.128.8,latest"
+GROUP = "fastapi-minors"
+
+
+def bench_matrix(versions: list[str]) -> str:
+    """The default matrix's defaults, packages and rules with one group: the chosen FastAPI versions.
+
+    The group keeps the default group's name, so the cell ids are those of the default matrix.
+    """
+    text = (ROOT / "matrix.toml").read_text(encoding="utf-8")
+    head = text.split("\n[[groups]]", 1)[0] + "\n"
+    listed = ", ".join(f'"{v}"' for v in versions)
+    return head + f'[[groups]]\nname = "{GROUP}"\naxes = {{ fastapi = [{listed}], pydantic = "any" }}\n'
+
+
+def run_matrix(matrix: Path, out: Path, envs: Path, jobs: int) -> float:
+    cmd = [sys.executable, "-m", "known_issues", "matrix", "--matrix", str(matrix), "--out", str(out)]
+    cmd += ["--envs", str(envs), "--jobs", str(jobs)]
+    started = time.monotonic()
+    proc = subprocess.run(cmd, cwd=ROOT, env=_env(), capture_output=True, text=True, check=False)
+    wall = time.monotonic() - started
+    if proc.returncode != 0:
+        sys.exit(f"matrix run failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    print(proc.stdout.strip().splitlines()[-1], file=sys.stderr)
+    return wall
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    env["KNOWN_ISSUES_ROOT"] = str(ROOT)
+    return env
+
+
+def cells(out: Path) -> list[dict[str, Any]]:
+    return [json.loads(p.read_text(encoding="utf-8")) for p in sorted((out / "cells").glob("*.json"))]
+
+
+def overhead(cell: dict[str, Any]) -> float:
+    t = cell["timings"]
+    return float(t.get("resolve", 0) + t.get("env", 0) + t.get("smoke", 0))
+
+
+def run_plain(cell: dict[str, Any], work: Path) -> tuple[float, float, int]:
+    """(environment seconds, test seconds, tests recorded) the plain way, for one cell."""
+    venv = work / "venv"
+    shutil.rmtree(venv, ignore_errors=True)
+    started = time.monotonic()
+    python = shutil.which(f"python{cell['cell']['python']}") or sys.executable
+    has_virtualenv = subprocess.run([python, "-c", "import virtualenv"], capture_output=True, check=False)
+    tool = ["-m", "virtualenv", "--quiet"] if has_virtualenv.returncode == 0 else ["-m", "venv"]
+    _check([python, *tool, str(venv)])
+    reqs = work / "requirements.txt"
+    reqs.write_text("\n".join(cell["requirements"]) + "\n", encoding="utf-8")
+    _check([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "-r", str(reqs)])
+    env_seconds = time.monotonic() - started
+    started = time.monotonic()
+    results = work / "tests.json"
+    results.unlink(missing_ok=True)
+    cmd = [str(venv / "bin" / "python"), "-m", "pytest", "cases", "-p", "known_issues.plugin"]
+    cmd += ["--ki-results", str(results), "-p", "no:cacheprovider", "-q", "--color=no"]
+    cmd += ["-o", "asyncio_default_fixture_loop_scope=function"]
+    subprocess.run(cmd, cwd=ROOT, env=_env(), capture_output=True, text=True, check=False)
+    test_seconds = time.monotonic() - started
+    count = len(json.loads(results.read_text(encoding="utf-8"))["tests"]) if results.exists() else 0
+    return env_seconds, test_seconds, count
+
+
+def _check(cmd: list[str]) -> None:
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False, env=_env())
+    if proc.returncode != 0:
+        sys.exit(f"{' '.join(cmd[:4])} ... failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--versions", default=DEFAULT_VERSIONS, help="FastAPI versions (comma-separated)")
+    p.add_argument("--jobs", type=int, default=2)
+    p.add_argument("--keep", type=Path, default=None, help="keep the work folder here")
+    args = p.parse_args()
+    versions = [v for v in args.versions.split(",") if v]
+    work = args.keep or Path(tempfile.mkdtemp(prefix="ki-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    matrix = work / "matrix.toml"
+    matrix.write_text(bench_matrix(versions), encoding="utf-8")
+    envs = work / "envs"
+    shutil.rmtree(envs, ignore_errors=True)
+    # The index listing is the same in all three ways: share the cached copy, not the environments.
+    shutil.copytree(ROOT / ".envs" / "index", envs / "index", dirs_exist_ok=True)
+
+    print(f"cold: {len(versions)} cells, fresh environments in {envs}/cells", file=sys.stderr)
+    cold_wall = run_matrix(matrix, work / "cold", envs, args.jobs)
+    print("warm: the same cells, environments reused", file=sys.stderr)
+    warm_wall = run_matrix(matrix, work / "warm", envs, args.jobs)
+    cold, warm = cells(work / "cold"), cells(work / "warm")
+
+    print("plain: virtualenv + pip install + pytest, one cell after the other", file=sys.stderr)
+    plain: dict[str, tuple[float, float, int]] = {}
+    plain_started = time.monotonic()
+    for cell in cold:
+        if cell["status"] == "ran":
+            plain[cell["cell"]["id"]] = run_plain(cell, work / "plain")
+            print(f"  {cell['cell']['id']}: {plain[cell['cell']['id']]}", file=sys.stderr)
+    plain_wall = time.monotonic() - plain_started
+
+    print_table(cold, warm, plain, cold_wall, warm_wall, plain_wall, args.jobs)
+    if args.keep is None:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+def print_table(
+    cold: list[dict[str, Any]],
+    warm: list[dict[str, Any]],
+    plain: dict[str, tuple[float, float, int]],
+    cold_wall: float,
+    warm_wall: float,
+    plain_wall: float,
+    jobs: int,
+) -> None:
+    warm_by_id = {c["cell"]["id"]: c for c in warm}
+    header = f"{'cell':<52} {'tests':>5} | {'cold env':>8} {'warm ovh':>8} {'warm tests':>10} | "
+    header += f"{'plain env':>9} {'plain tests':>11}"
+    print(header)
+    print("-" * len(header))
+    for c in cold:
+        cid = c["cell"]["id"]
+        w = warm_by_id.get(cid, {"timings": {}, "tests": []})
+        pe, pt, _ = plain.get(cid, (0.0, 0.0, 0))
+        print(
+            f"{cid:<52} {len(w['tests']):>5} | {c['timings'].get('env', 0):>8.1f} {overhead(w):>8.1f} "
+            f"{w['timings'].get('tests', 0):>10.1f} | {pe:>9.1f} {pt:>11.1f}"
+        )
+    print()
+    warm_total = sum(c["timings"]["total"] for c in warm)
+    warm_overhead = sum(overhead(c) for c in warm)
+    per_cell = [overhead(c) / c["timings"]["total"] for c in warm if c["timings"].get("total")]
+    print(
+        f"wall time: plain {plain_wall:.1f}s | matrix cold {cold_wall:.1f}s | matrix warm {warm_wall:.1f}s (-j {jobs})"
+    )
+    print(
+        f"warm overhead (resolve+env+smoke) summed {warm_overhead:.1f}s; "
+        f"/ jobs / warm wall = {warm_overhead / jobs / warm_wall:.0%} (target <= 25%); "
+        f"mean per-cell share {sum(per_cell) / max(1, len(per_cell)):.0%}"
+    )
+    print(f"warm wall / sum of warm cell times = {warm_wall / warm_total:.2f} (target <= 0.6)")
+    print(f"plain / warm = {plain_wall / warm_wall:.1f}x (target >= 4x); plain / cold = {plain_wall / cold_wall:.1f}x")
+    print("uv package cache: as found (warm if the matrix ran before); pip cache: as found")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
