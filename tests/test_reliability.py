@@ -118,6 +118,20 @@ def test_slow_with_child():
         child.wait()
 """,
     },
+    "leaks": {
+        "case.toml": "id = 'leaks'\ntitle = 'A test that leaves a process running'\nkind = 'pattern'\n"
+        "[claim]\ntext = 'x'\n",
+        "test_leaks.py": """\
+import subprocess
+
+import pytest
+
+
+@pytest.mark.pattern("starts a server and forgets to stop it")
+def test_forgets_its_child():
+    subprocess.Popen(["sleep", "271.5"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+""",
+    },
 }
 
 
@@ -175,7 +189,7 @@ def versions_run(layout: dict[str, Path]) -> dict[str, Any]:
     out = layout["root"] / "out-versions"
     proc = run_cli(
         layout["root"], "matrix", "--matrix", DATA / "reliability-versions.toml", "--out", out,
-        "--envs", layout["envs"], "--cases", "plain_ok,newer_only,hangs", "--jobs", "2",
+        "--envs", layout["envs"], "--cases", "plain_ok,newer_only,hangs,leaks", "--jobs", "2",
     )  # fmt: skip
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return {"out": out, "proc": proc, "cells": cells_of(out)}
@@ -212,6 +226,14 @@ def test_hanging_tests_are_stopped_by_the_per_test_limit(versions_run: dict[str,
             assert by_test[name]["duration"] < 20
         assert by_test["test_after_the_hangs"]["verdict"] == "works"
         assert cell["timings"]["tests"] < 60
+
+
+def test_processes_a_cell_leaves_behind_are_killed_and_reported(versions_run: dict[str, Any]) -> None:
+    for cell in versions_run["cells"].values():
+        assert verdicts(cell)["leaks::test_forgets_its_child"] == "works"
+        assert cell["stray_processes"] is True
+    leftovers = [pid for pid in _process_table() if cmdline(pid).strip() == "sleep 271.5"]
+    assert leftovers == []
 
 
 # 7 -----------------------------------------------------------------------------------------
@@ -348,7 +370,7 @@ def test_without_the_package_index_cached_cells_still_run(
     out = layout["root"] / "out-offline"
     proc = run_cli(
         layout["root"], "matrix", "--matrix", DATA / "reliability-offline.toml", "--out", out,
-        "--envs", layout["envs"], "--cases", "plain_ok,newer_only,hangs", "--jobs", "2",
+        "--envs", layout["envs"], "--cases", "plain_ok,newer_only,hangs,leaks", "--jobs", "2",
         KNOWN_ISSUES_INDEX_URL=url, UV_INDEX_URL=f"{url}/simple", UV_DEFAULT_INDEX=f"{url}/simple",
         KNOWN_ISSUES_LOCK_TTL="0",  # no young lock to reuse: the fallback must carry the cached cell
     )  # fmt: skip

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -17,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from packaging.version import Version
 
@@ -53,36 +54,53 @@ class _Processes:
         self._live: set[subprocess.Popen[str]] = set()
         self.stopping = False
 
-    def run(self, cmd: Sequence[str], timeout: float, **kw: Any) -> tuple[int, str, bool]:
-        """Run cmd in its own session; return (returncode, output, timed_out)."""
+    def run(self, cmd: Sequence[str], timeout: float, **kw: Any) -> Finished:
+        """Run cmd in its own session, output to a file (a stray child holding a pipe open must not
+        keep us waiting); afterwards kill whatever the command left running in its session."""
         if self.stopping:
             raise KeyboardInterrupt
-        proc = subprocess.Popen(
-            list(cmd),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
-            **kw,
-        )
-        with self._lock:
-            self._live.add(proc)
-        try:
-            out, _ = proc.communicate(timeout=timeout)
-            return proc.returncode, out, False
-        except subprocess.TimeoutExpired:
-            _kill_group(proc)
-            out, _ = proc.communicate()
-            return proc.returncode, out, True
-        finally:
+        with tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors="replace") as output:
+            proc = subprocess.Popen(
+                list(cmd), stdout=output, stderr=subprocess.STDOUT, text=True, start_new_session=True, **kw
+            )
             with self._lock:
-                self._live.discard(proc)
+                self._live.add(proc)
+            timed_out = False
+            try:
+                proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                timed_out = True
+                _kill_group(proc)
+                proc.wait()
+            finally:
+                with self._lock:
+                    self._live.discard(proc)
+            strays = _reap_strays(proc.pid)
+            output.seek(0)
+            return Finished(proc.returncode, output.read(), timed_out, strays)
 
     def stop_all(self) -> None:
         self.stopping = True
         with self._lock:
             for proc in list(self._live):
                 _kill_group(proc)
+
+
+class Finished(NamedTuple):
+    code: int
+    output: str
+    timed_out: bool
+    strays: bool  # processes of the command's session were still running after it exited
+
+
+def _reap_strays(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pgid, signal.SIGKILL)
+    return True
 
 
 def _kill_group(proc: subprocess.Popen[str]) -> None:
@@ -337,7 +355,7 @@ def _smoke_once(settings: Settings, env: envs.Environment) -> tuple[bool, str]:
 
 
 def _smoke(settings: Settings, python: Path) -> tuple[bool, str]:
-    code, out, timed_out = PROCESSES.run(
+    code, out, timed_out, _ = PROCESSES.run(
         [str(python), "-m", "known_issues.smoke"], timeout=120, cwd=settings.root, env=_child_env()
     )
     if timed_out:
@@ -381,10 +399,12 @@ def _run_tests(settings: Settings, cell: Cell, python: Path, result: dict[str, A
             "--basetemp",
             str(Path(tmp) / "pytest"),
         ]
-        code, out, timed_out = PROCESSES.run(
+        code, out, timed_out, strays = PROCESSES.run(
             cmd, timeout=settings.matrix.cell_timeout, cwd=settings.root, env=_child_env()
         )
         log.write_text(" ".join(cmd) + "\n\n" + out, encoding="utf-8")
+        # A case must stop every server it starts; what it left behind was killed and is reported.
+        result["stray_processes"] = strays
         if PROCESSES.stopping:
             raise KeyboardInterrupt
         if timed_out:
