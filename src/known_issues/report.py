@@ -350,7 +350,7 @@ def _matrix_html(
 
 
 def _findings_html(cells: Sequence[Mapping[str, Any]]) -> str:
-    bad = [c for c in cells if c["status"] != "ran" or c.get("compat_findings")]
+    bad = [c for c in cells if c["status"] != "ran" or c.get("compat_findings") or c.get("stray_processes")]
     if not bad:
         return '<section id="findings"><h2>Compatibility findings</h2><p>Every cell installed and passed its smoke check.</p></section>'
     out = [
@@ -363,6 +363,11 @@ def _findings_html(cells: Sequence[Mapping[str, Any]]) -> str:
             out.append(
                 f'<li><span class="v {_vclass(c["status"])}">{esc(_symbol(c["status"])[0])}</span> '
                 f"<b>{esc(c['cell']['id'])}</b>: {esc(c['status'])}<pre>{esc(c.get('reason', ''))}</pre></li>"
+            )
+        if c.get("stray_processes"):
+            out.append(
+                f"<li><b>{esc(c['cell']['id'])}</b>: a case left processes running after its tests; "
+                "the harness killed them (a server fixture that does not stop its server)</li>"
             )
         for finding in c.get("compat_findings", []) if c["status"] == "ran" else []:
             versions = ", ".join(f"{k} {v}" for k, v in finding["versions"].items())
