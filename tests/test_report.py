@@ -29,6 +29,14 @@ def test_claims_confirmed_contradicted_unverifiable(tmp_path: Path) -> None:
     assert by[("test_omit_field", "holds")].differ == [("c-0.115.0", "broken")]
     assert analysis.case_claim_status(checks) == "contradicted"
     assert analysis.case_claim_status(analysis.check_claims(cases["crud"], rows, cells)) == "unverifiable"
+    # A documented pattern that crashes in a cell that ran contradicts "works"; a cell that never
+    # ran its tests (c-err, c-ic, c-ni) says nothing.
+    crashing = {**cases["crud"].claim, "expect": [{"test": "test_flaky_import", "verdict": "works"}]}
+    cases["crud"].claim = crashing
+    (check,) = analysis.check_claims(cases["crud"], rows, cells)
+    assert check.status == "contradicted"
+    assert check.differ == [("c-0.113.0", "error"), ("c-0.114.0", "error"), ("c-0.115.0", "error")]
+    assert {cid for cid, _ in check.silent} == {"c-ic", "c-err", "c-ni"}
 
 
 def test_grid_marks_cells_that_did_not_run() -> None:

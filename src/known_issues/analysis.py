@@ -16,6 +16,7 @@ from packaging.version import InvalidVersion, Version
 NOT_RUN = "not run"
 # Verdicts that say nothing about the document's claim in that cell.
 SILENT = {"n/a", NOT_RUN, "error", "not installable", "incompatible"}
+CLAIMED_TO_WORK = {"holds", "works"}
 
 
 @dataclass
@@ -112,8 +113,11 @@ def grid(run: Mapping[str, Any]) -> dict[tuple[str, str], TestRow]:
         status = cell["status"]
         by_key = {(t["case"], t["test"]): t for t in cell.get("tests", [])}
         broken_cases = {e["case"]: e["message"] for e in cell.get("collect_errors", []) if e.get("case")}
+        selected = set(cell["cell"].get("cases") or [])
         for key, row in rows.items():
-            if status != "ran":
+            if selected and key[0] not in selected:
+                row.verdicts[cid] = NOT_RUN  # the group does not run this case
+            elif status != "ran":
                 row.verdicts[cid] = status
                 row.messages[cid] = cell.get("reason", "")
             elif key in by_key:
@@ -175,7 +179,10 @@ def check_claims(
             if row is None or cid not in row.verdicts or not _matches(where, cell_versions(cell)):
                 continue
             observed = row.verdicts[cid]
-            if observed in SILENT:
+            if observed == "error" and expected in CLAIMED_TO_WORK and cell["status"] == "ran":
+                # A documented fix or pattern that crashes does not hold: that contradicts the claim.
+                differ.append((cid, observed))
+            elif observed in SILENT:
                 silent.append((cid, observed))
             elif observed == expected:
                 agree.append(cid)
