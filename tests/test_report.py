@@ -139,3 +139,24 @@ def test_summary_markdown_and_junit(tmp_path: Path) -> None:
     )
     ni = ET.parse(out / "junit" / "c-ni.xml").getroot()
     assert ni.find("testcase/error").get("message") == "not installable"  # type: ignore[union-attr]
+
+
+def test_claim_on_a_parametrized_test_covers_every_parameter(tmp_path: Path) -> None:
+    run = run_with_every_verdict()
+    for cell in run["cells"]:
+        for t in cell["tests"]:
+            if t["test"] == "test_create":
+                t["test"] = "test_create[edge]"
+                cell["tests"].append({**t, "test": "test_create[past-edge]", "outcome": "failed", "verdict": "broken"})
+                break
+    cases = analysis.load_cases(write_cases(tmp_path))
+    cases["crud"].claim = {"expect": [{"test": "test_create", "verdict": "works"}]}
+    cells = analysis.ordered_cells(run)
+    (check,) = analysis.check_claims(cases["crud"], analysis.grid({"cells": cells}), cells)
+    assert check.status == "contradicted"
+    assert check.agree == ["c-0.113.0 [edge]", "c-0.114.0 [edge]", "c-0.115.0 [edge]"]
+    assert [cid for cid, _ in check.differ] == [
+        "c-0.113.0 [past-edge]",
+        "c-0.114.0 [past-edge]",
+        "c-0.115.0 [past-edge]",
+    ]

@@ -170,24 +170,29 @@ def check_claims(
         test = str(exp.get("test", ""))
         expected = str(exp.get("verdict", ""))
         where = [str(w) for w in exp.get("where", [])]
-        row = rows.get((case.slug, test))
+        # A parametrized test ("test_x[case-1]") answers for its function's name ("test_x").
+        matching = [r for (c, name), r in rows.items() if c == case.slug and name.split("[", 1)[0] == test]
         agree: list[str] = []
         differ: list[tuple[str, str]] = []
         silent: list[tuple[str, str]] = []
         for cell in cells:
             cid = cell["cell"]["id"]
-            if row is None or cid not in row.verdicts or not _matches(where, cell_versions(cell)):
+            if not _matches(where, cell_versions(cell)):
                 continue
-            observed = row.verdicts[cid]
-            if observed == "error" and expected in CLAIMED_TO_WORK and cell["status"] == "ran":
-                # A documented fix or pattern that crashes does not hold: that contradicts the claim.
-                differ.append((cid, observed))
-            elif observed in SILENT:
-                silent.append((cid, observed))
-            elif observed == expected:
-                agree.append(cid)
-            else:
-                differ.append((cid, observed))
+            for row in matching:
+                observed = row.verdicts.get(cid, NOT_RUN)
+                if observed == NOT_RUN:
+                    continue
+                label = cid if row.test == test else f"{cid} {row.test[len(test):]}"
+                if observed == "error" and expected in CLAIMED_TO_WORK and cell["status"] == "ran":
+                    # A documented fix or pattern that crashes does not hold: that contradicts the claim.
+                    differ.append((label, observed))
+                elif observed in SILENT:
+                    silent.append((label, observed))
+                elif observed == expected:
+                    agree.append(label)
+                else:
+                    differ.append((label, observed))
         status = "contradicted" if differ else "confirmed" if agree else "unverifiable"
         checks.append(ClaimCheck(test, expected, where, status, agree, differ, silent))
     return checks
