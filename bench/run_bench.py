@@ -2,7 +2,7 @@
 
 Not a test: it prints a table. Run it from the repository root:
 
-    python bench/run_bench.py                 # 6 cells of the default matrix, all cases, -j 2
+    python bench/run_bench.py                 # 6 cells of the default matrix, all cases, -j 2 x cores
     python bench/run_bench.py --versions 0.100.1,0.128.8 --jobs 2
 
 Three ways, on the same cells (fastapi-minors group, FastAPI at the chosen versions, Pydantic "any"):
@@ -104,7 +104,7 @@ def _check(cmd: list[str]) -> None:
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--versions", default=DEFAULT_VERSIONS, help="FastAPI versions (comma-separated)")
-    p.add_argument("--jobs", type=int, default=2)
+    p.add_argument("--jobs", type=int, default=2 * (os.cpu_count() or 1), help="matrix jobs (default: as the matrix)")
     p.add_argument("--keep", type=Path, default=None, help="keep the work folder here")
     args = p.parse_args()
     versions = [v for v in args.versions.split(",") if v]
