@@ -183,7 +183,7 @@ def check_claims(
                 observed = row.verdicts.get(cid, NOT_RUN)
                 if observed == NOT_RUN:
                     continue
-                label = cid if row.test == test else f"{cid} {row.test[len(test):]}"
+                label = cid if row.test == test else f"{cid} {row.test[len(test) :]}"
                 if observed == "error" and expected in CLAIMED_TO_WORK and cell["status"] == "ran":
                     # A documented fix or pattern that crashes does not hold: that contradicts the claim.
                     differ.append((label, observed))
