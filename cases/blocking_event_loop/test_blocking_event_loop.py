@@ -13,8 +13,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from known_issues.serving import Server, free_port, serve
+
 from .app import DELAY
-from .server import Server, free_port, serve
 
 CONCURRENT = 6
 SERIAL_TIME = CONCURRENT * DELAY

@@ -14,9 +14,9 @@ import httpx
 import pytest
 
 from known_issues.casekit import requires
+from known_issues.serving import free_port, serve
 
 from .app import GREETING
-from .server import free_port, serve
 
 fastapi_cli = requires("fastapi>=0.111.0", "the fastapi command (fastapi-cli) was added in FastAPI 0.111.0")
 

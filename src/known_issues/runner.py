@@ -371,6 +371,7 @@ def _smoke(settings: Settings, python: Path) -> tuple[bool, str]:
 
 def _run_tests(settings: Settings, cell: Cell, python: Path, result: dict[str, Any]) -> None:
     cases = selected_cases(settings, cell)
+    result["cases_run"] = cases  # a re-run with --cases covers only these
     if not cases:
         result.update(status="ran", reason="no case selected for this cell")
         return

@@ -1,4 +1,7 @@
-"""Run a real server process for a test: free port, bounded readiness poll, always stopped."""
+"""Real server processes for case tests: a free port, a bounded readiness poll, always stopped.
+
+Standard library only, like the rest of what cells import from the harness.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +10,12 @@ import signal
 import socket
 import subprocess
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import httpx
 
 READY_TIMEOUT = 30.0  # a cold import on a loaded 2-core machine can take several seconds
 STOP_GRACE = 10.0
@@ -70,8 +73,11 @@ def _wait_ready(server: Server, path: str) -> None:
                 f"server exited with code {server.process.returncode} before answering; output:\n{server.log_tail()}"
             )
         try:
-            httpx.get(server.url + path, timeout=1.0)
-        except httpx.TransportError:
+            with urllib.request.urlopen(server.url + path, timeout=1.0):
+                pass
+        except urllib.error.HTTPError:
+            return  # any HTTP answer means the server is up
+        except (urllib.error.URLError, OSError):
             time.sleep(0.05)
             continue
         return
