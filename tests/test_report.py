@@ -69,6 +69,14 @@ def test_diff_kinds_and_markdown() -> None:
     md = to_markdown(changes)
     assert "| bug fixed | literal_form | test_bug | c-0.114.0 | reproduces | fixed |" in md
     assert to_markdown([]).endswith("No verdict changed.\n")
+    # A test that did not run before (a new case, a case the cell did not select) is no regression.
+    added = json.loads(json.dumps(new))
+    added["cells"][1]["tests"].append({**tests[0], "test": "test_new", "verdict": "reproduces"})
+    appeared = [c for c in diff_runs(new, added) if c.test == "test_new"]
+    (new_test,) = [c for c in appeared if c.cell == "c-0.114.0"]
+    assert (new_test.old, new_test.new, new_test.kind) == ("not run", "reproduces", "new test")
+    assert {c.kind for c in appeared} == {"new test"}
+    assert needs_attention(appeared) == []
 
 
 class _Collector(HTMLParser):

@@ -24,6 +24,12 @@ class Change:
 
     @property
     def kind(self) -> str:
+        # A test that did not run on one side (new case, new cell, case not selected) is not a change
+        # of behaviour: it must not read as a bug coming back or a new error.
+        if self.old == NOT_RUN:
+            return "new test"
+        if self.new == NOT_RUN:
+            return "gone"
         if self.new == "error" and self.old != "error":
             return "new error"
         if self.role == "bug" and self.old == "reproduces" and self.new == "fixed":
@@ -32,10 +38,6 @@ class Change:
             return "bug back"
         if self.new == "broken" and self.old != "broken":
             return f"{self.role} broken"
-        if self.old == NOT_RUN:
-            return "new test"
-        if self.new == NOT_RUN:
-            return "gone"
         return "changed"
 
 
