@@ -26,10 +26,12 @@ class Running:
         # A fresh connection per request: the server may close it after an error.
         return httpx.post(f"{self.url}{path}", json={"sku": sku, "note": note}, timeout=10)
 
-    def wait_until_closed(self) -> list[str]:
-        # get_db may finish after the client already has its response: wait for it, bounded.
+    def wait_until_closed(self, *also: str) -> list[str]:
+        # get_db may finish after the client already has its response, and the middleware notes
+        # "response_sent" only after the send returned, which can be after the client read it:
+        # wait for every awaited event, bounded.
         deadline = time.monotonic() + EXIT_TIMEOUT
-        while "closed" not in self.events:
+        while not all(event in self.events for event in ("closed", *also)):
             if time.monotonic() > deadline:
                 raise TimeoutError(f"get_db did not finish; events so far: {self.events}")
             time.sleep(0.01)
@@ -62,7 +64,7 @@ def running(tmp_path: Path) -> Iterator[Running]:
 @pytest.mark.bug
 def test_commit_runs_after_response_is_sent(running: Running) -> None:
     response = running.post("/commit-after-yield", "A-1", "first")
-    events = running.wait_until_closed()
+    events = running.wait_until_closed("response_sent")
     assert response.status_code == 201
     assert events.index("commit") > events.index("response_sent"), events
 
@@ -118,7 +120,7 @@ def test_commit_in_route_stores_row_before_response(running: Running) -> None:
 @scope_param
 def test_function_scope_commits_before_response(running: Running) -> None:
     response = running.post("/function-scope", "E-1", "kept")
-    events = running.wait_until_closed()
+    events = running.wait_until_closed("response_sent")
     assert response.status_code == 201
     assert events.index("commit") < events.index("response_sent"), events
     assert running.notes() == ["kept"]
@@ -138,6 +140,6 @@ def test_function_scope_reports_failed_commit(running: Running) -> None:
 @scope_param
 def test_function_scope_in_decorator_commits_before_response(running: Running) -> None:
     response = running.post("/function-scope-decorator", "F-1", "unused")
-    events = running.wait_until_closed()
+    events = running.wait_until_closed("response_sent")
     assert response.status_code == 201
     assert events.index("commit") < events.index("response_sent"), events
