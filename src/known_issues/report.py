@@ -483,7 +483,8 @@ def _case_html(
             )
             messages: dict[str, list[str]] = defaultdict(list)
             for cid, msg in row.messages.items():
-                if row.verdicts.get(cid) not in ("reproduces", "holds", "works", NOT_RUN):
+                # Failure messages only: a pass has none and an n/a skip reason is not a failure.
+                if row.verdicts.get(cid) not in ("reproduces", "holds", "works", "n/a", NOT_RUN):
                     messages[msg].append(cid)
             for msg, cids in list(messages.items())[:6]:
                 out.append(
