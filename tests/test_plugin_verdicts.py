@@ -168,6 +168,7 @@ def test_import_error_in_one_case_only_affects_that_case(pytester: pytest.Pytest
 
 def test_results_file_is_written_atomically(pytester: pytest.Pytester, tmp_path: Path) -> None:
     _write_case(pytester, "import pytest\n\n@pytest.mark.pattern\ndef test_ok():\n    assert True\n")
-    _run(pytester)
+    _, data = _run(pytester)
+    assert [t["verdict"] for t in data["tests"]] == ["works"]  # the file is there and complete
     leftovers = [p.name for p in pytester.path.iterdir() if p.name.startswith(".results.json")]
     assert leftovers == []

@@ -11,7 +11,7 @@ from fixtures import HOSTILE, run_with_every_verdict, write_cases
 
 from known_issues import analysis
 from known_issues.diff import diff_runs, needs_attention, to_markdown
-from known_issues.report import build
+from known_issues.report import SYMBOLS, build
 
 
 def test_claims_confirmed_contradicted_unverifiable(tmp_path: Path) -> None:
@@ -114,6 +114,8 @@ def test_page_escapes_and_is_self_contained(tmp_path: Path) -> None:
     assert not any(name.startswith("on") for name, _ in parser.attrs)
     assert HOSTILE not in page and "&lt;script&gt;window.__pwned" in page
     assert all(link.startswith(("#", "https://github.com/")) for link in parser.links), parser.links
+    # Every verdict of the fixture appears in the matrix as a cell with its symbol and its label.
+    labels = {label for name, label in parser.attrs if name == "aria-label"}
     for verdict in (
         "reproduces",
         "fixed",
@@ -125,7 +127,9 @@ def test_page_escapes_and_is_self_contained(tmp_path: Path) -> None:
         "not installable",
         "incompatible",
     ):
-        assert f'aria-label="{verdict}' in page or f'aria-label="bug {verdict}' in page or verdict in page
+        symbol, label = SYMBOLS[verdict]
+        assert label in labels, verdict
+        assert f'aria-label="{label}">{symbol}</td>' in page, verdict
 
 
 def test_summary_markdown_and_junit(tmp_path: Path) -> None:
