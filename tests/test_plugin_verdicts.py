@@ -7,7 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from known_issues.verdicts import OUTCOMES, ROLES, verdict
+from known_issues.verdicts import Outcome, Role, verdict
+
+ROLES = [r.value for r in Role]
+OUTCOMES = [o.value for o in Outcome if o != Outcome.CRASHED]
 
 CASE_BODY = """
 import time
@@ -55,20 +58,23 @@ def test_table_is_complete() -> None:
     expected = {
         ("bug", "passed"): "reproduces",
         ("bug", "failed"): "fixed",
+        ("bug", "crashed"): "error",
         ("bug", "error"): "error",
         ("bug", "skipped"): "n/a",
         ("workaround", "passed"): "holds",
         ("workaround", "failed"): "broken",
+        ("workaround", "crashed"): "broken",
         ("workaround", "error"): "error",
         ("workaround", "skipped"): "n/a",
         ("pattern", "passed"): "works",
         ("pattern", "failed"): "broken",
+        ("pattern", "crashed"): "broken",
         ("pattern", "error"): "error",
         ("pattern", "skipped"): "n/a",
     }
-    assert {(r, o): verdict(r, o) for r in ROLES for o in OUTCOMES} == expected
+    assert {(r.value, o.value): verdict(r, o).value for r in Role for o in Outcome} == expected
     with pytest.raises(ValueError):
-        verdict("bug", "xpassed")  # type: ignore[arg-type]
+        verdict("bug", "xpassed")
 
 
 def test_every_role_and_outcome_through_pytest(pytester: pytest.Pytester) -> None:
@@ -129,7 +135,8 @@ def test_hanging_test_becomes_error_timeout(pytester: pytest.Pytester) -> None:
     _, data = _run(pytester, "--ki-timeout", "1")
     got = {t["test"]: t for t in data["tests"]}
     assert got["test_hangs"]["verdict"] == "error"
-    assert got["test_hangs"]["message"].startswith("known_issues.plugin.TestTimeout: timeout")
+    assert got["test_hangs"]["message"].startswith("known_issues.classify.TestTimeout: timeout")
+    assert got["test_hangs"]["reason"] == "timeout"
     assert got["test_after"]["verdict"] == "works"
 
 

@@ -1,12 +1,25 @@
-"""Small helpers for case tests. Imports nothing but the standard library, pytest and packaging."""
+"""Small helpers for case tests. Imports nothing but the standard library, pytest and packaging.
+
+What a case test may raise and how it is judged is in ``known_issues.classify``; the exception
+types the helpers raise are re-exported here so a case imports everything from one place.
+"""
 
 from __future__ import annotations
 
+import importlib
 import importlib.metadata
+import re
+from types import ModuleType
+from typing import Any
 
 import pytest
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
+
+from known_issues.classify import CodeRaised, SuiteFault
+from known_issues.verdicts import Reason
+
+__all__ = ["CodeRaised", "Observed", "Reason", "SuiteFault", "has", "installed", "load", "requires"]
 
 
 def installed(dist: str) -> Version | None:
@@ -40,3 +53,61 @@ def _split(requirement: str) -> tuple[str, str]:
         if ch in "<>=!~":
             return requirement[:i].strip(), requirement[i:].strip()
     raise ValueError(f"not a requirement with a version specifier: {requirement!r}")
+
+
+def load(package: str | None, name: str) -> ModuleType:
+    """Import the case module ``name`` (e.g. ``load(__package__, "app_no_future")``) inside the test.
+
+    Where importing the documented code is itself what may fail (a snippet that raises when its
+    routes are declared), import it in the test, not at the top of the test module: the failure is
+    then that test's observation (a crash of the code under test), and the case's other tests
+    still run. A failure at the top of a test module is a collection error of the whole case.
+    """
+    if not package:
+        raise ValueError("load() needs the test module's __package__")
+    return importlib.import_module(f"{package}.{name}")
+
+
+class Observed:
+    """An ASGI wrapper that records the exception the app raised while handling a request.
+
+    For a bug whose documented symptom *is* a crash (a 500): wrap the app, send the request once
+    with ``TestClient(observed, raise_server_exceptions=False)`` to see the status a client gets,
+    then ``observed.assert_raised(SomeError, match="...")``. Any other exception raised by the app
+    is re-raised as what it is (a crash, never "fixed"); no exception at all fails the assertion.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.raised: list[BaseException] = []
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await self.app(scope, receive, send)
+        except BaseException as exc:  # recorded, then passed on unchanged
+            if scope.get("type") == "http":
+                self.raised.append(exc)
+            raise
+
+    def assert_raised(self, expected: type[BaseException], match: str) -> BaseException:
+        """The one exception the app raised, checked for its exact type and message."""
+        if not self.raised:
+            raise AssertionError(f"the app raised nothing (the documented crash is {expected.__name__}: {match})")
+        if len(self.raised) > 1:
+            raise AssertionError(f"the app raised {len(self.raised)} times; send one request per check")
+        exc = _unwrap(self.raised.pop())
+        if not isinstance(exc, expected) or not re.search(match, str(exc)):
+            raise CodeRaised(
+                f"the app raised {type(exc).__module__}.{type(exc).__qualname__}: {exc}, "
+                f"not the documented {expected.__name__} matching {match!r}"
+            ) from exc
+        return exc
+
+
+def _unwrap(exc: BaseException) -> BaseException:
+    """A lone exception inside an exception group (anyio task groups in middleware) is the exception."""
+    inner = getattr(exc, "exceptions", None)
+    while isinstance(inner, (list, tuple)) and len(inner) == 1 and isinstance(inner[0], BaseException):
+        exc = inner[0]
+        inner = getattr(exc, "exceptions", None)
+    return exc

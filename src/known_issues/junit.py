@@ -34,7 +34,7 @@ def write_junit(folder: Path, cells: Sequence[Mapping[str, Any]]) -> None:
             if t["outcome"] == "failed":
                 ET.SubElement(case, "failure", message=t["verdict"]).text = t.get("message", "")
                 failures += 1
-            elif t["outcome"] == "error":
+            elif t["outcome"] in ("error", "crashed"):
                 ET.SubElement(case, "error", message=t["verdict"]).text = t.get("message", "")
                 errors += 1
             elif t["outcome"] == "skipped":

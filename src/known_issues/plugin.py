@@ -1,8 +1,10 @@
 """pytest plugin loaded inside every matrix cell (``-p known_issues.plugin``).
 
-It registers the role markers, refuses case tests without exactly one role, turns each
-test's outcome into a verdict and writes the cell's JSON atomically. It must import with only
-the standard library and pytest: FastAPI may be missing or broken in the cell.
+It registers the role markers, refuses case tests without exactly one role, classifies each
+phase's exception (``known_issues.classify``: the code under test crashed, an assertion failed,
+or the suite could not observe), turns the outcome into a verdict and writes the cell's results
+atomically. It must import with only the standard library and pytest: FastAPI may be missing or
+broken in the cell, and the cell's Python may be as old as 3.9.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import importlib.metadata
 import platform
 import signal
 import sys
+import threading
 import time
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
@@ -20,15 +23,11 @@ from typing import Any
 import pytest
 
 from known_issues.atomic import write_json
-from known_issues.verdicts import ROLES, Outcome, Role, verdict
+from known_issues.classify import PASSED, Classified, TestTimeout, classify, short, worst
+from known_issues.records import CollectError, PytestRun, TestResult
+from known_issues.verdicts import Outcome, Reason, Role
 
-MESSAGE_LIMIT = 4000
-
-
-class TestTimeout(Exception):
-    """Raised inside a test that ran past the per-test time limit."""
-
-    __test__ = False
+__all__ = ["TestTimeout", "case_of"]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -64,8 +63,11 @@ def case_of(nodeid: str) -> str | None:
     return None
 
 
+ROLE_NAMES = tuple(r.value for r in Role)
+
+
 def roles_of(item: pytest.Item) -> list[str]:
-    return [m.name for m in item.iter_markers() if m.name in ROLES]
+    return [m.name for m in item.iter_markers() if m.name in ROLE_NAMES]
 
 
 def _role_note(item: pytest.Item, role: str) -> str:
@@ -76,15 +78,10 @@ def _role_note(item: pytest.Item, role: str) -> str:
     return str(note)
 
 
-def _short(text: str) -> str:
-    text = text.strip()
-    return text if len(text) <= MESSAGE_LIMIT else text[: MESSAGE_LIMIT - 20] + "\n... [truncated]"
-
-
 @contextmanager
 def _time_limit(seconds: float, phase: str) -> Iterator[None]:
     usable = seconds > 0 and hasattr(signal, "setitimer")
-    if not usable or not _in_main_thread():
+    if not usable or threading.current_thread() is not threading.main_thread():
         yield
         return
 
@@ -100,12 +97,6 @@ def _time_limit(seconds: float, phase: str) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-def _in_main_thread() -> bool:
-    import threading
-
-    return threading.current_thread() is threading.main_thread()
-
-
 def distributions() -> dict[str, str]:
     found: dict[str, str] = {}
     for dist in importlib.metadata.distributions():
@@ -115,13 +106,17 @@ def distributions() -> dict[str, str]:
     return dict(sorted(found.items()))
 
 
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
 class _Recorder:
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
         self.out: str | None = config.getoption("--ki-results")
         self.limit: float = config.getoption("--ki-timeout")
-        self.tests: dict[str, dict[str, Any]] = {}
-        self.collect_errors: list[dict[str, Any]] = []
+        self.tests: dict[str, TestResult] = {}
+        self.collect_errors: list[CollectError] = []
         self.refused: list[str] = []
         self.started = time.time()
 
@@ -148,12 +143,7 @@ class _Recorder:
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
             self.collect_errors.append(
-                {
-                    "nodeid": report.nodeid,
-                    "case": case_of(report.nodeid),
-                    "verdict": "error",
-                    "message": _short(str(report.longreprtext)),
-                }
+                CollectError(report.nodeid, case_of(report.nodeid), short(str(report.longreprtext)))
             )
 
     # -- running ------------------------------------------------------------------------
@@ -180,73 +170,56 @@ class _Recorder:
         case = case_of(item.nodeid)
         if case is None:
             return report
-        roles = roles_of(item)
-        role: Role = roles[0]  # type: ignore[assignment]  # validated at collection
-        entry = self.tests.setdefault(
-            item.nodeid,
-            {
-                "nodeid": item.nodeid,
-                "case": case,
-                "test": item.name,
-                "role": role,
-                "note": _role_note(item, role),
-                "outcome": "passed",
-                "message": "",
-                "duration": 0.0,
-            },
-        )
-        entry["duration"] = round(entry["duration"] + report.duration, 4)
-        outcome, message = _classify(report, call)
-        if outcome is None:
+        role = roles_of(item)[0]  # validated at collection
+        entry = self.tests.get(item.nodeid)
+        if entry is None:
+            entry = TestResult(item.nodeid, case, item.name, Role(role), note=_role_note(item, role))
+            entry.observed = _now()
+            self.tests[item.nodeid] = entry
+        entry.duration = round(entry.duration + report.duration, 4)
+        judged = _judge(report, call)
+        if judged.outcome is None:
             return report
-        # The first non-passing phase decides; a later teardown error still shows up.
-        if entry["outcome"] == "passed" or outcome == "error":
-            if entry["outcome"] in ("failed", "skipped") and outcome == "error":
-                message = f"{entry['message']}\n[{report.when}] {message}"
-            entry["outcome"] = outcome
-            entry["message"] = _short(message)
-        entry["verdict"] = verdict(role, entry["outcome"])
+        if entry.outcome == Outcome.PASSED:
+            entry.outcome, entry.reason, entry.message = judged.outcome, judged.reason, judged.message
+        elif worst(entry.outcome, judged.outcome) == judged.outcome and judged.outcome != entry.outcome:
+            # A later phase outranks the first (a teardown error after a failed assertion): both show.
+            entry.outcome, entry.reason = judged.outcome, judged.reason
+            entry.message = short(f"{entry.message}\n{judged.message}")
+        entry.settle()
         return report
 
     # -- writing ------------------------------------------------------------------------
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         for entry in self.tests.values():
-            entry.setdefault("verdict", verdict(entry["role"], entry["outcome"]))
+            entry.settle()
         if not self.out:
             return
-        write_json(
-            Path(self.out),
-            {
-                "python": platform.python_version(),
-                "python_implementation": platform.python_implementation(),
-                "platform": sys.platform,
-                "distributions": distributions(),
-                "pytest_exitstatus": int(exitstatus),
-                "test_seconds": round(time.time() - self.started, 3),
-                "tests": list(self.tests.values()),
-                "collect_errors": self.collect_errors,
-                "refused": self.refused,
-            },
+        run = PytestRun(
+            python=platform.python_version(),
+            python_implementation=platform.python_implementation(),
+            platform=sys.platform,
+            distributions=distributions(),
+            pytest_exitstatus=int(exitstatus),
+            test_seconds=round(time.time() - self.started, 3),
+            tests=list(self.tests.values()),
+            collect_errors=self.collect_errors,
+            refused=self.refused,
         )
+        write_json(Path(self.out), run.to_dict())
 
 
-def _classify(report: pytest.TestReport, call: pytest.CallInfo[None]) -> tuple[Outcome | None, str]:
-    """Outcome of one phase, or None when the phase passed."""
+def _judge(report: pytest.TestReport, call: pytest.CallInfo[None]) -> Classified:
+    """The outcome of one phase of a test (PASSED when the phase passed)."""
     if report.skipped:
         reason = ""
         longrepr = report.longrepr
         if isinstance(longrepr, tuple) and len(longrepr) == 3:
             reason = str(longrepr[2])
-        return "skipped", reason.removeprefix("Skipped: ")
+        return Classified(Outcome.SKIPPED, None, reason.removeprefix("Skipped: "))
     if report.passed:
-        return None, ""
-    excinfo = call.excinfo
-    text = excinfo.exconly() if excinfo is not None else str(report.longreprtext)
-    if report.when != "call":
-        return "error", f"[{report.when}] {text}"
-    if excinfo is not None and excinfo.errisinstance((AssertionError, pytest.fail.Exception)):
-        crash = getattr(report.longrepr, "reprcrash", None)
-        where = f" ({Path(crash.path).name}:{crash.lineno})" if crash is not None else ""
-        return "failed", f"{text}{where}"
-    return "error", text
+        return PASSED
+    if call.excinfo is None:
+        return Classified(Outcome.ERROR, Reason.HARNESS, short(str(report.longreprtext)))
+    return classify(call.excinfo.value, report.when or "call")

@@ -27,6 +27,7 @@ from known_issues.atomic import write_json
 from known_issues.matrix import ANY, Cell, Matrix
 from known_issues.processes import PROCESSES
 from known_issues.pypi import IndexError_, PackageIndex
+from known_issues.records import PytestRun
 
 HARNESS_SRC = Path(__file__).resolve().parent.parent
 
@@ -343,13 +344,13 @@ def _run_tests(settings: Settings, cell: Cell, python: Path, result: dict[str, A
         if not results_path.exists():
             result.update(status="error", reason=f"pytest exited {code} without results:\n{out[-3000:]}")
             return
-        data = json.loads(results_path.read_text(encoding="utf-8"))
+        data = PytestRun.from_dict(json.loads(results_path.read_text(encoding="utf-8")), str(results_path))
     result.update(
-        python=data["python"],
-        distributions=data["distributions"],
-        tests=data["tests"],
-        collect_errors=data["collect_errors"],
-        pytest_exitstatus=data["pytest_exitstatus"],
+        python=data.python,
+        distributions=data.distributions,
+        tests=[t.to_dict() for t in data.tests],
+        collect_errors=[e.to_dict() for e in data.collect_errors],
+        pytest_exitstatus=data.pytest_exitstatus,
     )
     if code in (0, 1):
         result["status"] = "ran"

@@ -1,6 +1,9 @@
 """Real server processes for case tests: a free port, a bounded readiness poll, always stopped.
 
-Standard library only, like the rest of what cells import from the harness.
+A server that exits before answering is the documented command failing (``CodeRaised``), unless
+its output shows a port clash or a missing tool, which are faults of the suite (``SuiteFault``);
+one that never answers is a timeout of the suite. Standard library only, like the rest of what
+cells import from the harness.
 """
 
 from __future__ import annotations
@@ -17,6 +20,12 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from known_issues.classify import CodeRaised, SuiteFault
+from known_issues.verdicts import Reason
+
+# Loopback requests must never go through a proxy configured in the environment.
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+_PORT_CLASH = ("address already in use", "errno 98")
 READY_TIMEOUT = 30.0  # a cold import on a loaded 2-core machine can take several seconds
 STOP_GRACE = 10.0
 
@@ -47,33 +56,43 @@ def serve(argv: Sequence[str], *, cwd: Path, port: int, log: Path, ready_path: s
     a grace period, also when the test body failed.
     """
     env = {**os.environ, "PYTHONPATH": str(cwd), "PYTHONUNBUFFERED": "1", "NO_COLOR": "1"}
+    env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
     with log.open("wb") as out:
-        process = subprocess.Popen(
-            list(argv),
-            cwd=cwd,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        try:
+            process = subprocess.Popen(
+                list(argv),
+                cwd=cwd,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        except FileNotFoundError as exc:
+            raise SuiteFault(Reason.TOOL, f"cannot start {argv[0]}: {exc}") from exc
     server = Server(url=f"http://127.0.0.1:{port}", process=process, log=log)
     try:
-        _wait_ready(server, ready_path)
+        _wait_ready(server, ready_path, _tool(argv))
         yield server
     finally:
         server.stopped_gracefully = _stop(process)
 
 
-def _wait_ready(server: Server, path: str) -> None:
+def _tool(argv: Sequence[str]) -> str:
+    """The module or program that serves: ``python -m uvicorn ...`` -> uvicorn, ``fastapi run`` -> fastapi."""
+    args = list(argv)
+    if "-m" in args[:-1]:
+        return args[args.index("-m") + 1].split(".")[0]
+    return os.path.basename(args[0]) if args else ""
+
+
+def _wait_ready(server: Server, path: str, tool: str) -> None:
     deadline = time.monotonic() + READY_TIMEOUT
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
-            raise RuntimeError(
-                f"server exited with code {server.process.returncode} before answering; output:\n{server.log_tail()}"
-            )
+            raise _exited(server, tool)
         try:
-            with urllib.request.urlopen(server.url + path, timeout=1.0):
+            with _DIRECT.open(server.url + path, timeout=1.0):
                 pass
         except urllib.error.HTTPError:
             return  # any HTTP answer means the server is up
@@ -81,7 +100,19 @@ def _wait_ready(server: Server, path: str) -> None:
             time.sleep(0.05)
             continue
         return
-    raise RuntimeError(f"server did not answer within {READY_TIMEOUT:g}s; output:\n{server.log_tail()}")
+    raise SuiteFault(Reason.TIMEOUT, f"server did not answer within {READY_TIMEOUT:g}s; output:\n{server.log_tail()}")
+
+
+def _exited(server: Server, tool: str) -> Exception:
+    tail = server.log_tail()
+    text = f"server exited with code {server.process.returncode} before answering; output:\n{tail}"
+    lowered = tail.lower()
+    if any(s in lowered for s in _PORT_CLASH):
+        return SuiteFault(Reason.PORT, text)
+    if tool and (f"no module named {tool}" in lowered or f"no module named '{tool}'" in lowered):
+        return SuiteFault(Reason.TOOL, text)
+    # Anything else is the documented command or the app it serves failing to start.
+    return CodeRaised(text)
 
 
 def _stop(process: subprocess.Popen[bytes]) -> bool:

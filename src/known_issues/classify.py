@@ -1,0 +1,205 @@
+"""Where did a test's exception come from? The code under test, the test's own assertion, or the suite.
+
+The rule (documented in cases/README.md), applied to every phase of a case test:
+
+1. A time limit that expired (``TestTimeout``) is an ``error`` (reason ``timeout``), wherever it hit.
+2. ``SuiteFault`` (raised by the harness's helpers: a port clash, a server that never answered,
+   a missing tool) is an ``error`` with the reason it carries.
+3. ``CodeRaised`` (raised by helpers that run documented code out of process, e.g. a server
+   command that exited) is a crash of the code under test.
+4. Any other exception is a crash of the code under test when its traceback passes through the
+   code under test: a module of the case folder other than ``test_*.py``, ``conftest.py`` and
+   ``support_*.py`` (importing the case's app, declaring a route, a service function), or the
+   ASGI application itself (FastAPI's or Starlette's ``__call__``: a request or a lifespan that
+   raised inside the app). An ``assert`` that fails inside the code under test is a crash too.
+5. Otherwise an ``AssertionError`` or ``pytest.fail`` is a failed assertion about the behaviour.
+6. Anything else is an ``error`` of the test or a fixture of ours (reason ``harness``).
+
+An exception group (several failures found by Hypothesis, or an anyio task group) is judged
+leaf by leaf: any error makes it an error, else any crash makes it a crash, else it failed.
+In setup and teardown a failed assertion is a precondition that did not hold: an ``error``.
+
+Standard library only (pytest's own exception type is recognised by name): this runs in cells.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from types import TracebackType
+
+from known_issues.verdicts import Outcome, Reason
+
+MESSAGE_LIMIT = 4000
+_SUPPORT_PREFIXES = ("test_", "support_")
+_SUPPORT_FILES = ("conftest.py", "__init__.py")
+_ASGI_ENTRIES = (os.path.join("fastapi", "applications.py"), os.path.join("starlette", "applications.py"))
+
+
+class TestTimeout(Exception):
+    """Raised inside a test that ran past the per-test time limit."""
+
+    __test__ = False
+
+
+class SuiteFault(Exception):
+    """The suite could not observe the behaviour (a port clash, a server that never answered...)."""
+
+    def __init__(self, reason: Reason, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class CodeRaised(Exception):
+    """The code under test failed where no Python traceback reaches the test (another process)."""
+
+
+@dataclass(frozen=True)
+class Classified:
+    outcome: Outcome | None  # None: the phase passed
+    reason: Reason | None = None
+    message: str = ""
+
+
+PASSED = Classified(None)
+
+
+def classify(exc: BaseException, phase: str) -> Classified:
+    """The outcome one exception gives a test, in the phase ("setup", "call", "teardown") it hit."""
+    leaves = list(_leaves(exc))
+    judged = [_leaf(leaf) for leaf in leaves]
+    outcome = _combine([j.outcome for j in judged if j.outcome is not None])
+    reason = next((j.reason for j in judged if j.outcome == Outcome.ERROR), None)
+    if phase != "call" and outcome == Outcome.FAILED:
+        outcome, reason = Outcome.ERROR, Reason.PRECONDITION
+    messages = [j.message for j in judged]
+    if len(messages) == 1:
+        message = messages[0]
+    else:
+        message = f"{len(messages)} exceptions: " + "\n".join(f"[{i}] {m}" for i, m in enumerate(messages, 1))
+    if phase != "call":
+        message = f"[{phase}] {message}"
+    return Classified(outcome, reason, short(message))
+
+
+_SEVERITY = (Outcome.ERROR, Outcome.CRASHED, Outcome.FAILED)
+
+
+def _combine(outcomes: list[Outcome]) -> Outcome:
+    for outcome in _SEVERITY:
+        if outcome in outcomes:
+            return outcome
+    return Outcome.ERROR
+
+
+def worst(a: Outcome, b: Outcome) -> Outcome:
+    """The outcome that decides when two phases of one test did not pass (an error outranks all)."""
+    order = (*_SEVERITY, Outcome.SKIPPED, Outcome.PASSED)
+    return a if order.index(a) <= order.index(b) else b
+
+
+def _leaf(exc: BaseException) -> Classified:
+    text = exconly(exc)
+    if isinstance(exc, TestTimeout):
+        return Classified(Outcome.ERROR, Reason.TIMEOUT, text)
+    if isinstance(exc, SuiteFault):
+        return Classified(Outcome.ERROR, exc.reason, text)
+    if isinstance(exc, CodeRaised):
+        return Classified(Outcome.CRASHED, None, text)
+    is_assertion = isinstance(exc, AssertionError) or _is_pytest_fail(exc)
+    innermost = _innermost(exc.__traceback__)
+    # An assert written in the test (also one that runs inside a request, e.g. in an override) is
+    # the test's own check; an assert anywhere in the code under test is that code crashing.
+    if is_assertion and innermost is not None and _is_test_side(innermost[0]):
+        return Classified(Outcome.FAILED, None, f"{text} ({_where(innermost)})")
+    raised_in = code_under_test_frame(exc.__traceback__)
+    if raised_in is not None:
+        return Classified(Outcome.CRASHED, None, f"{text} (raised in {raised_in})")
+    if is_assertion:
+        return Classified(Outcome.FAILED, None, f"{text} ({_where(innermost)})" if innermost else text)
+    if _is_hypothesis_flaky(exc):
+        return Classified(Outcome.ERROR, Reason.HARNESS, f"{text} (Hypothesis saw the test pass and fail on one input)")
+    return Classified(Outcome.ERROR, Reason.HARNESS, text)
+
+
+def _leaves(exc: BaseException) -> Iterator[BaseException]:
+    inner = getattr(exc, "exceptions", None)
+    if isinstance(inner, (list, tuple)) and inner and all(isinstance(e, BaseException) for e in inner):
+        if _is_hypothesis_flaky(exc):
+            yield exc
+            return
+        for e in inner:
+            yield from _leaves(e)
+    else:
+        yield exc
+
+
+def _frames(tb: TracebackType | None) -> Iterator[tuple[str, str, int]]:
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        yield code.co_filename, code.co_name, tb.tb_lineno
+        tb = tb.tb_next
+
+
+def is_code_under_test(filename: str) -> bool:
+    """A module of a case folder (``cases/<slug>/*.py``) that is not a test, conftest or support module."""
+    parts = os.path.normpath(filename).split(os.sep)
+    if len(parts) < 3 or parts[-3] != "cases":
+        return False
+    name = parts[-1]
+    return name.endswith(".py") and name not in _SUPPORT_FILES and not name.startswith(_SUPPORT_PREFIXES)
+
+
+def code_under_test_frame(tb: TracebackType | None) -> str | None:
+    """Where the traceback entered the code under test ("app.py:12", "the ASGI app"), or None."""
+    for filename, name, lineno in _frames(tb):
+        if is_code_under_test(filename):
+            return f"{os.path.basename(filename)}:{lineno}"
+        if name == "__call__" and filename.endswith(_ASGI_ENTRIES):
+            return "the ASGI app, handling a request"
+    return None
+
+
+def _innermost(tb: TracebackType | None) -> tuple[str, int] | None:
+    last = None
+    for filename, _, lineno in _frames(tb):
+        last = (filename, lineno)
+    return last
+
+
+def _where(frame: tuple[str, int]) -> str:
+    return f"{os.path.basename(frame[0])}:{frame[1]}"
+
+
+_HARNESS_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def _is_test_side(filename: str) -> bool:
+    """A case's test, conftest or support module, or the harness's helpers (casekit, serving)."""
+    parts = os.path.normpath(filename).split(os.sep)
+    in_cases = len(parts) >= 3 and "cases" in parts[-3:-1]
+    return (in_cases and not is_code_under_test(filename)) or os.path.dirname(os.path.abspath(filename)) == _HARNESS_DIR
+
+
+def _is_pytest_fail(exc: BaseException) -> bool:
+    # pytest.fail's exception class is named Failed; pytest rewrites its __module__ to "builtins".
+    mro = type(exc).__mro__
+    return mro[0].__name__ == "Failed" and any(c.__module__.startswith("_pytest") for c in mro)
+
+
+def _is_hypothesis_flaky(exc: BaseException) -> bool:
+    return any(c.__module__.startswith("hypothesis") and "Flaky" in c.__name__ for c in type(exc).__mro__)
+
+
+def exconly(exc: BaseException) -> str:
+    """``module.Type: message`` as pytest prints it (builtins without a module)."""
+    cls = type(exc)
+    name = cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
+    text = str(exc)
+    return f"{name}: {text}" if text else name
+
+
+def short(text: str) -> str:
+    text = text.strip()
+    return text if len(text) <= MESSAGE_LIMIT else text[: MESSAGE_LIMIT - 20] + "\n... [truncated]"
