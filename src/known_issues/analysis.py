@@ -1,59 +1,33 @@
 """From a run's cell results to what the report and the diff show: the verdict grid, the
-document's claims checked against it, and where each test's verdict flips."""
+document's claims checked against it, and where each test's verdict flips, with the packages
+that changed at each flip.
+
+Nothing here knows a package or a group by name: the axes are whatever each group declares, and
+the versions are whatever each cell resolved.
+"""
 
 from __future__ import annotations
 
 import itertools
-import tomllib
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from packaging.requirements import InvalidRequirement, Requirement
 from packaging.version import InvalidVersion, Version
 
-NOT_RUN = "not run"
-# Verdicts that say nothing about the document's claim in that cell.
-SILENT = {"n/a", NOT_RUN, "error", "not installable", "incompatible"}
-CLAIMED_TO_WORK = {"holds", "works"}
+from known_issues.catalog import Case
+from known_issues.results import CellResult
+from known_issues.verdicts import (
+    CLAIMED_TO_WORK,
+    CONFIRMABLE,
+    SILENT_FOR_CLAIMS,
+    Reason,
+    Role,
+    Verdict,
+)
 
-
-@dataclass
-class Case:
-    slug: str
-    title: str
-    kind: str
-    summary: str
-    sources: list[dict[str, str]]
-    claim: dict[str, Any]
-    files: dict[str, str]
-
-    @property
-    def expectations(self) -> list[dict[str, Any]]:
-        return list(self.claim.get("expect", []))
-
-
-def load_cases(cases_dir: Path) -> dict[str, Case]:
-    cases = {}
-    for toml_path in sorted(cases_dir.glob("*/case.toml")):
-        data = tomllib.loads(toml_path.read_text(encoding="utf-8"))
-        folder = toml_path.parent
-        files = {
-            p.name: p.read_text(encoding="utf-8")
-            for p in sorted(folder.glob("*.py"))
-            if p.name != "__init__.py" and not p.name.startswith("test_")
-        }
-        cases[folder.name] = Case(
-            slug=folder.name,
-            title=str(data.get("title", folder.name)),
-            kind=str(data.get("kind", "pattern")),
-            summary=str(data.get("summary", "")).strip(),
-            sources=list(data.get("sources", [])),
-            claim=dict(data.get("claim", {})),
-            files=files,
-        )
-    return cases
+Key = tuple[str, str]  # (case, test)
 
 
 def version_key(text: str) -> tuple[int, Any]:
@@ -63,75 +37,101 @@ def version_key(text: str) -> tuple[int, Any]:
         return (1, str(text))
 
 
-def cell_versions(cell: Mapping[str, Any]) -> dict[str, str]:
-    """Resolved versions of a cell: installed distributions, else the resolver's pins."""
-    versions = dict(cell.get("resolved", {}))
-    versions.update(cell.get("distributions", {}))
-    if cell.get("python"):
-        versions["python"] = cell["python"]
-    return versions
-
-
-def cell_sort_key(cell: Mapping[str, Any], group_order: Mapping[str, int]) -> tuple[Any, ...]:
-    v = cell_versions(cell)
-    requested = cell["cell"]["requested"]
-    return (
-        group_order.get(cell["cell"]["group"], 99),
-        version_key(v.get("fastapi", requested.get("fastapi", ""))),
-        version_key(v.get("pydantic", requested.get("pydantic", ""))),
-        version_key(cell["cell"]["python"]),
-        cell["cell"]["id"],
-    )
-
-
-def ordered_cells(run: Mapping[str, Any]) -> list[dict[str, Any]]:
+def ordered_cells(cells: Sequence[CellResult]) -> list[CellResult]:
+    """Groups in order of first appearance; within a group, by each declared axis's resolved
+    version in declaration order, then by Python."""
     groups: dict[str, int] = {}
-    for cell in run["cells"]:
-        groups.setdefault(cell["cell"]["group"], len(groups))
-    return sorted(run["cells"], key=lambda c: cell_sort_key(c, groups))
+    for cell in cells:
+        groups.setdefault(cell.cell.group, len(groups))
+
+    def key(cell: CellResult) -> tuple[Any, ...]:
+        axes = tuple(version_key(cell.version_of(axis)) for axis in cell.cell.axes)
+        return (groups[cell.cell.group], axes, version_key(cell.cell.python), cell.id)
+
+    return sorted(cells, key=key)
+
+
+def by_group(cells: Sequence[CellResult]) -> dict[str, list[CellResult]]:
+    out: dict[str, list[CellResult]] = defaultdict(list)
+    for cell in ordered_cells(cells):
+        out[cell.cell.group].append(cell)
+    return dict(out)
+
+
+def newest_cell(cells: Sequence[CellResult]) -> CellResult | None:
+    """The headline cell: the last cell that ran in the first group (newest versions of its axes)."""
+    groups = by_group(cells)
+    for group_cells in groups.values():
+        ran = [c for c in group_cells if c.ran]
+        return ran[-1] if ran else None
+    return None
 
 
 @dataclass
 class TestRow:
     case: str
     test: str
-    role: str
+    role: Role
     note: str
-    verdicts: dict[str, str] = field(default_factory=dict)  # cell id -> verdict
+    verdicts: dict[str, Verdict] = field(default_factory=dict)  # cell id -> verdict
     messages: dict[str, str] = field(default_factory=dict)  # cell id -> failure message
+    reasons: dict[str, Reason] = field(default_factory=dict)  # cell id -> why it is an error
+    observed: dict[str, str] = field(default_factory=dict)  # cell id -> when
+    reused: dict[str, bool] = field(default_factory=dict)  # cell id -> served from the result store
+    observations: dict[str, list[Verdict]] = field(default_factory=dict)  # cell id -> re-run outcomes
+
+    @property
+    def key(self) -> Key:
+        return (self.case, self.test)
+
+    def verdict(self, cell_id: str) -> Verdict:
+        return self.verdicts.get(cell_id, Verdict.NOT_RUN)
 
 
-def grid(run: Mapping[str, Any]) -> dict[tuple[str, str], TestRow]:
-    """(case, test) -> row, with a verdict for every cell of the run."""
-    rows: dict[tuple[str, str], TestRow] = {}
-    for cell in run["cells"]:
-        for t in cell.get("tests", []):
-            key = (t["case"], t["test"])
-            rows.setdefault(key, TestRow(t["case"], t["test"], t["role"], t.get("note", "")))
-    for cell in run["cells"]:
-        cid = cell["cell"]["id"]
-        status = cell["status"]
-        by_key = {(t["case"], t["test"]): t for t in cell.get("tests", [])}
-        broken_cases = {e["case"]: e["message"] for e in cell.get("collect_errors", []) if e.get("case")}
-        selected = set(cell["cell"].get("cases") or [])
-        for key, row in rows.items():
-            if selected and key[0] not in selected:
-                row.verdicts[cid] = NOT_RUN  # the group does not run this case
-            elif status != "ran":
-                row.verdicts[cid] = status
-                row.messages[cid] = cell.get("reason", "")
-            elif key in by_key:
-                t = by_key[key]
-                row.verdicts[cid] = t["verdict"]
-                if t.get("message"):
-                    row.messages[cid] = t["message"]
-            elif key[0] in broken_cases:
-                row.verdicts[cid] = "error"
-                row.messages[cid] = broken_cases[key[0]]
-            else:
-                # the case was not selected for this cell (group restriction) or did not exist
-                row.verdicts[cid] = NOT_RUN
+def grid(cells: Sequence[CellResult]) -> dict[Key, TestRow]:
+    """(case, test) -> row, with a verdict for every cell."""
+    rows: dict[Key, TestRow] = {}
+    for cell in cells:
+        for t in cell.tests:
+            rows.setdefault(t.key, TestRow(t.case, t.test, t.role, t.note))
+    for cell in cells:
+        _fill(rows, cell)
     return rows
+
+
+def _fill(rows: Mapping[Key, TestRow], cell: CellResult) -> None:
+    cid = cell.id
+    by_key = {t.key: t for t in cell.tests}
+    # A module that did not import takes its whole case down; a refused test only itself.
+    case_errors = {e.case: e for e in cell.collect_errors if e.case and "::" not in e.nodeid}
+    test_errors = {(e.case, e.nodeid.split("::", 1)[1]): e for e in cell.collect_errors if e.case and "::" in e.nodeid}
+    selected = set(cell.cell.cases)
+    for key, row in rows.items():
+        if selected and key[0] not in selected:
+            row.verdicts[cid] = Verdict.NOT_RUN  # the group does not run this case
+        elif cell.cell_verdict is not None:
+            row.verdicts[cid] = cell.cell_verdict
+            row.messages[cid] = cell.reason
+            if cell.error_reason:
+                row.reasons[cid] = cell.error_reason
+        elif key in by_key:
+            t = by_key[key]
+            row.verdicts[cid] = t.verdict
+            row.observed[cid] = t.observed
+            row.reused[cid] = t.reused
+            if t.observations:
+                row.observations[cid] = list(t.observations)
+            if t.message:
+                row.messages[cid] = t.message
+            if t.reason:
+                row.reasons[cid] = t.reason
+        elif key in test_errors or key[0] in case_errors:
+            error = test_errors.get(key) or case_errors[key[0]]
+            row.verdicts[cid] = Verdict.ERROR
+            row.messages[cid] = error.message
+            row.reasons[cid] = error.reason
+        else:
+            row.verdicts[cid] = Verdict.NOT_RUN  # the case was not selected or did not exist then
 
 
 # --------------------------------------------------------------------------------------------
@@ -141,117 +141,193 @@ def grid(run: Mapping[str, Any]) -> dict[tuple[str, str], TestRow]:
 @dataclass
 class ClaimCheck:
     test: str
-    expected: str
-    where: list[str]
+    expected: Verdict
+    where: tuple[str, ...]
     status: str  # confirmed | contradicted | unverifiable
     agree: list[str]
-    differ: list[tuple[str, str]]  # (cell id, observed)
-    silent: list[tuple[str, str]]
+    differ: list[tuple[str, Verdict]]  # (cell id, observed)
+    silent: list[tuple[str, Verdict]]
 
 
-def _matches(where: Sequence[str], versions: Mapping[str, str]) -> bool:
-    for text in where:
-        try:
-            req = Requirement(text)
-        except InvalidRequirement:
-            return False
-        installed = versions.get(req.name.lower().replace("_", "-"))
-        if installed is None or not req.specifier.contains(installed, prereleases=True):
-            return False
-    return True
+CLAIM_STATUSES = ("confirmed", "contradicted", "unverifiable")
 
 
-def check_claims(
-    case: Case, rows: Mapping[tuple[str, str], TestRow], cells: Iterable[Mapping[str, Any]]
-) -> list[ClaimCheck]:
+def check_claims(case: Case, rows: Mapping[Key, TestRow], cells: Iterable[CellResult]) -> list[ClaimCheck]:
     cells = list(cells)
     checks = []
     for exp in case.expectations:
-        test = str(exp.get("test", ""))
-        expected = str(exp.get("verdict", ""))
-        where = [str(w) for w in exp.get("where", [])]
         # A parametrized test ("test_x[case-1]") answers for its function's name ("test_x").
-        matching = [r for (c, name), r in rows.items() if c == case.slug and name.split("[", 1)[0] == test]
+        matching = [r for (c, name), r in rows.items() if c == case.slug and name.split("[", 1)[0] == exp.test]
         agree: list[str] = []
-        differ: list[tuple[str, str]] = []
-        silent: list[tuple[str, str]] = []
+        differ: list[tuple[str, Verdict]] = []
+        silent: list[tuple[str, Verdict]] = []
         for cell in cells:
-            cid = cell["cell"]["id"]
-            if not _matches(where, cell_versions(cell)):
+            if not exp.applies(cell.versions()):
                 continue
             for row in matching:
-                observed = row.verdicts.get(cid, NOT_RUN)
-                if observed == NOT_RUN:
+                observed = row.verdict(cell.id)
+                if observed == Verdict.NOT_RUN:
                     continue
-                label = cid if row.test == test else f"{cid} {row.test[len(test) :]}"
-                if observed == "error" and expected in CLAIMED_TO_WORK and cell["status"] == "ran":
-                    # A documented fix or pattern that crashes does not hold: that contradicts the claim.
+                label = cell.id if row.test == exp.test else f"{cell.id} {row.test[len(exp.test) :]}"
+                if observed == Verdict.ERROR and exp.verdict in CLAIMED_TO_WORK and cell.ran:
+                    # A documented fix or pattern that the suite saw crash does not hold.
                     differ.append((label, observed))
-                elif observed in SILENT:
+                elif observed in SILENT_FOR_CLAIMS:
                     silent.append((label, observed))
-                elif observed == expected:
+                elif observed == exp.verdict:
                     agree.append(label)
                 else:
                     differ.append((label, observed))
         status = "contradicted" if differ else "confirmed" if agree else "unverifiable"
-        checks.append(ClaimCheck(test, expected, where, status, agree, differ, silent))
+        checks.append(ClaimCheck(exp.test, exp.verdict, exp.where, status, agree, differ, silent))
     return checks
 
 
 def case_claim_status(checks: Sequence[ClaimCheck]) -> str:
-    if not checks:
-        return "unverifiable"
-    if any(c.status == "contradicted" for c in checks):
-        return "contradicted"
-    if any(c.status == "confirmed" for c in checks):
-        return "confirmed"
+    for status in ("contradicted", "confirmed"):
+        if any(c.status == status for c in checks):
+            return status
     return "unverifiable"
 
 
 # --------------------------------------------------------------------------------------------
-# flips
+# spans and flips along a group
+
+
+def label_axes(cells: Sequence[CellResult]) -> list[str]:
+    """The axes (and python) whose requested values vary across these cells, in declared order;
+    the first declared axis when nothing varies."""
+    if not cells:
+        return []
+    declared = [*cells[0].cell.axes, "python"]
+    varying = [a for a in declared if len({_requested(c, a) for c in cells}) > 1]
+    return varying or declared[:1]
+
+
+def _requested(cell: CellResult, axis: str) -> str:
+    return cell.cell.python if axis == "python" else dict(cell.cell.requested).get(axis, "")
+
+
+def cell_label(cell: CellResult, axes: Sequence[str]) -> str:
+    return ", ".join(f"{a} {cell.version_of(a)}" for a in axes)
 
 
 @dataclass
 class Span:
-    verdict: str
+    verdict: Verdict
     first: str  # label of the first cell (e.g. "fastapi 0.100.1")
     last: str
-    cells: int
 
 
-def spans(row: TestRow, cells: Sequence[Mapping[str, Any]], axis: str) -> list[Span]:
-    """Consecutive runs of one verdict along the given cells (already ordered by the axis)."""
+def spans(row: TestRow, cells: Sequence[CellResult], axes: Sequence[str]) -> list[Span]:
+    """Consecutive runs of one verdict along the given cells (already in order)."""
     out: list[Span] = []
     for cell in cells:
-        verdict = row.verdicts.get(cell["cell"]["id"], NOT_RUN)
-        if verdict == NOT_RUN:
+        verdict = row.verdict(cell.id)
+        if verdict == Verdict.NOT_RUN:
             continue
-        label = cell_versions(cell).get(axis) or cell["cell"]["requested"].get(axis, "?")
+        label = cell_label(cell, axes)
         if out and out[-1].verdict == verdict:
             out[-1].last = label
-            out[-1].cells += 1
         else:
-            out.append(Span(verdict, label, label, 1))
+            out.append(Span(verdict, label, label))
     return out
 
 
-def varying_axis(cells: Sequence[Mapping[str, Any]]) -> str:
-    """The axis whose resolved version changes most across these cells (fastapi first)."""
-    best, best_n = "fastapi", 0
-    for axis in ("fastapi", "pydantic", "bcrypt", "python"):
-        n = len({cell_versions(c).get(axis) for c in cells})
-        if n > best_n:
-            best, best_n = axis, n
-    return best
+@dataclass(frozen=True)
+class Change:
+    package: str
+    old: str
+    new: str
 
 
-def first_flips(row: TestRow, cells: Sequence[Mapping[str, Any]], axis: str) -> list[str]:
-    """Human lines such as 'reproduces -> fixed at fastapi 0.114.0'."""
-    lines = []
-    meaningful = [s for s in spans(row, cells, axis) if s.verdict not in ("not installable",)]
-    for before, after in itertools.pairwise(meaningful):
-        lines.append(
-            f"{before.verdict} → {after.verdict} at {axis} {after.first} (last {before.verdict}: {before.last})"
-        )
-    return lines
+@dataclass(frozen=True)
+class Isolation:
+    package: str
+    by: str  # "group starlette (only starlette changed)" or "bisect over starlette releases"
+
+
+@dataclass
+class Flip:
+    """A verdict that differs between two adjacent cells of a group, and what changed between them."""
+
+    group: str
+    before: Verdict
+    after: Verdict
+    last_before: CellResult
+    first_after: CellResult
+    changed: list[Change]  # every installed distribution whose version differs (axes first)
+    axes: list[str]  # the group's axes (and python) that differ between the two cells
+    isolated: list[Isolation] = field(default_factory=list)  # how the responsible package was pinned down
+
+    @property
+    def responsible(self) -> list[Change]:
+        """The changed packages the flip is attributed to: the one a held-fixed group or a bisect
+        isolated, else the single changed package, else every changed package."""
+        named = {i.package for i in self.isolated}
+        isolated = [c for c in self.changed if c.package in named]
+        return isolated or self.changed
+
+
+def changed_packages(a: CellResult, b: CellResult) -> list[Change]:
+    va, vb = a.versions(), b.versions()
+    axes = [*b.cell.axes, "python"]
+    names = sorted(set(va) | set(vb), key=lambda n: (n not in axes, axes.index(n) if n in axes else 0, n))
+    return [Change(n, va.get(n, "-"), vb.get(n, "-")) for n in names if va.get(n) != vb.get(n)]
+
+
+def flips(row: TestRow, cells: Sequence[CellResult]) -> list[Flip]:
+    """Every change of verdict between adjacent cells (of one group, in order) that observed the test."""
+    observed = [c for c in cells if row.verdict(c.id) in CONFIRMABLE or row.verdict(c.id) == Verdict.NA]
+    out = []
+    for a, b in itertools.pairwise(observed):
+        before, after = row.verdict(a.id), row.verdict(b.id)
+        if before == after:
+            continue
+        axes = [x for x in [*b.cell.axes, "python"] if a.version_of(x) != b.version_of(x)]
+        out.append(Flip(b.cell.group, before, after, a, b, changed_packages(a, b), axes))
+    return out
+
+
+def attribute(all_flips: Mapping[Key, list[Flip]], bisected: Sequence[Mapping[str, str]] = ()) -> None:
+    """Where a flip changed several packages, name the one that another group (which held the others
+    fixed and changed only that one) or a bisect (``{"case", "test", "package", "old", "new"}``)
+    showed to flip the same verdicts."""
+    for key, row_flips in all_flips.items():
+        for flip in row_flips:
+            if len(flip.changed) < 2:
+                continue
+            names = {c.package: c for c in flip.changed}
+            for other in row_flips:
+                if other is flip or len(other.changed) != 1 or (other.before, other.after) != (flip.before, flip.after):
+                    continue
+                (single,) = other.changed
+                mine = names.get(single.package)
+                if mine is not None and _within(single, mine):
+                    flip.isolated.append(
+                        Isolation(single.package, f"group {other.group} (only {single.package} changed)")
+                    )
+            for answer in bisected:
+                if (answer.get("case"), answer.get("test")) != key:
+                    continue
+                mine = names.get(str(answer.get("package")))
+                if mine is not None and _within(Change(mine.package, answer["old"], answer["new"]), mine):
+                    flip.isolated.append(Isolation(mine.package, f"bisect over {mine.package} releases"))
+
+
+def _within(inner: Change, outer: Change) -> bool:
+    """The inner step (last old version, first new one) lies inside the outer one."""
+    return version_key(outer.old) <= version_key(inner.old) and version_key(inner.new) <= version_key(outer.new)
+
+
+def row_flips(rows: Mapping[Key, TestRow], cells: Sequence[CellResult]) -> dict[Key, list[Flip]]:
+    groups = by_group(cells)
+    out = {key: [f for group_cells in groups.values() for f in flips(row, group_cells)] for key, row in rows.items()}
+    return out
+
+
+def cell_statuses(cells: Iterable[CellResult]) -> dict[str, int]:
+    counts: dict[str, int] = defaultdict(int)
+    for cell in cells:
+        counts[str(cell.status)] += 1
+    return dict(counts)

@@ -1,4 +1,5 @@
-"""Bisect: the first FastAPI release where a test's verdict flips, by binary search over releases.
+"""Bisect: the first release of one package where a test's verdict flips, by binary search over its
+releases, with every other axis held where the user pinned it.
 
 The search itself (``search``) knows nothing about environments: it takes the ordered releases and
 a function that gives the verdict at one release, so it can be tested on a synthetic function. The
@@ -7,28 +8,28 @@ glue below (``bisect_releases``) evaluates a release by running one real cell wi
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
+from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from known_issues import store
-from known_issues.analysis import NOT_RUN
-from known_issues.matrix import ANY, Cell
+from known_issues.atomic import write_json
+from known_issues.catalog import test_functions
+from known_issues.cellrun import RunContext, run_cell
+from known_issues.matrix import ANY, Cell, Matrix
+from known_issues.pool import say
 from known_issues.pypi import PackageIndex
-from known_issues.runner import Settings, run_cell
+from known_issues.results import CellResult
+from known_issues.verdicts import UNUSABLE_FOR_BISECT, Verdict
 
 # Verdicts that say nothing about where the flip is: the release cannot run the test at all.
-UNUSABLE = frozenset({"not installable", "incompatible", "n/a", NOT_RUN})
-
-
-def _say(message: str) -> None:
-    # Flushed: under nox stdout is a pipe, and each step should show as it finishes.
-    print(message, flush=True)
+UNUSABLE = frozenset(str(v) for v in UNUSABLE_FOR_BISECT)
 
 
 @dataclass(frozen=True)
@@ -169,33 +170,31 @@ class Target:
         folder = cases_dir / self.case
         if not self.case or not (folder / "case.toml").exists():
             return f"no such case: {self.case!r} (folders in {cases_dir})"
-        if self.test:
-            source = "\n".join(p.read_text(encoding="utf-8") for p in folder.glob("test_*.py"))
-            if f"def {self.test}(" not in source:
-                return f"no test {self.test!r} in case {self.case}"
+        if self.test and self.test.split("[", 1)[0] not in test_functions(folder):
+            return f"no test {self.test!r} in case {self.case}"
         return None
 
 
-def target_verdict(result: dict[str, Any], target: Target) -> str:
+def target_verdict(result: CellResult, target: Target) -> str:
     """The target's verdict in one cell result; a cell that did not run gives its status."""
-    if result["status"] != "ran":
-        return str(result["status"])
-    tests = [t for t in result["tests"] if t["case"] == target.case and target.test in (None, t["test"])]
+    if result.cell_verdict is not None:
+        return str(result.cell_verdict)
+    tests = [t for t in result.tests if t.case == target.case and target.test in (None, t.test)]
     if not tests:
-        if any(e.get("case") == target.case for e in result.get("collect_errors", [])):
-            return "error"
-        return NOT_RUN
+        if any(e.case == target.case for e in result.collect_errors):
+            return str(Verdict.ERROR)
+        return str(Verdict.NOT_RUN)
     if target.test is not None:
-        return str(tests[0]["verdict"])
-    if all(t["verdict"] == "n/a" for t in tests):
-        return "n/a"
-    return ", ".join(f"{t['test']}={t['verdict']}" for t in sorted(tests, key=lambda t: t["test"]))
+        return str(tests[0].verdict)
+    if all(t.verdict == Verdict.NA for t in tests):
+        return str(Verdict.NA)
+    return ", ".join(f"{t.test}={t.verdict}" for t in sorted(tests, key=lambda t: t.test))
 
 
-def releases_between(index: PackageIndex, python: str, low: str | None, high: str | None) -> list[str]:
-    """Final FastAPI releases (no pre-releases, none yanked) for this Python, low <= v <= high."""
+def releases_between(index: PackageIndex, package: str, python: str, low: str | None, high: str | None) -> list[str]:
+    """Final releases of ``package`` (no pre-releases, none yanked) for this Python, low <= v <= high."""
     out = []
-    for v in index.versions("fastapi", python):
+    for v in index.versions(package, python):
         parsed = Version(v)
         if (low is None or parsed >= Version(low)) and (high is None or parsed <= Version(high)):
             out.append(v)
@@ -210,27 +209,89 @@ def valid_version(text: str) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class Plan:
+    """Which package is searched, and what every other axis is held at ("any": the resolver's choice)."""
+
+    package: str
+    held: tuple[tuple[str, str], ...]
+    python: str
+
+    def cell(self, version: str, case: str) -> Cell:
+        requested = (*((n, v) for n, v in self.held if n != self.package), (self.package, version))
+        return Cell("bisect", self.python, requested, (case,))
+
+    def describe(self) -> str:
+        held = ", ".join(f"{n} {v}" for n, v in self.held if n != self.package) or "nothing"
+        return f"{self.package} releases, holding {held}, python {self.python}"
+
+
+def plan_for(matrix: Matrix, package: str | None, hold: Sequence[str], python: str) -> Plan:
+    """The first group's axes at "any" unless held (``NAME=VERSION``); the package searched defaults
+    to the first group's first axis."""
+    axes = [name for name, _ in matrix.groups[0].axes]
+    held = dict.fromkeys(axes, ANY)
+    for item in hold:
+        name, sep, version = item.partition("=")
+        if not sep or not name.strip() or not (version.strip() == ANY or valid_version(version.strip())):
+            raise ValueError(f"--hold {item!r}: expected NAME=VERSION (or NAME=any)")
+        held[canonicalize_name(name.strip())] = version.strip()
+    chosen = canonicalize_name(package) if package else axes[0]
+    return Plan(chosen, tuple(held.items()), python)
+
+
 def bisect_releases(
-    settings: Settings,
-    index: PackageIndex,
+    ctx: RunContext,
     target: Target,
+    plan: Plan,
     versions: Sequence[str],
-    pydantic: str = ANY,
-    python: str = "3.11",
     max_cells: int | None = None,
-    echo: Callable[[str], None] = _say,
+    echo: Callable[[str], None] = say,
 ) -> Outcome:
     """Run the search, evaluating each release as one real cell (environments are reused)."""
 
     def evaluate(version: str) -> str:
-        cell = Cell("bisect", python, (("fastapi", version), ("pydantic", pydantic)), (target.case,))
-        result = run_cell(settings, cell, index)
-        store.write_cell(settings.out, result)
+        result = run_cell(ctx, plan.cell(version, target.case))
+        store.write_cell(ctx.settings.out, result)
         return target_verdict(result, target)
 
     def show(step: Step) -> None:
-        echo(f"[{len(outcome_steps) + 1}] fastapi {step.version}: {step.verdict} ({step.seconds:.1f}s)")
+        echo(f"[{len(outcome_steps) + 1}] {plan.package} {step.version}: {step.verdict} ({step.seconds:.1f}s)")
         outcome_steps.append(step)
 
     outcome_steps: list[Step] = []
-    return search(versions, evaluate, max_cells=max_cells, on_step=show)
+    outcome = search(versions, evaluate, max_cells=max_cells, on_step=show)
+    if outcome.found and target.test is not None:
+        record_answer(ctx.settings.out, target, plan, outcome)
+    return outcome
+
+
+ANSWERS = "answers.json"
+
+
+def record_answer(out: Path, target: Target, plan: Plan, outcome: Outcome) -> None:
+    """Kept for the report, which uses it to attribute a flip where several packages changed at once."""
+    path = out / ANSWERS
+    try:
+        answers: list[dict[str, str]] = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        answers = []
+    answer = {
+        "case": target.case,
+        "test": str(target.test),
+        "package": plan.package,
+        "old": str(outcome.last_old),
+        "new": str(outcome.first_new),
+        "held": plan.describe(),
+        "verdicts": f"{outcome.old} -> {outcome.new}",
+    }
+    answers = [a for a in answers if (a["case"], a["test"], a["package"]) != (target.case, target.test, plan.package)]
+    write_json(path, [*answers, answer])
+
+
+def read_answers(out: Path) -> list[dict[str, str]]:
+    try:
+        data = json.loads((out / "bisect" / ANSWERS).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    return [dict(a) for a in data if isinstance(a, dict)]

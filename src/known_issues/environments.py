@@ -1,28 +1,26 @@
-"""Cell environments: resolve with uv, then create or reuse a venv keyed by the resolved pins."""
+"""Cell environments: find the interpreter, resolve with uv, then create or reuse a venv keyed by the pins."""
 
 from __future__ import annotations
 
+import functools
 import glob
 import hashlib
 import os
 import re
 import shutil
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
-from known_issues.atomic import write_text
-
 UV_TIMEOUT = 600
-# Resolving costs seconds per cell even with a warm uv cache; within this many seconds the lock
-# resolved for the same inputs (requirements, Python, newest release of each "any" axis) is reused.
-DEFAULT_LOCK_TTL = 6 * 3600
 _PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?==([^\s;]+)")
+COMPLETE = ".known-issues-complete"
 
 
 class NotInstallable(Exception):
@@ -33,18 +31,18 @@ class EnvironmentBroken(Exception):
     """The environment could not be created although the combination resolved."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class Environment:
     path: Path
     python: Path
-    pins: dict[str, str]
-    lock: str
     reused: bool
     seconds: float
-    applied_rules: list[dict[str, object]] = field(default_factory=list)
 
 
+@functools.cache
 def uv() -> str:
+    """The uv binary. Resolved once, before any worker thread starts: uv's own finder reads sysconfig,
+    which is not thread-safe on first use."""
     found = shutil.which("uv")
     if found:
         return found
@@ -56,6 +54,7 @@ def uv() -> str:
         raise EnvironmentBroken("uv is not installed: `python -m pip install uv`") from exc
 
 
+@functools.cache
 def find_python(version: str) -> Path:
     """An interpreter for "3.X": on PATH first, then pyenv's versions folder."""
     candidates = []
@@ -91,40 +90,41 @@ def parse_pins(lock: str) -> dict[str, str]:
     return pins
 
 
-def compile_lock(requirements: Sequence[str], python: Path, offline: bool = False) -> str:
-    """Resolve requirements for this interpreter; raise NotInstallable with uv's reason."""
-    cmd = [
-        uv(),
-        "pip",
-        "compile",
-        "-",
-        "--python",
-        str(python),
-        "--no-header",
-        "--quiet",
-        "--no-annotate",
-        "--python-version",
-        _short_version(python),
-    ]
-    if offline:
-        cmd.append("--offline")
-    proc = subprocess.run(
-        cmd,
-        input="\n".join(requirements) + "\n",
-        capture_output=True,
-        text=True,
-        timeout=UV_TIMEOUT,
-        check=False,
-        env=_uv_env(),
-    )
-    if proc.returncode != 0:
-        raise NotInstallable(_reason(proc.stderr))
-    return proc.stdout
+def compile_lock(
+    requirements: Sequence[str],
+    python: Path | None,
+    python_version: str,
+    *,
+    offline: bool = False,
+    preferences: str = "",
+    universal: bool = False,
+) -> str:
+    """Resolve requirements (for one interpreter, or for every Python from ``python_version`` up when
+    ``universal``); raise NotInstallable with uv's reason.
 
-
-def _short_version(python: Path) -> str:
-    match = re.search(r"python(3\.\d+)$", python.name)
-    return match.group(1) if match else "3.11"
+    ``preferences`` (a lock) are kept wherever the requirements allow them: uv prefers the versions
+    already in its output file.
+    """
+    with tempfile.TemporaryDirectory(prefix="ki-lock-") as tmp:
+        output = Path(tmp) / "lock.txt"
+        output.write_text(preferences, encoding="utf-8")
+        cmd = [uv(), "pip", "compile", "-", "--output-file", str(output), "--no-header", "--quiet", "--no-annotate"]
+        cmd += ["--python-version", python_version]
+        cmd += ["--universal"] if universal else ["--python", str(python)]
+        if offline:
+            cmd.append("--offline")
+        proc = subprocess.run(
+            cmd,
+            input="\n".join(requirements) + "\n",
+            capture_output=True,
+            text=True,
+            timeout=UV_TIMEOUT,
+            check=False,
+            env=_uv_env(),
+        )
+        if proc.returncode != 0:
+            raise NotInstallable(_reason(proc.stderr))
+        return output.read_text(encoding="utf-8")
 
 
 def _reason(stderr: str) -> str:
@@ -138,33 +138,6 @@ def _uv_env() -> dict[str, str]:
     env.setdefault("UV_PYTHON_DOWNLOADS", "never")
     env.pop("VIRTUAL_ENV", None)
     return env
-
-
-def lock_ttl() -> float:
-    """Seconds a resolved lock is reused without asking the index again (0: always resolve)."""
-    return float(os.environ.get("KNOWN_ISSUES_LOCK_TTL", DEFAULT_LOCK_TTL))
-
-
-def lock_key(python: Path, requirements: Sequence[str], context: Sequence[str]) -> str:
-    text = "\n".join([str(python.resolve()), *requirements, "--", *context])
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def read_lock(lock_dir: Path, key: str, max_age: float | None) -> tuple[str, float] | None:
-    """(lock, age in seconds) of a lock resolved earlier for these inputs, if young enough."""
-    path = lock_dir / f"{key}.txt"
-    try:
-        age = time.time() - path.stat().st_mtime
-        text = path.read_text(encoding="utf-8")
-    except OSError:
-        return None
-    if max_age is not None and age > max_age:
-        return None
-    return text, age
-
-
-def write_lock(lock_dir: Path, key: str, lock: str) -> None:
-    write_text(lock_dir / f"{key}.txt", lock)
 
 
 def env_key(python: Path, lock: str) -> str:
@@ -188,10 +161,11 @@ def ensure(root: Path, python: Path, lock: str) -> Environment:
 
 def _ensure(path: Path, python: Path, lock: str) -> Environment:
     started = time.monotonic()
-    marker = path / ".known-issues-complete"
+    marker = path / COMPLETE
     venv_python = path / "bin" / "python"
     if marker.exists() and venv_python.exists():
-        return Environment(path, venv_python, parse_pins(lock), lock, True, time.monotonic() - started)
+        os.utime(marker)  # last use, for `gc`
+        return Environment(path, venv_python, True, time.monotonic() - started)
     # Bytecode is compiled once here: cells import with PYTHONDONTWRITEBYTECODE and would otherwise
     # recompile fastapi, pydantic and the test tools from source on every run.
     # A half-made environment (interrupted run) has no marker: it is thrown away, never trusted.
@@ -212,7 +186,7 @@ def _ensure(path: Path, python: Path, lock: str) -> Environment:
         ]
     )
     marker.write_text(lock, encoding="utf-8")
-    return Environment(path, venv_python, parse_pins(lock), lock, False, time.monotonic() - started)
+    return Environment(path, venv_python, False, time.monotonic() - started)
 
 
 def _run(cmd: list[str]) -> None:

@@ -2,46 +2,43 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 from xml.etree import ElementTree as ET
 
 from known_issues.atomic import write_text
-from known_issues.store import cell_file
+from known_issues.results import CellResult
+from known_issues.store import safe
+from known_issues.verdicts import Outcome, Verdict
 
 
-def write_junit(folder: Path, cells: Sequence[Mapping[str, Any]]) -> None:
+def write_junit(folder: Path, cells: Sequence[CellResult]) -> None:
     for cell in cells:
-        tests = cell.get("tests", [])
-        suite = ET.Element("testsuite", name=cell["cell"]["id"], tests=str(len(tests)))
+        suite = ET.Element("testsuite", name=cell.id, tests=str(len(cell.tests)))
         failures = errors = skipped = 0
-        if cell["status"] != "ran":
-            case = ET.SubElement(suite, "testcase", classname=cell["cell"]["id"], name="cell")
-            ET.SubElement(case, "error", message=cell["status"]).text = str(cell.get("reason", ""))
+        if not cell.ran:
+            case = ET.SubElement(suite, "testcase", classname=cell.id, name="cell")
+            ET.SubElement(case, "error", message=str(cell.status)).text = cell.reason
             errors += 1
-        for t in tests:
-            case = ET.SubElement(
-                suite, "testcase", classname=f"cases.{t['case']}", name=t["test"], time=str(t.get("duration", 0))
-            )
+        for t in cell.tests:
+            case = ET.SubElement(suite, "testcase", classname=f"cases.{t.case}", name=t.test, time=str(t.duration))
             ET.SubElement(case, "properties").extend(
                 [
-                    ET.Element("property", name="role", value=t["role"]),
-                    ET.Element("property", name="verdict", value=t["verdict"]),
+                    ET.Element("property", name="role", value=str(t.role)),
+                    ET.Element("property", name="verdict", value=str(t.verdict)),
                 ]
             )
             # A bug that reproduces is the expected state of a known issue: it passes in CI views.
-            if t["outcome"] == "failed":
-                ET.SubElement(case, "failure", message=t["verdict"]).text = t.get("message", "")
-                failures += 1
-            elif t["outcome"] in ("error", "crashed"):
-                ET.SubElement(case, "error", message=t["verdict"]).text = t.get("message", "")
+            if t.verdict == Verdict.ERROR or t.verdict == Verdict.FLAKY:
+                ET.SubElement(case, "error", message=str(t.verdict)).text = t.message
                 errors += 1
-            elif t["outcome"] == "skipped":
-                ET.SubElement(case, "skipped", message=t.get("message", ""))
+            elif t.outcome in (Outcome.FAILED, Outcome.CRASHED):
+                ET.SubElement(case, "failure", message=str(t.verdict)).text = t.message
+                failures += 1
+            elif t.outcome == Outcome.SKIPPED:
+                ET.SubElement(case, "skipped", message=t.message)
                 skipped += 1
         suite.set("failures", str(failures))
         suite.set("errors", str(errors))
         suite.set("skipped", str(skipped))
-        path = folder / (cell_file(folder, cell["cell"]["id"]).stem + ".xml")
-        write_text(path, ET.tostring(suite, encoding="unicode", xml_declaration=True))
+        write_text(folder / f"{safe(cell.id)}.xml", ET.tostring(suite, encoding="unicode", xml_declaration=True))

@@ -42,13 +42,6 @@ class Selector:
     versions: tuple[str, ...] = ()
     spec: str = ""
 
-    def describe(self) -> str:
-        if self.kind == "explicit":
-            return ", ".join(self.versions)
-        if self.kind in ("minors", "versions"):
-            return f"{self.kind} {self.spec}"
-        return self.kind
-
 
 @dataclass(frozen=True)
 class Rule:
@@ -83,6 +76,11 @@ class Matrix:
     test_timeout: float
     source: str = ""
 
+    @property
+    def name(self) -> str:
+        """The matrix file's name, for reports (never the absolute path of the machine that ran it)."""
+        return Path(self.source).name if self.source else ""
+
 
 @dataclass(frozen=True)
 class Cell:
@@ -115,6 +113,20 @@ class Cell:
             "requested": dict(self.requested),
             "cases": list(self.cases),
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Cell:
+        return cls(
+            group=str(data["group"]),
+            python=str(data["python"]),
+            requested=tuple((str(k), str(v)) for k, v in dict(data["requested"]).items()),
+            cases=tuple(str(c) for c in data.get("cases", [])),
+        )
+
+    @property
+    def axes(self) -> tuple[str, ...]:
+        """The packages this cell's group varies, in the order the group declares them."""
+        return tuple(name for name, _ in self.requested)
 
 
 # --------------------------------------------------------------------------------------------

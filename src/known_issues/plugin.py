@@ -122,23 +122,31 @@ class _Recorder:
 
     # -- collection ---------------------------------------------------------------------
     @pytest.hookimpl(trylast=True)
-    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
-        problems = []
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        """A case test without exactly one role, or with xfail, cannot be given a verdict: it is left out
+        and recorded as an error of its case; the other tests of the cell still run."""
+        refused: list[pytest.Item] = []
         for item in items:
             if case_of(item.nodeid) is None:
                 continue
             roles = roles_of(item)
+            problem = ""
             if len(set(roles)) != 1:
                 found = ", ".join(sorted(set(roles))) or "none"
-                problems.append(
-                    f"{item.nodeid}: a case test needs exactly one role marker "
-                    f"(bug, workaround or pattern); found: {found}"
+                problem = f"a case test needs exactly one role marker (bug, workaround or pattern); found: {found}"
+            elif item.get_closest_marker("xfail") is not None:
+                problem = "xfail is not allowed in cases; use a role marker instead"
+            if problem:
+                refused.append(item)
+                self.refused.append(f"{item.nodeid}: {problem}")
+                self.collect_errors.append(
+                    CollectError(item.nodeid, case_of(item.nodeid), f"{item.nodeid}: {problem}", Reason.HARNESS)
                 )
-            if item.get_closest_marker("xfail") is not None:
-                problems.append(f"{item.nodeid}: xfail is not allowed in cases; use a role marker instead")
-        if problems:
-            self.refused = problems
-            raise pytest.UsageError("\n".join(problems))
+        if refused:
+            items[:] = [i for i in items if i not in refused]
+            config.hook.pytest_deselected(items=refused)
+            for line in self.refused:
+                sys.stderr.write(f"known_issues: refused {line}\n")
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:

@@ -1,5 +1,11 @@
 """Child processes of the runner: each in its own session, stoppable all at once on an interrupt,
-and nothing they leave behind survives them."""
+and nothing they leave behind survives them.
+
+A cell's pytest runs as the leader of a new session. The servers a case starts
+(``known_issues.serving``) get a process group of their own but stay in that session, so when the
+pytest process is gone, however it went (it finished, crashed, timed out, was killed before its
+fixtures could stop their servers), every process still in its session is killed and reported.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +16,15 @@ import subprocess
 import tempfile
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, NamedTuple
+
+
+class Finished(NamedTuple):
+    code: int
+    output: str
+    timed_out: bool
+    strays: list[str]  # processes of the command's session still running after it exited (killed)
 
 
 class _Processes:
@@ -42,7 +56,7 @@ class _Processes:
             finally:
                 with self._lock:
                     self._live.discard(proc)
-            strays = _reap_strays(proc.pid)
+                strays = reap_session(proc.pid)
             output.seek(0)
             return Finished(proc.returncode, output.read(), timed_out, strays)
 
@@ -51,23 +65,44 @@ class _Processes:
         with self._lock:
             for proc in list(self._live):
                 _kill_group(proc)
+                reap_session(proc.pid)
 
 
-class Finished(NamedTuple):
-    code: int
-    output: str
-    timed_out: bool
-    strays: bool  # processes of the command's session were still running after it exited
+def session_members(sid: int) -> list[tuple[int, str]]:
+    """(pid, command line) of every process in session ``sid`` (Linux /proc; elsewhere: the group)."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        try:
+            os.killpg(sid, 0)
+        except (ProcessLookupError, PermissionError):
+            return []
+        return [(sid, "(process group)")]
+    members = []
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            # Fields after the command name (which may contain spaces) start after the last ')'.
+            fields = stat[stat.rindex(")") + 2 :].split()
+            if int(fields[3]) != sid or fields[0] == "Z":
+                continue
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+        except (OSError, ValueError, IndexError):
+            continue
+        members.append((int(entry.name), cmdline[:200]))
+    return members
 
 
-def _reap_strays(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except (ProcessLookupError, PermissionError):
-        return False
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pgid, signal.SIGKILL)
-    return True
+def reap_session(sid: int) -> list[str]:
+    """Kill every process left in session ``sid``; describe what was killed."""
+    found = session_members(sid)
+    for pid, _ in found:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(sid, signal.SIGKILL)
+    return [f"pid {pid}: {cmd}" for pid, cmd in found]
 
 
 def _kill_group(proc: subprocess.Popen[str]) -> None:

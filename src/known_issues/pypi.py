@@ -52,6 +52,7 @@ class PackageIndex:
     base_url: str = field(default_factory=lambda: os.environ.get("KNOWN_ISSUES_INDEX_URL", DEFAULT_URL))
     offline: bool = False
     _releases: dict[str, list[Release]] = field(default_factory=dict)
+    _urls: dict[str, dict[str, str]] = field(default_factory=dict)
     sources: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def releases(self, name: str) -> list[Release]:
@@ -60,11 +61,29 @@ class PackageIndex:
         if key not in self._releases:
             data, source = self._load(key)
             self._releases[key] = _parse(data)
+            urls = (data.get("info") or {}).get("project_urls") or {}
+            self._urls[key] = {str(k): str(v) for k, v in urls.items() if isinstance(v, str)}
             self.sources[key] = source
         return self._releases[key]
 
     def versions(self, name: str, python: str) -> list[str]:
         return [r.version for r in self.releases(name) if r.supports(python)]
+
+    def released(self, name: str, version: str) -> str | None:
+        """The date a release was uploaded (YYYY-MM-DD), when the index knows it."""
+        wanted = Version(version)
+        for release in self.releases(name):
+            if Version(release.version) == wanted:
+                return release.upload_time[:10] or None
+        return None
+
+    def release_notes(self, name: str) -> str | None:
+        """The project's own release notes or changelog page, as its metadata names it."""
+        self.releases(name)
+        for label, url in self._urls.get(canonicalize_name(name), {}).items():
+            if any(word in label.lower() for word in ("release", "changelog", "changes", "history")):
+                return url
+        return None
 
     def exists(self, name: str, version: str) -> bool:
         try:

@@ -8,10 +8,12 @@ cells import from the harness.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -50,7 +52,7 @@ class Server:
 
 @contextmanager
 def serve(argv: Sequence[str], *, cwd: Path, port: int, log: Path, ready_path: str = "/") -> Iterator[Server]:
-    """Start ``argv`` in its own process group and yield once ``ready_path`` answers.
+    """Start ``argv`` in a process group of its own and yield once ``ready_path`` answers.
 
     The whole group (a reloader's children included) is terminated on exit, then killed after
     a grace period, also when the test body failed.
@@ -66,7 +68,7 @@ def serve(argv: Sequence[str], *, cwd: Path, port: int, log: Path, ready_path: s
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
-                start_new_session=True,
+                preexec_fn=_own_group_tied_to_parent,
             )
         except FileNotFoundError as exc:
             raise SuiteFault(Reason.TOOL, f"cannot start {argv[0]}: {exc}") from exc
@@ -76,6 +78,31 @@ def serve(argv: Sequence[str], *, cwd: Path, port: int, log: Path, ready_path: s
         yield server
     finally:
         server.stopped_gracefully = _stop(process)
+
+
+def _own_group_tied_to_parent() -> None:
+    """In the child before exec: a process group of its own (so stopping it stops a reloader's or
+    gunicorn's children too) inside the cell's session (so the runner's sweep of that session
+    finds it), and, on Linux, killed by the kernel when the test process that started it dies."""
+    os.setpgid(0, 0)
+    if _LIBC is not None:
+        _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _libc() -> ctypes.CDLL | None:
+    # Loaded before any fork: importing or loading in the child of a threaded process can deadlock.
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
+
+
+_LIBC = _libc()
 
 
 def _tool(argv: Sequence[str]) -> str:

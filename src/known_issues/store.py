@@ -1,74 +1,150 @@
-"""Results on disk: one JSON file per cell, a run manifest, and the merged run file."""
+"""Results on disk: one JSON file per cell, a run manifest, the merged run file, and the run lock."""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
-import re
-import time
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from known_issues.atomic import write_json
+from known_issues.matrix import Cell
+from known_issues.records import SchemaError
+from known_issues.results import CellResult, RunResult
+from known_issues.timestamps import utc_now
 
-SCHEMA = 1
+MANIFEST_SCHEMA = 2
 
 
 def cell_file(out: Path, cell_id: str) -> Path:
-    return out / "cells" / f"{re.sub(r'[^A-Za-z0-9._-]', '_', cell_id)}.json"
+    return out / "cells" / f"{safe(cell_id)}.json"
 
 
-def read_cell(out: Path, cell_id: str) -> dict[str, Any] | None:
-    path = cell_file(out, cell_id)
+def safe(text: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in text)
+
+
+def read_cell(out: Path, cell_id: str) -> CellResult | None:
+    """The stored result of a cell; None when there is none or it is from another results schema."""
     try:
-        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return CellResult.read(cell_file(out, cell_id))
+    except (OSError, ValueError, KeyError, SchemaError):
         return None
-    return data
 
 
-def write_cell(out: Path, result: dict[str, Any]) -> Path:
-    path = cell_file(out, result["cell"]["id"])
-    write_json(path, result)
+def write_cell(out: Path, result: CellResult) -> Path:
+    path = cell_file(out, result.id)
+    write_json(path, result.to_dict())
     return path
 
 
-def read_manifest(out: Path) -> dict[str, Any] | None:
+@dataclass
+class Manifest:
+    """Which cells make up the run in report/ (in matrix order), and where the versions came from."""
+
+    cells: list[Cell]
+    matrix: str = ""
+    started: str = ""
+    index: dict[str, Any] = field(default_factory=dict)
+    newest: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": MANIFEST_SCHEMA,
+            "matrix": self.matrix,
+            "started": self.started,
+            "index": dict(self.index),
+            "newest": dict(self.newest),
+            "cells": [c.as_dict() for c in self.cells],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Manifest:
+        if data.get("schema") != MANIFEST_SCHEMA:
+            raise SchemaError(f"run manifest schema {data.get('schema')!r}, expected {MANIFEST_SCHEMA}")
+        return cls(
+            cells=[Cell.from_dict(c) for c in data["cells"]],
+            matrix=str(data.get("matrix", "")),
+            started=str(data.get("started", "")),
+            index=dict(data.get("index", {})),
+            newest=dict(data.get("newest", {})),
+        )
+
+
+def build_manifest(
+    cells: Sequence[Cell], matrix: str, index: dict[str, Any], previous: Manifest | None = None, **extra: Any
+) -> Manifest:
+    """This run's manifest; with ``previous``, the cells it had are kept and the new ones added."""
+    known = list(previous.cells) if previous else []
+    ids = {c.id for c in known}
+    merged = known + [c for c in cells if c.id not in ids]
+    return Manifest(merged, matrix, utc_now(), {**(previous.index if previous else {}), **index}, **extra)
+
+
+def read_manifest(out: Path) -> Manifest | None:
     try:
-        data: dict[str, Any] = json.loads((out / "run.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return Manifest.from_dict(json.loads((out / "run.json").read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, SchemaError):
         return None
-    return data
 
 
-def write_manifest(out: Path, manifest: dict[str, Any]) -> None:
-    write_json(out / "run.json", manifest)
+def write_manifest(out: Path, manifest: Manifest) -> None:
+    write_json(out / "run.json", manifest.to_dict())
 
 
-def merge(out: Path) -> dict[str, Any]:
+def merge(out: Path, run_pins: dict[str, dict[str, str]] | None = None) -> RunResult:
     """Merge the manifest's cells (in manifest order) into ``results.json``; return it."""
-    manifest = read_manifest(out) or {"cells": [], "index": {}}
-    cells = []
-    missing = []
-    for cell in manifest["cells"]:
-        result = read_cell(out, cell["id"])
+    manifest = read_manifest(out) or Manifest([])
+    cells: list[CellResult] = []
+    missing: list[Cell] = []
+    for cell in manifest.cells:
+        result = read_cell(out, cell.id)
         if result is None:
             missing.append(cell)
         else:
             cells.append(result)
-    run = {
-        "schema": SCHEMA,
-        "generated": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "matrix": manifest.get("matrix", ""),
-        "index": manifest.get("index", {}),
-        "cells": cells,
-        "missing": missing,
-    }
-    write_json(out / "results.json", run)
+    run = RunResult(
+        cells=cells,
+        generated=utc_now(),
+        matrix=manifest.matrix,
+        index=manifest.index,
+        missing=missing,
+        run_pins=run_pins or {},
+    )
+    write_json(out / "results.json", run.to_dict())
     return run
 
 
-def load_run(path: Path) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    if "cells" not in data:
-        raise ValueError(f"{path}: not a results file (no 'cells')")
-    return data
+def load_run(path: Path) -> RunResult:
+    return RunResult.read(path)
+
+
+@contextlib.contextmanager
+def exclusive(*folders: Path, wait_message: str = "") -> Iterator[None]:
+    """Hold a lock on each folder (``.run.lock``) for the whole run: a second run on the same
+    environments or results waits for the first instead of corrupting them."""
+    with contextlib.ExitStack() as stack:
+        for folder in folders:
+            folder.mkdir(parents=True, exist_ok=True)
+            fh = stack.enter_context((folder / ".run.lock").open("a+"))
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                fh.seek(0)
+                holder = fh.read().strip() or "another run"
+                print(
+                    f"{folder} is in use by {holder}; waiting for it to finish{wait_message}",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                fcntl.flock(fh, fcntl.LOCK_EX)
+            fh.seek(0)
+            fh.truncate()
+            fh.write(f"pid {os.getpid()} since {utc_now()}")
+            fh.flush()
+        yield

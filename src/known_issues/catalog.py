@@ -1,0 +1,216 @@
+"""The case catalog: every ``cases/<slug>/case.toml``, loaded and validated in one place.
+
+Validation is strict, like matrix.toml's: an unknown key, a missing title, a verdict that no role
+can give or a requirement that does not parse stops with a message naming the file and the key.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from packaging.requirements import InvalidRequirement, Requirement
+
+from known_issues.verdicts import OBSERVED, Role, Verdict
+
+KINDS = ("known-issue", "common-error", "pattern", "requirement")
+_TOP_KEYS = {"id", "title", "kind", "summary", "dependencies", "sources", "claim"}
+_SOURCE_KEYS = {"title", "url"}
+_CLAIM_KEYS = {"section", "text", "expect"}
+_EXPECT_KEYS = {"test", "verdict", "where"}
+_SLUG = re.compile(r"^[a-z][a-z0-9_]*$")
+# A claim expects something observable about the behaviour: never "error", "n/a" or "flaky".
+EXPECTABLE = tuple(v.value for v in Verdict if v in OBSERVED)
+
+
+class CaseError(ValueError):
+    """An invalid case folder; the message names the file and the key."""
+
+
+@dataclass(frozen=True)
+class Source:
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """One verdict the document's claim implies for one test, optionally only where versions match."""
+
+    test: str
+    verdict: Verdict
+    where: tuple[str, ...] = ()
+
+    def applies(self, versions: Mapping[str, str]) -> bool:
+        for text in self.where:
+            req = Requirement(text)
+            installed = versions.get(req.name.lower().replace("_", "-"))
+            if installed is None or not req.specifier.contains(installed, prereleases=True):
+                return False
+        return True
+
+
+@dataclass(frozen=True)
+class Case:
+    slug: str
+    title: str
+    kind: str
+    summary: str = ""
+    dependencies: tuple[str, ...] = ()
+    sources: tuple[Source, ...] = ()
+    claim_section: str = ""
+    claim_text: str = ""
+    expectations: tuple[Expectation, ...] = ()
+    files: Mapping[str, str] = field(default_factory=dict)  # the app modules, name -> source
+
+
+def case_names(cases_dir: Path) -> list[str]:
+    return sorted(p.parent.name for p in cases_dir.glob("*/case.toml"))
+
+
+def load_case(folder: Path) -> Case:
+    path = folder / "case.toml"
+    where = str(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise CaseError(f"{where}: cannot read: {exc.strerror}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise CaseError(f"{where}: not valid TOML: {exc}") from exc
+    _no_unknown(data, _TOP_KEYS, "", where)
+    slug = folder.name
+    if not _SLUG.match(slug):
+        raise CaseError(f"{folder}: the folder name must be lowercase letters, digits and '_' (a Python package)")
+    if data.get("id", slug) != slug:
+        raise CaseError(f"{where}: id: {data.get('id')!r} must be the folder's name {slug!r}")
+    kind = _str(data.get("kind"), "kind", where)
+    if kind not in KINDS:
+        raise CaseError(f"{where}: kind: {kind!r} is not one of {', '.join(KINDS)}")
+    claim = _table(data.get("claim", {}), "claim", where)
+    _no_unknown(claim, _CLAIM_KEYS, "claim", where)
+    return Case(
+        slug=slug,
+        title=_str(data.get("title"), "title", where),
+        kind=kind,
+        summary=str(data.get("summary", "")).strip(),
+        dependencies=tuple(
+            _requirement(r, f"dependencies[{i}]", where) for i, r in enumerate(_list(data, "dependencies", where))
+        ),
+        sources=tuple(_source(s, f"sources[{i}]", where) for i, s in enumerate(_list(data, "sources", where))),
+        claim_section=str(claim.get("section", "")),
+        claim_text=str(claim.get("text", "")).strip(),
+        expectations=tuple(
+            _expect(e, f"claim.expect[{i}]", where) for i, e in enumerate(_list(claim, "expect", where))
+        ),
+        files={
+            p.name: p.read_text(encoding="utf-8")
+            for p in sorted(folder.glob("*.py"))
+            if p.name != "__init__.py" and not p.name.startswith(("test_", "support_")) and p.name != "conftest.py"
+        },
+    )
+
+
+def load_cases(cases_dir: Path) -> dict[str, Case]:
+    return {slug: load_case(cases_dir / slug) for slug in case_names(cases_dir)}
+
+
+def case_dependencies(cases: Mapping[str, Case], selected: list[str]) -> list[str]:
+    """What the selected cases need beyond the common test tools, in order, without repeats."""
+    wanted: dict[str, None] = {}
+    for slug in selected:
+        for requirement in cases[slug].dependencies:
+            wanted[requirement] = None
+    return list(wanted)
+
+
+def test_functions(folder: Path) -> dict[str, list[str]]:
+    """Test function name -> the role markers on it, for every ``test_*`` function of the folder's test modules."""
+    found: dict[str, list[str]] = {}
+    roles = {r.value for r in Role}
+    for path in sorted(folder.glob("test_*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith("test_"):
+                found[node.name] = [m for m in map(_marker_name, node.decorator_list) if m in roles]
+    return found
+
+
+def files_digest(folder: Path) -> str:
+    """A hash of every file of a case folder (what a stored result of the case depends on)."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def _marker_name(node: ast.expr) -> str:
+    if isinstance(node, ast.Call):
+        node = node.func
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute):
+        return node.attr if node.value.attr == "mark" else ""
+    return ""
+
+
+# --------------------------------------------------------------------------------------------
+# small validators
+
+
+def _no_unknown(table: Mapping[str, Any], allowed: set[str], key: str, where: str) -> None:
+    for k in table:
+        if k not in allowed:
+            name = f"{key}.{k}" if key else k
+            raise CaseError(f"{where}: {name}: unknown key (allowed: {', '.join(sorted(allowed))})")
+
+
+def _table(raw: Any, key: str, where: str) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        raise CaseError(f"{where}: {key}: expected a table, got {type(raw).__name__}")
+    return raw
+
+
+def _list(table: Mapping[str, Any], key: str, where: str) -> list[Any]:
+    raw = table.get(key, [])
+    if not isinstance(raw, list):
+        raise CaseError(f"{where}: {key}: expected a list, got {type(raw).__name__}")
+    return raw
+
+
+def _str(raw: Any, key: str, where: str) -> str:
+    if not isinstance(raw, str) or not raw.strip():
+        raise CaseError(f"{where}: {key}: expected a non-empty string, got {raw!r}")
+    return raw
+
+
+def _requirement(raw: Any, key: str, where: str) -> str:
+    text = _str(raw, key, where)
+    try:
+        Requirement(text)
+    except InvalidRequirement as exc:
+        raise CaseError(f"{where}: {key}: not a requirement: {text!r} ({exc})") from exc
+    return text
+
+
+def _source(raw: Any, key: str, where: str) -> Source:
+    table = _table(raw, key, where)
+    _no_unknown(table, _SOURCE_KEYS, key, where)
+    url = _str(table.get("url"), f"{key}.url", where)
+    if not url.startswith("https://"):
+        raise CaseError(f"{where}: {key}.url: expected an https:// address, got {url!r}")
+    return Source(str(table.get("title", url)), url)
+
+
+def _expect(raw: Any, key: str, where: str) -> Expectation:
+    table = _table(raw, key, where)
+    _no_unknown(table, _EXPECT_KEYS, key, where)
+    test = _str(table.get("test"), f"{key}.test", where)
+    verdict = _str(table.get("verdict"), f"{key}.verdict", where)
+    if verdict not in EXPECTABLE:
+        raise CaseError(f"{where}: {key}.verdict: {verdict!r} is not one of {', '.join(EXPECTABLE)}")
+    conditions = tuple(_requirement(w, f"{key}.where[{i}]", where) for i, w in enumerate(_list(table, "where", where)))
+    return Expectation(test, Verdict(verdict), conditions)

@@ -1,0 +1,329 @@
+"""Run one cell: resolve its lock, reuse what the result store has, build the environment only when
+something must run, smoke check it, run the cases that need observing, record everything."""
+
+from __future__ import annotations
+
+import json
+import time
+import traceback
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from packaging.version import Version
+
+from known_issues import environments as envs
+from known_issues import locks as locks_mod
+from known_issues.catalog import Case, case_dependencies, load_cases
+from known_issues.matrix import ANY, Cell
+from known_issues.processes import PROCESSES
+from known_issues.pypi import IndexError_, PackageIndex
+from known_issues.pytest_in_cell import child_env, run_pytest
+from known_issues.records import PytestRun
+from known_issues.results import AppliedRule, CellResult, CompatFinding
+from known_issues.resultstore import CaseResult, Inputs, ResultStore, case_digests, harness_digest
+from known_issues.settings import Settings
+from known_issues.timestamps import utc_now
+from known_issues.verdicts import CellStatus, Reason
+
+MAX_FALLBACKS = 6
+SMOKE_TIMEOUT = 120
+
+
+@dataclass
+class RunContext:
+    """What every cell of one invocation shares; built once, before any worker thread starts."""
+
+    settings: Settings
+    index: PackageIndex | None
+    cases: dict[str, Case]
+    tools_lock: str
+    preferences: str
+    harness: str
+    digests: dict[str, str]
+    store: ResultStore
+    locks: locks_mod.Locks
+    tool_requirements: list[str] = field(default_factory=list)
+
+    @classmethod
+    def build(cls, settings: Settings, index: PackageIndex | None) -> RunContext:
+        envs.uv()  # resolved here, in the main thread (uv's finder is not thread-safe on first use)
+        cases = load_cases(settings.cases_dir)
+        tools_lock = read_tools_lock(settings.root)
+        axes = {name for group in settings.matrix.groups for name, _ in group.axes}
+        return cls(
+            settings=settings,
+            index=index,
+            cases=cases,
+            tools_lock=tools_lock,
+            preferences=locks_mod.tool_preferences(tools_lock, axes),
+            harness=harness_digest(settings.cases_dir),
+            digests=case_digests(settings.cases_dir, list(cases)),
+            store=ResultStore(settings.store_dir),
+            locks=locks_mod.Locks(settings.locks_dir, settings.offline),
+        )
+
+    def selected(self, cell: Cell) -> list[str]:
+        chosen = [c for c in self.cases if not cell.cases or c in cell.cases]
+        if self.settings.only_cases:
+            chosen = [c for c in chosen if c in self.settings.only_cases]
+        return chosen
+
+    def log_path(self, cell: Cell, suffix: str = "") -> Path:
+        return self.settings.out / "logs" / f"{safe_name(cell.id)}{suffix}.log"
+
+
+def read_tools_lock(root: Path) -> str:
+    path = root / locks_mod.TOOLS_LOCK
+    return path.read_text(encoding="utf-8") if path.exists() else ""
+
+
+def safe_name(text: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in text)
+
+
+@dataclass
+class _Resolved:
+    lock: str
+    python: Path
+    env_key: str
+    env: envs.Environment | None = None  # made (or found) the first time something needs it
+
+
+def run_cell(ctx: RunContext, cell: Cell) -> CellResult:
+    """Never raises (but for an interrupt): anything unexpected becomes this cell's error, with the
+    traceback in its log, so the other cells still run."""
+    started = time.monotonic()
+    result = CellResult(cell)
+    try:
+        _run(ctx, cell, result)
+    except envs.NotInstallable as exc:
+        result.status, result.reason = CellStatus.NOT_INSTALLABLE, str(exc)
+    except envs.EnvironmentBroken as exc:
+        result.status, result.error_reason, result.reason = CellStatus.ERROR, Reason.ENVIRONMENT, str(exc)
+    except KeyboardInterrupt:
+        raise
+    except Exception as exc:
+        log = ctx.log_path(cell)
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("a", encoding="utf-8") as fh:
+            fh.write("\n[harness] unexpected exception while running this cell:\n" + traceback.format_exc())
+        result.status, result.error_reason = CellStatus.ERROR, Reason.HARNESS
+        result.reason = f"the harness failed on this cell: {type(exc).__name__}: {exc} (traceback in {log.name})"
+    result.timings["total"] = round(time.monotonic() - started, 3)
+    result.finished = utc_now()
+    return result
+
+
+def _run(ctx: RunContext, cell: Cell, result: CellResult) -> None:
+    resolved = _resolve_smoked(ctx, cell, result)
+    if resolved is None:
+        return
+    cases = ctx.selected(cell)
+    inputs = Inputs(resolved.env_key, ctx.harness, ctx.settings.matrix.test_timeout)
+    fresh: list[str] = []
+    stored: dict[str, CaseResult] = {}
+    for case in cases:
+        found = None if ctx.settings.forces_rerun(cell.group, case) else ctx.store.get(inputs.key(ctx.digests[case]))
+        if found is None:
+            fresh.append(case)
+        else:
+            stored[case] = found
+    if fresh:
+        env = _environment(ctx, result, resolved)
+        t0 = time.monotonic()
+        run = run_pytest(
+            env.python,
+            [f"cases/{c}" for c in fresh],
+            root=ctx.settings.root,
+            log=ctx.log_path(cell),
+            test_timeout=ctx.settings.matrix.test_timeout,
+            cell_timeout=ctx.settings.matrix.cell_timeout,
+        )
+        result.timings["tests"] = round(time.monotonic() - t0, 3)
+        # A case must stop every server it starts; what it left behind was killed and is reported.
+        result.stray_processes = run.strays
+        if run.results is None:
+            result.status, result.error_reason, result.reason = CellStatus.ERROR, run.failure_reason, run.failure
+            return
+        for case, case_result in split_by_case(run.results, fresh).items():
+            ctx.store.put(inputs.key(ctx.digests[case]), case_result)
+            stored[case] = case_result
+    else:
+        result.env_reused = True  # nothing had to run: the environment was not even needed
+    _assemble(result, cases, stored, set(fresh))
+
+
+def split_by_case(run: PytestRun, cases: Sequence[str]) -> dict[str, CaseResult]:
+    out = {c: CaseResult(c, run.python, dict(run.distributions)) for c in cases}
+    for test in run.tests:
+        if test.case in out:
+            out[test.case].tests.append(test)
+    for error in run.collect_errors:
+        if error.case in out:
+            out[error.case].collect_errors.append(error)
+    return out
+
+
+def _assemble(result: CellResult, cases: list[str], stored: dict[str, CaseResult], fresh: set[str]) -> None:
+    result.status = CellStatus.RAN
+    result.cases_run = [c for c in cases if c in fresh]
+    result.cases_reused = [c for c in cases if c not in fresh]
+    for case in cases:
+        case_result = stored[case]
+        for test in case_result.tests:
+            test.reused = case not in fresh
+            result.tests.append(test)
+        result.collect_errors.extend(case_result.collect_errors)
+        result.python = result.python or case_result.python
+        result.distributions = result.distributions or case_result.distributions
+    if not cases:
+        result.reason = "no case selected for this cell"
+
+
+# --------------------------------------------------------------------------------------------
+# resolving, with the smoke check and the step down
+
+
+def _resolve_smoked(ctx: RunContext, cell: Cell, result: CellResult) -> _Resolved | None:
+    """The cell's lock, once its environment passes the smoke check; None when it is incompatible.
+
+    When the resolver's own choice of Pydantic breaks FastAPI (declared compatible, broken
+    together), the next older Pydantic minor is tried, and the failed combination is recorded as a
+    compatibility finding, never as verdicts.
+    """
+    t_resolve = t_smoke = 0.0
+    try:
+        while True:
+            t0 = time.monotonic()
+            resolved = _resolve(ctx, cell, result)
+            t_resolve += time.monotonic() - t0
+            t0 = time.monotonic()
+            ok, message = _smoke(ctx, result, resolved)
+            t_smoke += time.monotonic() - t0
+            if ok:
+                return resolved
+            result.compat_findings.append(CompatFinding(_key_versions(cell, result.resolved), message))
+            step = _step_down(cell, result.resolved)
+            if step is None or len(result.fallback_pins) >= MAX_FALLBACKS:
+                result.status, result.reason = CellStatus.INCOMPATIBLE, message
+                return None
+            result.fallback_pins = [*result.fallback_pins, step]
+    finally:
+        result.timings["resolve"] = round(t_resolve, 3)
+        result.timings["smoke"] = round(t_smoke, 3)
+
+
+def _resolve(ctx: RunContext, cell: Cell, result: CellResult) -> _Resolved:
+    python = envs.find_python(cell.python)
+    context = _index_context(ctx.index, cell)
+    requirements = (
+        cell.requirements(ctx.settings.matrix.extras)
+        + locks_mod.cell_group(ctx.settings.root)
+        + case_dependencies(ctx.cases, ctx.selected(cell))
+        + list(result.fallback_pins)
+    )
+    sources: list[str] = []
+    lock = ctx.locks.resolve(requirements, python, cell.python, context, ctx.preferences, sources)
+    applied = [r for r in ctx.settings.matrix.rules if r.applies(envs.parse_pins(lock))]
+    if applied:
+        requirements = requirements + [p for rule in applied for p in rule.pins]
+        lock = ctx.locks.resolve(requirements, python, cell.python, context, ctx.preferences, sources)
+    result.requirements = requirements
+    result.rules_applied = [AppliedRule(dict(r.when), list(r.pins), r.why) for r in applied]
+    result.resolved = envs.parse_pins(lock)
+    result.lock_sources = sources
+    result.run_pins = locks_mod.pins_for_python(ctx.preferences, _python_full(python))
+    resolved = _Resolved(lock, python, envs.env_key(python, lock))
+    ctx.store.put_lock(resolved.env_key, lock)
+    return resolved
+
+
+def lock_of(ctx: RunContext, env_key: str) -> str | None:
+    return ctx.store.lock(env_key)
+
+
+def _index_context(index: PackageIndex | None, cell: Cell) -> list[str]:
+    """A lock reused for an "any" axis must not hide a newer release: its newest version is part of the key."""
+    context: list[str] = []
+    if index is None:
+        return context
+    for name, version in cell.requested:
+        try:
+            if version == ANY:
+                released = index.versions(name, cell.python)
+                context.append(f"{name} newest {released[-1] if released else '-'}")
+            elif not index.exists(name, version):
+                raise envs.NotInstallable(f"{name} {version} does not exist on the package index")
+        except IndexError_:
+            context.append(f"{name} index unreadable")
+    return context
+
+
+_python_versions: dict[Path, str] = {}
+
+
+def _python_full(python: Path) -> str:
+    if python not in _python_versions:
+        import subprocess
+
+        out = subprocess.run(
+            [str(python), "-c", "import platform; print(platform.python_version())"],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=30,
+        )
+        _python_versions[python] = out.stdout.strip() or "3"
+    return _python_versions[python]
+
+
+def _key_versions(cell: Cell, pins: dict[str, str]) -> dict[str, str]:
+    return {name: pins[name] for name in cell.axes if name in pins}
+
+
+def _step_down(cell: Cell, pins: dict[str, str]) -> str | None:
+    """The next older Pydantic minor, for a Pydantic the cell left to the resolver ("any") only:
+    an explicitly requested combination that breaks stays "incompatible"."""
+    if dict(cell.requested).get("pydantic") != ANY or "pydantic" not in pins:
+        return None
+    release = Version(pins["pydantic"]).release
+    if len(release) < 2 or release[0] < 2 or release[:2] == (2, 0):
+        return None
+    return f"pydantic<{release[0]}.{release[1]}"
+
+
+def _environment(ctx: RunContext, result: CellResult, resolved: _Resolved) -> envs.Environment:
+    if resolved.env is None:
+        resolved.env = envs.ensure(ctx.settings.env_root, resolved.python, resolved.lock)
+        result.env_key, result.env_reused = resolved.env.path.name, resolved.env.reused
+        result.timings["env"] = round(result.timings.get("env", 0.0) + resolved.env.seconds, 3)
+    return resolved.env
+
+
+def _smoke(ctx: RunContext, result: CellResult, resolved: _Resolved) -> tuple[bool, str]:
+    """The smoke check's answer for this environment, computed once per environment and smoke code.
+
+    An environment is immutable once complete, so its answer cannot change; asking again would
+    cost an interpreter start and the FastAPI import on every run (and on every step down).
+    """
+    result.env_key = resolved.env_key
+    saved = ctx.store.smoke(resolved.env_key)
+    if saved is not None:
+        return saved
+    env = _environment(ctx, result, resolved)
+    code, out, timed_out, _ = PROCESSES.run(
+        [str(env.python), "-m", "known_issues.smoke"], timeout=SMOKE_TIMEOUT, cwd=ctx.settings.root, env=child_env()
+    )
+    if PROCESSES.stopping:
+        raise KeyboardInterrupt
+    if timed_out:
+        return False, f"smoke check timed out after {SMOKE_TIMEOUT}s"
+    try:
+        data = json.loads(out.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        # A crash may be an accident of this run: not remembered, asked again next time.
+        return False, f"smoke check crashed (exit {code}):\n{out[-3000:]}"
+    ok, message = (True, "") if data.get("ok") else (False, f"{data['error']}\n{data.get('traceback', '')}")
+    ctx.store.put_smoke(resolved.env_key, ok, message)
+    return ok, message

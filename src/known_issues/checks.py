@@ -1,0 +1,162 @@
+"""Static checks of every case, in seconds and without building a cell: case.toml, role markers,
+expectations, imports and dependencies. Each problem names the file and the key or test."""
+
+from __future__ import annotations
+
+import ast
+import importlib.metadata
+import importlib.util
+import re
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from known_issues import locks as locks_mod
+from known_issues.catalog import Case, CaseError, case_names, load_case, test_functions
+from known_issues.matrix import MatrixError
+from known_issues.matrix import load as load_matrix
+
+HARNESS = "known_issues"
+
+
+def check_cases(root: Path) -> list[str]:
+    cases_dir = root / "cases"
+    problems: list[str] = []
+    try:
+        matrix = load_matrix(root / "matrix.toml")
+        axes = {name for group in matrix.groups for name, _ in group.axes}
+        extras = matrix.extras
+    except MatrixError as exc:
+        return [str(exc)]
+    common = locks_mod.cell_group(root)
+    tools = _locked_names(root)
+    for slug in case_names(cases_dir):
+        folder = cases_dir / slug
+        try:
+            case = load_case(folder)
+        except CaseError as exc:
+            problems.append(str(exc))
+            continue
+        problems += _markers(folder)
+        problems += _expectations(folder, case)
+        allowed = _closure([*common, *case.dependencies, *(_with_extras(a, extras) for a in axes)])
+        problems += _imports(folder, case, allowed)
+        problems += [
+            f"{folder / 'case.toml'}: dependencies: {dep!r} is not in tools.lock; run `nox -s lock-tools`"
+            for dep in case.dependencies
+            if tools and canonicalize_name(Requirement(dep).name) not in tools
+        ]
+    return problems
+
+
+def _markers(folder: Path) -> list[str]:
+    out = []
+    for name, roles in test_functions(folder).items():
+        if len(set(roles)) != 1:
+            found = ", ".join(sorted(set(roles))) or "none"
+            out.append(
+                f"{_test_file(folder, name)}::{name}: needs exactly one role marker (bug, workaround or pattern); "
+                f"found: {found}"
+            )
+    return out
+
+
+def _expectations(folder: Path, case: Case) -> list[str]:
+    tests = test_functions(folder)
+    return [
+        f"{folder / 'case.toml'}: claim.expect[{i}].test: no test named {exp.test!r} in {folder}/test_*.py"
+        for i, exp in enumerate(case.expectations)
+        if exp.test not in tests
+    ]
+
+
+def _imports(folder: Path, case: Case, allowed: set[str]) -> list[str]:
+    """Every absolute import of the case's modules must come from the standard library, the harness,
+    or a distribution the case can have (the common tools, its dependencies, the axes, and theirs)."""
+    problems = []
+    local = {p.stem for p in folder.glob("*.py")}
+    for path in sorted(folder.glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Import | ast.ImportFrom):
+                continue
+            for top in _imported(node):
+                if top in sys.stdlib_module_names or top == HARNESS or top in local or top == "cases":
+                    continue
+                dists = _distributions_of(top)
+                if not dists:
+                    problems.append(f"{path}:{node.lineno}: imports {top!r}, which no installed distribution provides")
+                elif not dists & allowed:
+                    problems.append(
+                        f"{path}:{node.lineno}: imports {top!r} (from {', '.join(sorted(dists))}), which is not a "
+                        f"dependency of this case: add it to dependencies in {folder / 'case.toml'}"
+                    )
+    return problems
+
+
+def _imported(node: ast.Import | ast.ImportFrom) -> list[str]:
+    if isinstance(node, ast.Import):
+        return [alias.name.split(".")[0] for alias in node.names]
+    if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+        return [node.module.split(".")[0]]
+    return []
+
+
+_PACKAGES: dict[str, list[str]] | None = None
+
+
+def _distributions_of(module: str) -> set[str]:
+    global _PACKAGES
+    if _PACKAGES is None:
+        _PACKAGES = dict(importlib.metadata.packages_distributions())
+    names = {str(canonicalize_name(d)) for d in _PACKAGES.get(module, [])}
+    if not names and importlib.util.find_spec(module) is not None:
+        names.add(module)
+    return names
+
+
+def _with_extras(name: str, extras: Mapping[str, tuple[str, ...]]) -> str:
+    ex = extras.get(name, ())
+    return f"{name}[{','.join(ex)}]" if ex else name
+
+
+def _closure(requirements: list[str]) -> set[str]:
+    """The distributions these requirements bring in, as installed where the check runs."""
+    seen: set[str] = set()
+    todo = list(requirements)
+    while todo:
+        req = Requirement(todo.pop())
+        name = str(canonicalize_name(req.name))
+        key = name + "[" + ",".join(sorted(req.extras)) + "]"
+        if key in seen:
+            continue
+        seen.add(key)
+        seen.add(name)
+        try:
+            requires = importlib.metadata.requires(name) or []
+        except importlib.metadata.PackageNotFoundError:
+            continue
+        for text in requires:
+            dep = Requirement(text)
+            if dep.marker is None or any(dep.marker.evaluate({"extra": e}) for e in (req.extras or {""})):
+                todo.append(re.sub(r"\s*;.*$", "", text))
+    return {s for s in seen if "[" not in s}
+
+
+def _locked_names(root: Path) -> set[str]:
+    path = root / locks_mod.TOOLS_LOCK
+    if not path.exists():
+        return set()
+    return set(locks_mod.pins_for_python(path.read_text(encoding="utf-8"), "3.13.0")) | set(
+        locks_mod.pins_for_python(path.read_text(encoding="utf-8"), "3.9.0")
+    )
+
+
+def _test_file(folder: Path, test: str) -> Path:
+    for path in sorted(folder.glob("test_*.py")):
+        if re.search(rf"def {re.escape(test)}\(", path.read_text(encoding="utf-8")):
+            return path
+    return folder

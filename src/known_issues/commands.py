@@ -1,0 +1,196 @@
+"""The commands that run cells, each a short list of steps over the shared pieces."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from known_issues import locks as locks_mod
+from known_issues import matrix as matrix_mod
+from known_issues import store
+from known_issues.catalog import load_cases
+from known_issues.cellrun import RunContext
+from known_issues.confirm import confirm
+from known_issues.matrix import Cell
+from known_issues.pool import run_cells, say
+from known_issues.pypi import IndexError_, PackageIndex
+from known_issues.records import SchemaError
+from known_issues.results import RunResult
+from known_issues.settings import Settings
+
+EXIT_OK, EXIT_UNOBSERVED, EXIT_INTERRUPTED = 0, 1, 130
+
+
+def previous_run(out: Path) -> RunResult | None:
+    """The results this run replaces (the default baseline for confirming flips)."""
+    try:
+        return store.load_run(out / "results.json")
+    except (OSError, SchemaError) as exc:
+        if not isinstance(exc, FileNotFoundError):
+            say(
+                f"note: the previous results in {out} are not comparable ({exc}); "
+                "flips are checked against neighbours only"
+            )
+        return None
+
+
+def run_matrix(
+    settings: Settings,
+    index: PackageIndex,
+    cells: Sequence[Cell],
+    *,
+    replace: bool,
+    resume: bool = False,
+    baseline_path: Path | None = None,
+) -> int:
+    """Run cells, confirm their flips, merge, rebuild the report. Exit 0 when every cell gave verdicts
+    (or a definite not installable / incompatible), 1 when some cell could not be observed, 130 when
+    interrupted."""
+    with store.exclusive(settings.envs, settings.out, wait_message=" (another run uses the same folders)"):
+        baseline = store.load_run(baseline_path) if baseline_path else previous_run(settings.out)
+        ctx = RunContext.build(settings, index)
+        previous = None if replace else store.read_manifest(settings.out)
+        store.write_manifest(
+            settings.out, store.build_manifest(cells, settings.matrix.name, dict(index.sources), previous)
+        )
+        summary = run_cells(ctx, cells, resume=resume)
+        if not summary.interrupted:
+            run = store.merge(settings.out)
+            confirm(ctx, run, baseline, [c.id for c in cells])
+        report(settings, None)
+    counts: dict[str, int] = {}
+    for result in summary.results:
+        counts[str(result.status)] = counts.get(str(result.status), 0) + 1
+    print("cells: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+    if summary.interrupted:
+        return EXIT_INTERRUPTED
+    if not summary.all_observed:
+        print("some cells could not be observed (status error): exit 1", file=sys.stderr)
+        return EXIT_UNOBSERVED
+    return EXIT_OK
+
+
+class _CachedReleases:
+    """Release dates and notes pages from the package index, or nothing when it is out of reach."""
+
+    def __init__(self, index: PackageIndex) -> None:
+        self.index = index
+
+    def released(self, name: str, version: str) -> str | None:
+        try:
+            return self.index.released(name, version)
+        except (IndexError_, ValueError):
+            return None
+
+    def release_notes(self, name: str) -> str | None:
+        try:
+            return self.index.release_notes(name)
+        except IndexError_:
+            return None
+
+
+def report(settings: Settings, baseline: RunResult | None) -> Path:
+    from known_issues.bisect import read_answers
+    from known_issues.report import build
+
+    run = store.merge(settings.out)
+    cases = load_cases(settings.cases_dir)
+    releases = _CachedReleases(PackageIndex(cache_dir=settings.index_dir, offline=settings.offline))
+    path = build(run, cases, settings.out, baseline, releases, read_answers(settings.out))
+    print(f"report: {path} ({len(run.cells)} cells)")
+    return path
+
+
+def rebuild_manifest(settings: Settings, index: PackageIndex) -> None:
+    """Cell files without a manifest (CI's report job downloads one file per cell job): list the
+    matrix's cells in matrix order, so a cell whose job produced nothing shows as missing, then any
+    other cell file found. Without the index (offline, no cache) the cell files alone are used."""
+    try:
+        cells = matrix_mod.expand(settings.matrix, index.versions)
+    except IndexError_ as exc:
+        print(f"warning: {exc}: the report lists only the cell files found", file=sys.stderr)
+        cells = []
+    ids = {c.id for c in cells}
+    for path in sorted((settings.out / "cells").glob("*.json")):
+        try:
+            cell = Cell.from_dict(json.loads(path.read_text(encoding="utf-8"))["cell"])
+        except (ValueError, KeyError):
+            continue
+        if cell.id not in ids:
+            ids.add(cell.id)
+            cells.append(cell)
+    store.write_manifest(settings.out, store.build_manifest(cells, settings.matrix.name, dict(index.sources)))
+    print(f"no {settings.out / 'run.json'}: rebuilt it from the matrix and the cell files ({len(cells)} cells)")
+
+
+def run_latest_command(settings: Settings, index: PackageIndex, args: argparse.Namespace) -> int:
+    from known_issues.latest import run_latest
+
+    with store.exclusive(settings.envs, settings.out):
+        ctx = RunContext.build(settings, index)
+        result = run_latest(ctx, args.python, args.baseline)
+    if result is None:
+        return EXIT_INTERRUPTED
+    print(result.summary.read_text(encoding="utf-8"))
+    print(f"summary: {result.summary}")
+    if result.attention:
+        print(f"{len(result.attention)} verdict change(s) need a maintainer: exit 1", file=sys.stderr)
+        return 1
+    return 0
+
+
+def run_bisect(settings: Settings, index: PackageIndex, args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from known_issues.bisect import Target, bisect_releases, budget_for, plan_for, releases_between, valid_version
+    from known_issues.cli import UsageError
+
+    target = Target.parse(args.target)
+    problem = target.problem(settings.cases_dir)
+    bounds = [v for v in (args.low, args.high) if v is not None]
+    problem = problem or next((f"not a version: {v!r}" for v in bounds if not valid_version(v)), None)
+    if problem:
+        raise UsageError(problem)
+    try:
+        plan = plan_for(settings.matrix, args.package, args.hold, args.python)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    versions = releases_between(index, plan.package, args.python, args.low, args.high)
+    if len(versions) < 2:
+        raise UsageError(f"{len(versions)} {plan.package} release(s) in that range: nothing to bisect")
+    limit = args.max_cells or budget_for(len(versions))
+    print(
+        f"bisecting {target} over {len(versions)} {plan.describe()}: "
+        f"{versions[0]}..{versions[-1]}, at most {limit} cells"
+    )
+    settings = replace(settings, out=settings.out / "bisect", jobs=1, only_cases=(target.case,))
+    with store.exclusive(settings.envs):
+        ctx = RunContext.build(settings, index)
+        outcome = bisect_releases(ctx, target, plan, versions, max_cells=limit)
+    print(f"evaluated {len(outcome.steps)} of at most {limit} cells ({len(versions)} releases)")
+    print(f"answer: {outcome.answer()}")
+    return 0 if outcome.found else 1
+
+
+def lock_tools(settings: Settings) -> int:
+    """Resolve the test tools (the cell group, every case's dependencies, the first group's axes at
+    their newest) once, for every Python, into tools.lock."""
+    cases = load_cases(settings.cases_dir)
+    extras = settings.matrix.extras
+    axes = []
+    for name, _ in settings.matrix.groups[0].axes:
+        ex = extras.get(name, ())
+        axes.append(f"{name}[{','.join(ex)}]" if ex else name)
+    requirements = locks_mod.cell_group(settings.root) + [d for c in cases.values() for d in c.dependencies] + axes
+    lock = locks_mod.resolve_tools(requirements, offline=settings.offline)
+    header = (
+        "# The test tools every cell prefers (python -m known_issues lock-tools, or nox -s lock-tools).\n"
+        "# Axis packages are listed but never preferred: each cell resolves its axes itself.\n"
+    )
+    path = settings.root / locks_mod.TOOLS_LOCK
+    path.write_text(header + lock, encoding="utf-8")
+    print(f"wrote {path} ({sum(1 for ln in lock.splitlines() if '==' in ln)} pins)")
+    return 0

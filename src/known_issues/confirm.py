@@ -1,0 +1,175 @@
+"""Flips are confirmed before they are reported (the model is Rust's Crater, which re-runs a
+regression before calling it one).
+
+A test's verdict is a suspect when it differs from the baseline's verdict for the same cell, or
+from every neighbouring cell of its group that observed the test (the nearest one on each side;
+an end cell has one). Each suspect is run again, ``confirm_runs`` times, in the same environment,
+never from the result store. If every re-run gives the same verdict, it stands (and the
+observations are recorded); if not, the verdict is ``flaky``: shown with every outcome observed,
+never counted as fixed, broken or reproduces.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from known_issues import environments as envs
+from known_issues import store
+from known_issues.analysis import ordered_cells
+from known_issues.cellrun import RunContext, lock_of
+from known_issues.pytest_in_cell import run_pytest
+from known_issues.records import TestResult
+from known_issues.results import CellResult, RunResult
+from known_issues.resultstore import Inputs
+from known_issues.verdicts import CONFIRMABLE, Verdict
+
+Key = tuple[str, str]  # (case, test)
+
+
+@dataclass(frozen=True)
+class Suspect:
+    cell: str
+    test: TestResult
+    why: str  # "baseline: holds" or "neighbours: reproduces"
+
+
+def suspects(
+    run: RunResult,
+    baseline: RunResult | None,
+    cells: Sequence[str] | None = None,
+    pairs: Mapping[str, str] | None = None,
+) -> list[Suspect]:
+    """The verdicts of ``cells`` (default: all) that must be re-run before they are reported.
+
+    Each cell is compared with the baseline's cell of the same id, or the one ``pairs`` names.
+    """
+    wanted = set(cells) if cells is not None else None
+    ordered = ordered_cells(run.cells)
+    by_group: dict[str, list[CellResult]] = defaultdict(list)
+    for cell in ordered:
+        by_group[cell.cell.group].append(cell)
+    found: list[Suspect] = []
+    for cell in ordered:
+        if not cell.ran or (wanted is not None and cell.id not in wanted):
+            continue
+        group = by_group[cell.cell.group]
+        old = baseline.cell((pairs or {}).get(cell.id, cell.id)) if baseline is not None else None
+        old_verdicts = _verdicts(old) if old is not None and old.ran else {}
+        for test in cell.tests:
+            if test.verdict not in CONFIRMABLE or test.observations:
+                continue  # nothing observed to confirm, or confirmed already
+            before = old_verdicts.get(test.key)
+            if before is not None and before != test.verdict and before != Verdict.NOT_RUN:
+                found.append(Suspect(cell.id, test, f"baseline: {before}"))
+                continue
+            around = _neighbours(group, cell, test.key)
+            if around and all(v != test.verdict for v in around):
+                found.append(Suspect(cell.id, test, "neighbours: " + ", ".join(str(v) for v in around)))
+    return found
+
+
+def _verdicts(cell: CellResult) -> dict[Key, Verdict]:
+    return {t.key: t.verdict for t in cell.tests}
+
+
+def _neighbours(group: Sequence[CellResult], cell: CellResult, key: Key) -> list[Verdict]:
+    """The nearest verdict of this test on each side of ``cell`` within its group (observed ones only)."""
+    index = next(i for i, c in enumerate(group) if c.id == cell.id)
+    found = []
+    for side in (range(index - 1, -1, -1), range(index + 1, len(group))):
+        for i in side:
+            verdict = _verdicts(group[i]).get(key) if group[i].ran else None
+            if verdict in CONFIRMABLE:
+                found.append(verdict)
+                break
+    return found
+
+
+Rerun = Callable[[CellResult, list[str]], list[dict[str, Verdict]]]
+
+
+def apply(run: RunResult, found: Sequence[Suspect], rerun: Rerun, confirm_runs: int) -> list[CellResult]:
+    """Re-run the suspects cell by cell; settle each one as confirmed or flaky. Returns the cells changed."""
+    by_cell: dict[str, list[Suspect]] = defaultdict(list)
+    for suspect in found:
+        by_cell[suspect.cell].append(suspect)
+    changed = []
+    for cell_id, items in by_cell.items():
+        cell = run.cell(cell_id)
+        if cell is None:
+            continue
+        nodeids = [s.test.nodeid for s in items]
+        reruns = rerun(cell, nodeids)[:confirm_runs]
+        for suspect in items:
+            test = suspect.test
+            seen = [test.verdict] + [r.get(test.nodeid, Verdict.ERROR) for r in reruns]
+            test.observations = seen
+            if len(set(seen)) > 1:
+                test.message = (
+                    f"flaky: observed {', '.join(str(v) for v in seen)} (first run, then re-runs); "
+                    f"the first run said: {test.message}"
+                ).strip()
+                test.verdict = Verdict.FLAKY
+                test.reason = None
+        changed.append(cell)
+    return changed
+
+
+def confirm(
+    ctx: RunContext,
+    run: RunResult,
+    baseline: RunResult | None,
+    cells: Sequence[str] | None,
+    pairs: Mapping[str, str] | None = None,
+) -> int:
+    """Find and settle the suspects of a merged run; write back the cells and the result store."""
+    found = suspects(run, baseline, cells, pairs)
+    if not found:
+        return 0
+    print(
+        f"confirming {len(found)} verdict(s) that flip, in {len({s.cell for s in found})} cell(s): "
+        f"{ctx.settings.confirm_runs} re-run(s) each",
+        flush=True,
+    )
+
+    def rerun(cell: CellResult, nodeids: list[str]) -> list[dict[str, Verdict]]:
+        lock = lock_of(ctx, cell.env_key)
+        if lock is None:
+            return []
+        env = envs.ensure(ctx.settings.env_root, envs.find_python(cell.cell.python), lock)
+        outcomes = []
+        for attempt in range(ctx.settings.confirm_runs):
+            run_ = run_pytest(
+                env.python,
+                nodeids,
+                root=ctx.settings.root,
+                log=ctx.log_path(cell.cell, f".confirm{attempt + 1}"),
+                test_timeout=ctx.settings.matrix.test_timeout,
+                cell_timeout=ctx.settings.matrix.cell_timeout,
+            )
+            got = {t.nodeid: t.verdict for t in run_.results.tests} if run_.results else {}
+            outcomes.append(got)
+        return outcomes
+
+    changed = apply(run, found, rerun, ctx.settings.confirm_runs)
+    for cell in changed:
+        store.write_cell(ctx.settings.out, cell)
+        _restore(ctx, cell, {s.test.case for s in found if s.cell == cell.id})
+    flaky = sum(1 for s in found if s.test.verdict == Verdict.FLAKY)
+    print(f"confirmed {len(found) - flaky}, flaky {flaky}", flush=True)
+    return len(found)
+
+
+def _restore(ctx: RunContext, cell: CellResult, cases: set[str]) -> None:
+    """Keep the settled verdicts in the result store, so a reused result stays confirmed or flaky."""
+    inputs = Inputs(cell.env_key, ctx.harness, ctx.settings.matrix.test_timeout)
+    by_key: Mapping[Key, TestResult] = {t.key: t for t in cell.tests}
+    for case in cases:
+        key = inputs.key(ctx.digests[case])
+        stored = ctx.store.get(key)
+        if stored is None:
+            continue
+        stored.tests = [by_key.get(t.key, t) for t in stored.tests]
+        ctx.store.put(key, stored)

@@ -1,0 +1,89 @@
+"""One pytest run inside a cell's environment, with the plugin, bounded in time, its output in a log."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from known_issues.processes import PROCESSES
+from known_issues.records import PytestRun, SchemaError
+from known_issues.verdicts import Reason
+
+HARNESS_SRC = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class InCellRun:
+    """What a pytest run gave: its results, or why there are none."""
+
+    results: PytestRun | None
+    failure: str = ""
+    failure_reason: Reason | None = None
+    strays: list[str] = field(default_factory=list)
+
+
+def child_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONHOME")}
+    env["PYTHONPATH"] = os.pathsep.join([str(HARNESS_SRC), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env["PYTHONHASHSEED"] = "0"
+    # Requests to the case servers on 127.0.0.1 must never go through a proxy from the environment.
+    env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
+    return env
+
+
+def run_pytest(
+    python: Path,
+    targets: Sequence[str],
+    *,
+    root: Path,
+    log: Path,
+    test_timeout: float,
+    cell_timeout: float,
+) -> InCellRun:
+    """Run ``targets`` (case folders or node ids) with the plugin; the command and output go to ``log``."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="ki-cell-") as tmp:
+        results_path = Path(tmp) / "tests.json"
+        cmd = [
+            str(python),
+            "-m",
+            "pytest",
+            *targets,
+            "-p",
+            "known_issues.plugin",
+            "--ki-results",
+            str(results_path),
+            "--ki-timeout",
+            f"{test_timeout:g}",
+            "-p",
+            "no:cacheprovider",
+            "-o",
+            "asyncio_default_fixture_loop_scope=function",
+            "-q",
+            "-rfE",
+            "--color=no",
+            "--basetemp",
+            str(Path(tmp) / "pytest"),
+        ]
+        code, out, timed_out, strays = PROCESSES.run(cmd, timeout=cell_timeout, cwd=root, env=child_env())
+        log.write_text(" ".join(cmd) + "\n\n" + out, encoding="utf-8")
+        if PROCESSES.stopping:
+            raise KeyboardInterrupt
+        if timed_out:
+            return InCellRun(
+                None, f"the cell ran longer than {cell_timeout:g}s and was stopped", Reason.TIMEOUT, strays
+            )
+        if not results_path.exists():
+            return InCellRun(None, f"pytest exited {code} without results:\n{out[-3000:]}", Reason.HARNESS, strays)
+        try:
+            results = PytestRun.from_dict(json.loads(results_path.read_text(encoding="utf-8")), "the plugin's results")
+        except (ValueError, KeyError, SchemaError) as exc:
+            return InCellRun(None, f"unreadable results from the plugin: {exc}", Reason.HARNESS, strays)
+    if code not in (0, 1, 5):  # 5: nothing collected (a selection with no test left)
+        return InCellRun(None, f"pytest exited {code}:\n{out[-3000:]}", Reason.HARNESS, strays)
+    return InCellRun(results, strays=strays)

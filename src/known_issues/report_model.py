@@ -1,0 +1,574 @@
+"""The report's view model: everything the page and summary.md show, computed from typed results.
+
+No markup here: the template renders these records (with autoescape on). Nothing knows a package
+or a group by name; the axes are whatever the groups declare.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from known_issues import analysis
+from known_issues.analysis import ClaimCheck, Flip, Key, TestRow
+from known_issues.catalog import KINDS, Case
+from known_issues.diff import VerdictChange, diff_runs, needs_attention
+from known_issues.results import CellResult, RunResult
+from known_issues.verdicts import FROM_CELL, PASSING, WITH_FAILURE_MESSAGE, Reason, Role, Verdict
+
+SYMBOLS: dict[Verdict, tuple[str, str]] = {
+    Verdict.REPRODUCES: ("R", "bug reproduces"),
+    Verdict.FIXED: ("F", "bug fixed (behaviour gone)"),
+    Verdict.HOLDS: ("H", "workaround holds"),
+    Verdict.WORKS: ("W", "pattern works"),
+    Verdict.BROKEN: ("B", "broken (the documented code fails or raises)"),
+    Verdict.FLAKY: ("~", "flaky: did not repeat when re-run"),
+    Verdict.ERROR: ("E", "error: the suite could not observe"),
+    Verdict.NA: ("–", "n/a: feature absent in this version"),
+    Verdict.NOT_INSTALLABLE: ("NI", "not installable"),
+    Verdict.INCOMPATIBLE: ("IC", "incompatible: framework fails its smoke check"),
+    Verdict.NOT_RUN: ("", "not run in this cell"),
+}
+ROLE_ORDER = [Role.BUG, Role.WORKAROUND, Role.PATTERN]
+
+
+class Releases(Protocol):
+    """Release dates and pages, from the package index (None when unknown)."""
+
+    def released(self, name: str, version: str) -> str | None: ...
+
+    def release_notes(self, name: str) -> str | None: ...
+
+
+def css_class(verdict: Verdict) -> str:
+    if verdict == Verdict.NOT_RUN:
+        return "v-none"
+    return "v-" + "".join(ch if ch.isalnum() else "-" for ch in verdict.value).strip("-")
+
+
+@dataclass(frozen=True)
+class Card:
+    ident: str
+    title: str
+    number: str
+    note: str
+
+
+@dataclass(frozen=True)
+class Mark:
+    """One verdict as the grid shows it: a text symbol, a colour class, a label for screen readers."""
+
+    symbol: str
+    css: str
+    label: str
+    tip: str = ""
+
+
+@dataclass(frozen=True)
+class Column:
+    cell_id: str
+    group: str
+    short: str
+    detail: str
+    markers: str
+
+
+@dataclass
+class GridRow:
+    case: str
+    kind: str
+    claim: str
+    role: Role
+    test: str
+    verdicts: str  # "|"-joined, for the filter
+    changing: bool
+    marks: list[Mark]
+
+
+@dataclass
+class CaseRows:
+    slug: str
+    title: str
+    kind: str
+    claim: str
+    rows: list[GridRow]
+
+
+@dataclass(frozen=True)
+class Link:
+    label: str
+    url: str
+
+
+@dataclass
+class FlipView:
+    text: str
+    responsible: str
+    links: list[Link]
+
+
+@dataclass
+class GroupView:
+    group: str
+    spans: str
+    flips: list[FlipView]
+
+
+@dataclass
+class Message:
+    text: str
+    cells: list[str]
+
+
+@dataclass
+class TestDetail:
+    role: Role
+    test: str
+    note: str
+    groups: list[GroupView]
+    messages: list[Message]
+
+
+@dataclass
+class CheckView:
+    test: str
+    where: str
+    expected: str
+    observed: str
+    differ: str
+    status: str
+
+
+@dataclass
+class CaseDetail:
+    slug: str
+    title: str
+    kind: str
+    claim_status: str
+    summary: str
+    sources: list[Link]
+    claim_section: str
+    claim_text: str
+    checks: list[CheckView]
+    tests: list[TestDetail]
+    files: dict[str, str]
+    known: bool = True
+
+
+@dataclass
+class FindingView:
+    symbol: str
+    css: str
+    title: str
+    text: str
+    detail: str = ""
+
+
+@dataclass
+class FlakyView:
+    cell: str
+    case: str
+    test: str
+    observations: str
+
+
+@dataclass
+class Page:
+    generated: str
+    matrix: str
+    cards: list[Card]
+    legend: list[tuple[Mark, str]]
+    kinds: list[str]
+    verdict_options: list[str]
+    groups: list[tuple[str, int]]
+    columns: list[Column]
+    cases_rows: list[CaseRows]
+    findings: list[FindingView]
+    flaky: list[FlakyView]
+    changes: list[VerdictChange] | None
+    details: list[CaseDetail]
+    newest: str
+    summary_lines: list[str] = field(default_factory=list)
+    contradicted: list[tuple[str, str, str, str]] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Model:
+    """The analysis of one run that every part of the page draws on."""
+
+    run: RunResult
+    cases: Mapping[str, Case]
+    cells: list[CellResult]
+    rows: dict[Key, TestRow]
+    checks: dict[str, list[ClaimCheck]]
+    flips: dict[Key, list[Flip]]
+    changes: list[VerdictChange] | None
+
+    @classmethod
+    def of(
+        cls,
+        run: RunResult,
+        cases: Mapping[str, Case],
+        baseline: RunResult | None = None,
+        bisected: Sequence[Mapping[str, str]] = (),
+    ) -> Model:
+        cells = analysis.ordered_cells(run.cells)
+        rows = analysis.grid(cells)
+        checks = {slug: analysis.check_claims(case, rows, cells) for slug, case in cases.items()}
+        flips = analysis.row_flips(rows, cells)
+        analysis.attribute(flips, bisected)
+        changes = diff_runs(baseline, run) if baseline is not None else None
+        return cls(run, cases, cells, rows, checks, flips, changes)
+
+    def claim_of(self, slug: str) -> str:
+        return analysis.case_claim_status(self.checks.get(slug, []))
+
+    def kind_of(self, slug: str) -> str:
+        return self.cases[slug].kind if slug in self.cases else "pattern"
+
+    def case_order(self) -> list[str]:
+        slugs = set(self.cases) | {case for case, _ in self.rows}
+        return sorted(slugs, key=lambda s: (KINDS.index(self.kind_of(s)) if self.kind_of(s) in KINDS else 9, s))
+
+    def newest(self) -> CellResult | None:
+        return analysis.newest_cell(self.cells)
+
+    def on_newest(self) -> tuple[Counter[Verdict], Counter[Reason]]:
+        verdicts: Counter[Verdict] = Counter()
+        reasons: Counter[Reason] = Counter()
+        newest = self.newest()
+        if newest is None:
+            return verdicts, reasons
+        for row in self.rows.values():
+            v = row.verdict(newest.id)
+            if v != Verdict.NOT_RUN:
+                verdicts[v] += 1
+            if v == Verdict.ERROR:
+                reasons[row.reasons.get(newest.id, Reason.HARNESS)] += 1
+        return verdicts, reasons
+
+
+def build_page(model: Model, releases: Releases | None = None) -> Page:
+    verdicts, reasons = model.on_newest()
+    newest = model.newest()
+    return Page(
+        generated=model.run.generated,
+        matrix=model.run.matrix,
+        cards=_cards(model, verdicts, reasons),
+        legend=[(Mark(s, css_class(v), label), label) for v, (s, label) in SYMBOLS.items() if v != Verdict.NOT_RUN],
+        kinds=list(KINDS),
+        verdict_options=[v.value for v in SYMBOLS if v != Verdict.NOT_RUN],
+        groups=_groups(model.cells),
+        columns=[_column(c, model.cells) for c in model.cells],
+        cases_rows=[_case_rows(model, slug) for slug in model.case_order()],
+        findings=_findings(model.cells),
+        flaky=_flaky(model),
+        changes=model.changes,
+        details=[_detail(model, slug, releases) for slug in model.case_order()],
+        newest=_versions_text(newest) if newest else "",
+        summary_lines=_summary_lines(model, verdicts, reasons),
+        contradicted=_contradicted(model),
+    )
+
+
+def _versions_text(cell: CellResult) -> str:
+    return ", ".join(f"{a} {cell.version_of(a)}" for a in cell.cell.axes)
+
+
+def _reasons_text(reasons: Counter[Reason]) -> str:
+    return ", ".join(f"{n} {r}" for r, n in reasons.most_common()) or "none"
+
+
+def _cards(model: Model, verdicts: Counter[Verdict], reasons: Counter[Reason]) -> list[Card]:
+    statuses = analysis.cell_statuses(model.cells)
+    cards = [
+        Card("cases", "Cases", str(len(model.cases)), "documented issues and patterns"),
+        Card("cells", "Cells", str(len(model.cells)), ", ".join(f"{n} {s}" for s, n in sorted(statuses.items()))),
+    ]
+    newest = model.newest()
+    if newest is not None:
+        cards += [
+            Card(
+                "bugs-reproducing-on-newest",
+                "Bugs reproducing on newest",
+                str(verdicts[Verdict.REPRODUCES]),
+                _versions_text(newest),
+            ),
+            Card(
+                "broken-on-newest",
+                "Broken on newest",
+                str(verdicts[Verdict.BROKEN]),
+                "documented workarounds/patterns that fail or raise",
+            ),
+            Card(
+                "suite-errors-on-newest",
+                "Suite errors on newest",
+                str(verdicts[Verdict.ERROR]),
+                f"could not observe: {_reasons_text(reasons)}",
+            ),
+        ]
+    flaky = sum(1 for row in model.rows.values() for v in row.verdicts.values() if v == Verdict.FLAKY)
+    cards.append(Card("flaky", "Flaky", str(flaky), "verdicts that did not repeat when re-run (all cells)"))
+    claims = Counter(model.claim_of(slug) for slug in model.cases)
+    cards.append(
+        Card(
+            "claims-contradicted",
+            "Claims contradicted",
+            str(claims["contradicted"]),
+            f"{claims['confirmed']} confirmed, {claims['unverifiable']} unverifiable (per case)",
+        )
+    )
+    if model.changes is not None:
+        attention = len(needs_attention(model.changes))
+        cards.append(
+            Card(
+                "changed-since-baseline",
+                "Changed since baseline",
+                str(len(model.changes)),
+                f"{attention} need attention",
+            )
+        )
+    else:
+        cards.append(Card("changed-since-baseline", "Changed since baseline", "–", "no baseline given"))
+    return cards
+
+
+def _groups(cells: Sequence[CellResult]) -> list[tuple[str, int]]:
+    groups: list[tuple[str, int]] = []
+    for cell in cells:
+        if groups and groups[-1][0] == cell.cell.group:
+            groups[-1] = (cell.cell.group, groups[-1][1] + 1)
+        else:
+            groups.append((cell.cell.group, 1))
+    return groups
+
+
+def _column(cell: CellResult, cells: Sequence[CellResult]) -> Column:
+    short = " · ".join(f"{a} {cell.version_of(a)}" for a in cell.cell.axes)
+    detail = [f"cell {cell.id}", f"status: {cell.status}", f"python {cell.version_of('python')}"]
+    detail += [f"{a} {cell.version_of(a)}" for a in cell.cell.axes]
+    detail.append("requested: " + ", ".join(f"{k}={v}" for k, v in cell.cell.requested))
+    for rule in cell.rules_applied:
+        detail.append(f"extra pins: {', '.join(rule.pins)} ({rule.why})")
+    for finding in cell.compat_findings:
+        detail.append("incompatible, stepped down: " + ", ".join(f"{k} {v}" for k, v in finding.versions.items()))
+    if cell.fallback_pins:
+        detail.append(f"fallback pins: {', '.join(cell.fallback_pins)}")
+    off_pin = sorted(n for n, v in cell.run_pins.items() if cell.resolved.get(n, v) != v)
+    if off_pin:
+        detail.append("tools not at the run's pins (the axes exclude them): " + ", ".join(off_pin))
+    if cell.ran:
+        reused = len(cell.cases_reused)
+        detail.append(f"observed {cell.finished}" + (f"; {reused} case(s) reused from earlier runs" if reused else ""))
+    markers = (" +" if cell.rules_applied else "") + (" ↓" if cell.fallback_pins else "")
+    return Column(cell.id, cell.cell.group, short, "\n".join(detail), markers)
+
+
+def mark(row: TestRow, cell_id: str) -> Mark:
+    verdict = row.verdict(cell_id)
+    symbol, label = SYMBOLS[verdict]
+    reason = row.reasons.get(cell_id)
+    if verdict == Verdict.ERROR and reason is not None:
+        label = f"error ({reason}): the suite could not observe"
+    tip = [f"{label} — {cell_id}"]
+    if row.observations.get(cell_id):
+        tip.append("observed: " + ", ".join(str(v) for v in row.observations[cell_id]))
+    if row.observed.get(cell_id):
+        tip.append(f"observed {row.observed[cell_id]}" + (" (reused)" if row.reused.get(cell_id) else ""))
+    message = row.messages.get(cell_id, "")
+    if message and verdict not in PASSING:
+        tip.append(message[:300])
+    return Mark(symbol, css_class(verdict), label, "\n".join(tip))
+
+
+def _case_rows(model: Model, slug: str) -> CaseRows:
+    case = model.cases.get(slug)
+    rows = sorted(
+        (r for (c, _), r in model.rows.items() if c == slug), key=lambda r: (ROLE_ORDER.index(r.role), r.test)
+    )
+    out = []
+    for row in rows:
+        values = [row.verdict(c.id) for c in model.cells]
+        # Cell-level statuses (not installable, incompatible, cell error) are not a test changing.
+        meaningful = {v for c, v in zip(model.cells, values, strict=True) if c.ran and v not in FROM_CELL}
+        out.append(
+            GridRow(
+                case=slug,
+                kind=model.kind_of(slug),
+                claim=model.claim_of(slug),
+                role=row.role,
+                test=row.test,
+                verdicts="|".join(sorted({v.value for v in values})),
+                changing=len(meaningful) > 1,
+                marks=[mark(row, c.id) for c in model.cells],
+            )
+        )
+    return CaseRows(slug, case.title if case else slug, model.kind_of(slug), model.claim_of(slug), out)
+
+
+def _findings(cells: Sequence[CellResult]) -> list[FindingView]:
+    out = []
+    for c in cells:
+        if not c.ran:
+            verdict = c.cell_verdict or Verdict.ERROR
+            why = f" ({c.error_reason})" if c.error_reason else ""
+            out.append(FindingView(SYMBOLS[verdict][0], css_class(verdict), c.id, f"{c.status}{why}", c.reason))
+        if c.stray_processes:
+            out.append(
+                FindingView(
+                    "!",
+                    "v-error",
+                    c.id,
+                    "a case left processes running after its tests; the harness killed them",
+                    "\n".join(c.stray_processes),
+                )
+            )
+        for finding in c.compat_findings if c.ran else []:
+            versions = ", ".join(f"{k} {v}" for k, v in finding.versions.items())
+            out.append(
+                FindingView(
+                    SYMBOLS[Verdict.INCOMPATIBLE][0],
+                    css_class(Verdict.INCOMPATIBLE),
+                    versions,
+                    f"installs but fails the smoke check; cell {c.id} ran with {', '.join(c.fallback_pins)} instead",
+                    _first_lines(finding.error),
+                )
+            )
+    return out
+
+
+def _first_lines(text: str, n: int = 12) -> str:
+    lines = str(text).splitlines()
+    return "\n".join(lines[:n]) + ("\n…" if len(lines) > n else "")
+
+
+def _flaky(model: Model) -> list[FlakyView]:
+    out = []
+    for row in model.rows.values():
+        for cell_id, verdict in row.verdicts.items():
+            if verdict == Verdict.FLAKY:
+                seen = ", ".join(str(v) for v in row.observations.get(cell_id, []))
+                out.append(FlakyView(cell_id, row.case, row.test, seen))
+    return sorted(out, key=lambda f: (f.case, f.test, f.cell))
+
+
+def _detail(model: Model, slug: str, releases: Releases | None) -> CaseDetail:
+    case = model.cases.get(slug)
+    checks = model.checks.get(slug, [])
+    status = model.claim_of(slug)
+    if case is None:
+        return CaseDetail(slug, slug, "", status, "", [], "", "", [], [], {}, known=False)
+    return CaseDetail(
+        slug=slug,
+        title=case.title,
+        kind=case.kind,
+        claim_status=status,
+        summary=case.summary,
+        sources=[Link(s.title, s.url) for s in case.sources],
+        claim_section=case.claim_section,
+        claim_text=case.claim_text,
+        checks=[_check_view(c) for c in checks],
+        tests=[_test_detail(model, row, releases) for (c, _), row in sorted(model.rows.items()) if c == slug],
+        files=dict(case.files),
+    )
+
+
+def _check_view(chk: ClaimCheck) -> CheckView:
+    observed = Counter([chk.expected] * len(chk.agree) + [v for _, v in chk.differ] + [v for _, v in chk.silent])
+    obs = ", ".join(f"{v} ×{n}" for v, n in observed.most_common()) or "no cell"
+    differ = ""
+    if chk.differ:
+        differ = ", ".join(f"{cid} ({v})" for cid, v in chk.differ[:12]) + (" …" if len(chk.differ) > 12 else "")
+    return CheckView(chk.test, ", ".join(chk.where) or "every cell", str(chk.expected), obs, differ, chk.status)
+
+
+def _test_detail(model: Model, row: TestRow, releases: Releases | None) -> TestDetail:
+    groups = []
+    flips_by_group: dict[str, list[Flip]] = defaultdict(list)
+    for flip in model.flips.get(row.key, []):
+        flips_by_group[flip.group].append(flip)
+    for group, group_cells in analysis.by_group(model.cells).items():
+        cells = [c for c in group_cells if row.verdict(c.id) != Verdict.NOT_RUN]
+        if not cells:
+            continue
+        axes = analysis.label_axes(group_cells)
+        spans = analysis.spans(row, cells, axes)
+        text = "; ".join(f"{s.verdict} ({s.first}" + (f" – {s.last}" if s.last != s.first else "") + ")" for s in spans)
+        groups.append(GroupView(group, text, [flip_view(f, releases) for f in flips_by_group.get(group, [])]))
+    messages: dict[str, list[str]] = defaultdict(list)
+    for cell_id, message in row.messages.items():
+        if row.verdict(cell_id) in WITH_FAILURE_MESSAGE and message:
+            messages[message].append(cell_id)
+    return TestDetail(row.role, row.test, row.note, groups, [Message(m, c) for m, c in list(messages.items())[:6]])
+
+
+def flip_view(flip: Flip, releases: Releases | None) -> FlipView:
+    where = ", ".join(f"{a} {flip.first_after.version_of(a)}" for a in flip.axes) or flip.first_after.id
+    last = ", ".join(f"{a} {flip.last_before.version_of(a)}" for a in flip.axes) or flip.last_before.id
+    text = f"{flip.before} → {flip.after} at {where} (last {flip.before}: {last})"
+    responsible = flip.responsible
+    parts = []
+    links: list[Link] = []
+    for change in responsible[:6]:
+        date = releases.released(change.package, change.new) if releases and change.new != "-" else None
+        parts.append(f"{change.package} {change.old} → {change.new}" + (f" (released {date})" if date else ""))
+        if change.new != "-" and change.package != "python":
+            links.append(
+                Link(
+                    f"{change.package} {change.new} on PyPI", f"https://pypi.org/project/{change.package}/{change.new}/"
+                )
+            )
+            notes = releases.release_notes(change.package) if releases else None
+            if notes and notes.startswith("https://"):
+                links.append(Link(f"{change.package} release notes", notes))
+    if len(responsible) > 6:
+        parts.append(f"and {len(responsible) - 6} more")
+    if flip.isolated:
+        head = "caused by " + ", ".join(sorted({i.package for i in flip.isolated}))
+        head += " (isolated by " + "; ".join(i.by for i in flip.isolated) + ")"
+        others = [c.package for c in flip.changed if c not in responsible]
+        if others:
+            head += f"; also changed: {', '.join(others[:8])}"
+    elif len(responsible) == 1:
+        head = "caused by"
+    else:
+        head = f"{len(responsible)} packages changed together (not isolated)"
+    return FlipView(text, f"{head}: {'; '.join(parts)}", links)
+
+
+def _summary_lines(model: Model, verdicts: Counter[Verdict], reasons: Counter[Reason]) -> list[str]:
+    statuses = analysis.cell_statuses(model.cells)
+    lines = [
+        f"- cases: {len(model.cases)}; cells: {len(model.cells)} ("
+        + ", ".join(f"{n} {s}" for s, n in sorted(statuses.items()))
+        + ")"
+    ]
+    newest = model.newest()
+    if newest is not None:
+        lines.append(
+            f"- newest ({_versions_text(newest)}): {verdicts[Verdict.REPRODUCES]} bug(s) reproduce, "
+            f"{verdicts[Verdict.BROKEN]} workaround(s)/pattern(s) broken, "
+            f"{verdicts[Verdict.ERROR]} suite error(s) ({_reasons_text(reasons)}), {verdicts[Verdict.FLAKY]} flaky"
+        )
+    claims = Counter(model.claim_of(slug) for slug in model.cases)
+    lines.append(
+        f"- the document's claims: {claims['confirmed']} confirmed, {claims['contradicted']} contradicted, "
+        f"{claims['unverifiable']} unverifiable"
+    )
+    return lines
+
+
+def _contradicted(model: Model) -> list[tuple[str, str, str, str]]:
+    out = []
+    for slug, checks in model.checks.items():
+        for chk in checks:
+            if chk.status == "contradicted":
+                seen = Counter(str(v) for _, v in chk.differ)
+                observed = ", ".join(f"{v} in {n} cell(s)" for v, n in seen.items())
+                out.append((slug, chk.test, str(chk.expected), observed))
+    return out

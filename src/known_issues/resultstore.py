@@ -1,0 +1,136 @@
+"""The result store: what one case gave in one environment, reused while nothing it depends on changed.
+
+A stored result is keyed by everything that can change it: the environment (the interpreter and
+the resolved lock), the case folder's files, the harness code that runs inside the cell (plugin,
+classifier, verdict model, casekit, serving, the shared cases/conftest.py) and the per-test time
+limit. Change any of them and that case, only that case, runs again in that cell. The smoke
+check's answer is kept per environment the same way, so a run where everything is reused needs
+no environment at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from known_issues.atomic import write_json, write_text
+from known_issues.catalog import files_digest
+from known_issues.records import CollectError, SchemaError, TestResult, check_schema
+
+SCHEMA = 1
+HARNESS_DIR = Path(__file__).resolve().parent
+# The modules a cell imports from the harness: a change to any of them can change a verdict.
+IN_CELL = (
+    "__init__.py",
+    "atomic.py",
+    "casekit.py",
+    "classify.py",
+    "plugin.py",
+    "records.py",
+    "serving.py",
+    "verdicts.py",
+)
+
+
+def harness_digest(cases_dir: Path) -> str:
+    digest = hashlib.sha256()
+    for name in IN_CELL:
+        digest.update(name.encode() + b"\0" + (HARNESS_DIR / name).read_bytes())
+    for shared in ("conftest.py", "__init__.py"):
+        path = cases_dir / shared
+        if path.exists():
+            digest.update(shared.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def smoke_digest() -> str:
+    return hashlib.sha256((HARNESS_DIR / "smoke.py").read_bytes()).hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Everything a case's result in one environment depends on besides the case's own files."""
+
+    env_key: str
+    harness: str
+    test_timeout: float
+
+    def key(self, case_digest: str) -> str:
+        text = f"{self.env_key}\n{case_digest}\n{self.harness}\n{self.test_timeout:g}"
+        return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+@dataclass
+class CaseResult:
+    """One case's tests (or its collection error) from one pytest run in one environment."""
+
+    case: str
+    python: str
+    distributions: dict[str, str]
+    tests: list[TestResult] = field(default_factory=list)
+    collect_errors: list[CollectError] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA,
+            "case": self.case,
+            "python": self.python,
+            "distributions": dict(self.distributions),
+            "tests": [t.to_dict() for t in self.tests],
+            "collect_errors": [e.to_dict() for e in self.collect_errors],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any, what: str) -> CaseResult:
+        data = check_schema(data, SCHEMA, what)
+        return cls(
+            case=data["case"],
+            python=data["python"],
+            distributions=dict(data["distributions"]),
+            tests=[TestResult.from_dict(t) for t in data["tests"]],
+            collect_errors=[CollectError.from_dict(e) for e in data["collect_errors"]],
+        )
+
+
+@dataclass(frozen=True)
+class ResultStore:
+    folder: Path
+
+    def get(self, key: str) -> CaseResult | None:
+        path = self.folder / f"{key}.json"
+        try:
+            return CaseResult.from_dict(json.loads(path.read_text(encoding="utf-8")), str(path))
+        except (OSError, ValueError, KeyError, SchemaError):
+            return None
+
+    def put(self, key: str, result: CaseResult) -> None:
+        write_json(self.folder / f"{key}.json", result.to_dict())
+
+    def put_lock(self, env_key: str, lock: str) -> None:
+        """The lock an environment was made from: a confirmation re-run may need to rebuild it."""
+        path = self.folder / f"lock-{env_key}.txt"
+        if not path.exists():
+            write_text(path, lock)
+
+    def lock(self, env_key: str) -> str | None:
+        try:
+            return (self.folder / f"lock-{env_key}.txt").read_text(encoding="utf-8")
+        except OSError:
+            return None
+
+    def smoke(self, env_key: str) -> tuple[bool, str] | None:
+        try:
+            saved = json.loads((self.folder / f"smoke-{env_key}-{smoke_digest()}.json").read_text(encoding="utf-8"))
+            return bool(saved["ok"]), str(saved["message"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def put_smoke(self, env_key: str, ok: bool, message: str) -> None:
+        write_json(self.folder / f"smoke-{env_key}-{smoke_digest()}.json", {"ok": ok, "message": message})
+
+
+def case_digests(cases_dir: Path, cases: list[str]) -> dict[str, str]:
+    return {case: files_digest(cases_dir / case) for case in cases}

@@ -1,0 +1,79 @@
+"""``new-case``: a case folder that passes ``check`` as made, with every place to edit marked TODO."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+_SLUG = re.compile(r"^[a-z][a-z0-9_]*$")
+
+CASE_TOML = '''id = "{slug}"
+title = "TODO: one line a maintainer understands"
+kind = "known-issue"  # known-issue | common-error | pattern | requirement
+summary = """
+TODO: what happens, in our words, and what the cells showed.
+"""
+# dependencies = ["sqlalchemy[asyncio]>=2.0"]  # beyond pyproject's `cell` group; then `nox -s lock-tools`
+
+[[sources]]
+title = "TODO: the GitHub issue, discussion or release note"
+url = "https://github.com/fastapi/fastapi/discussions"
+
+[claim]
+section = "TODO: the guide's section"
+text = """
+TODO: what the guide claims (versions, symptom, status code, fix), in our words.
+"""
+
+[[claim.expect]]
+test = "test_{slug}_documented_behaviour"
+verdict = "reproduces"
+# where = ["fastapi>=0.114.0"]
+'''
+
+APP = '''"""TODO: the minimal app: the documented usage, and each workaround as its own route or module."""
+
+from fastapi import FastAPI
+
+app = FastAPI()
+
+
+@app.get("/")
+def root() -> dict[str, str]:
+    return {{"status": "ok"}}
+'''
+
+TEST = '''"""TODO: what the tests observe. Rules: cases/README.md (roles, strict clients, exact assertions)."""
+
+import pytest
+from fastapi.testclient import TestClient
+
+from .app import app
+
+
+@pytest.fixture
+def client() -> TestClient:
+    return TestClient(app)
+
+
+@pytest.mark.bug
+def test_{slug}_documented_behaviour(client: TestClient) -> None:
+    # TODO: assert the documented (wrong) behaviour exactly: status code, body, the field it is about.
+    response = client.get("/")
+    assert response.status_code == 200
+    assert response.json() == {{"status": "ok"}}
+'''
+
+
+def new_case(cases_dir: Path, slug: str) -> Path:
+    if not _SLUG.match(slug):
+        raise ValueError(f"{slug!r}: a case slug is lowercase letters, digits and '_' (it is a Python package)")
+    folder = cases_dir / slug
+    if folder.exists():
+        raise ValueError(f"{folder} exists already")
+    folder.mkdir(parents=True)
+    (folder / "__init__.py").write_text("", encoding="utf-8")
+    (folder / "case.toml").write_text(CASE_TOML.format(slug=slug), encoding="utf-8")
+    (folder / "app.py").write_text(APP.format(), encoding="utf-8")
+    (folder / f"test_{slug}.py").write_text(TEST.format(slug=slug), encoding="utf-8")
+    return folder

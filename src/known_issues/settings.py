@@ -1,0 +1,52 @@
+"""What one invocation of the harness works with, built once from the command line."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from known_issues.matrix import Matrix
+
+
+@dataclass(frozen=True)
+class Settings:
+    root: Path  # the project: cases/, pyproject.toml, tools.lock
+    matrix: Matrix
+    out: Path  # results and report (report/)
+    envs: Path  # environments, locks, index cache and the result store (.envs/)
+    jobs: int = 2
+    only_cases: tuple[str, ...] = ()
+    offline: bool = False
+    # Observe again instead of reusing stored results: "all", or group names and case slugs.
+    rerun: tuple[str, ...] = ()
+    confirm_runs: int = 2  # re-runs of a flip before it is reported as a change
+
+    @property
+    def cases_dir(self) -> Path:
+        return self.root / "cases"
+
+    @property
+    def env_root(self) -> Path:
+        return self.envs / "cells"
+
+    @property
+    def locks_dir(self) -> Path:
+        return self.envs / "locks"
+
+    @property
+    def store_dir(self) -> Path:
+        return self.envs / "results"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.envs / "index"
+
+    def forces_rerun(self, group: str, case: str) -> bool:
+        return "all" in self.rerun or group in self.rerun or case in self.rerun
+
+
+def default_jobs() -> int:
+    # A cell spends much of its time waiting (servers starting, subprocesses), so two cells per
+    # core keep the cores busy.
+    return 2 * (os.cpu_count() or 1)
