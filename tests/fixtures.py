@@ -1,113 +1,123 @@
-"""Synthetic results covering every verdict and cell status, for report, diff and browser tests."""
+"""Synthetic typed results covering every verdict and cell status, for report, diff and browser tests."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+
+from known_issues.matrix import Cell
+from known_issues.records import TestResult
+from known_issues.results import AppliedRule, CellResult, RunResult
+from known_issues.verdicts import CellStatus, Outcome, Reason, Role, Verdict
 
 HOSTILE = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned=2">'
 
 
 def cell(
-    cell_id: str,
     fastapi: str,
     pydantic: str,
-    status: str = "ran",
-    tests: list[dict[str, Any]] | None = None,
+    status: CellStatus = CellStatus.RAN,
+    tests: list[TestResult] | None = None,
     group: str = "fastapi-minors",
     reason: str = "",
-    rules: list[dict[str, Any]] | None = None,
-) -> dict[str, Any]:
-    return {
-        "schema": 1,
-        "cell": {
-            "id": cell_id,
-            "group": group,
-            "python": "3.11",
-            "requested": {"fastapi": fastapi, "pydantic": "any"},
-            "cases": [],
-        },
-        "status": status,
-        "reason": reason,
-        "requirements": [],
-        "rules_applied": rules or [],
-        "resolved": {"fastapi": fastapi, "pydantic": pydantic, "starlette": "0.40.0"},
-        "distributions": {"fastapi": fastapi, "pydantic": pydantic, "starlette": "0.40.0"} if status == "ran" else {},
-        "python": "3.11.7" if status == "ran" else "",
-        "env": {},
-        "timings": {"total": 1.0},
-        "tests": tests or [],
-        "collect_errors": [],
-    }
+    rules: list[AppliedRule] | None = None,
+    python: str = "3.11",
+    extra: dict[str, str] | None = None,
+) -> CellResult:
+    versions = {"fastapi": fastapi, "pydantic": pydantic, "starlette": "0.40.0", **(extra or {})}
+    ran = status == CellStatus.RAN
+    return CellResult(
+        cell=Cell(group, python, (("fastapi", fastapi), ("pydantic", "any"))),  # id: <group>-py<python>-fastapi<v>-...
+        status=status,
+        reason=reason,
+        error_reason=Reason.ENVIRONMENT if status == CellStatus.ERROR else None,
+        rules_applied=rules or [],
+        resolved=dict(versions),
+        distributions=dict(versions) if ran else {},
+        python=f"{python}.7" if ran else "",
+        timings={"total": 1.0},
+        tests=tests or [],
+        finished="2026-11-25T00:00:00Z",
+    )
 
 
-def t(case: str, test: str, role: str, outcome: str, verdict: str, message: str = "") -> dict[str, Any]:
-    return {
-        "nodeid": f"cases/{case}/test_{case}.py::{test}",
-        "case": case,
-        "test": test,
-        "role": role,
-        "note": "",
-        "outcome": outcome,
-        "verdict": verdict,
-        "message": message,
-        "duration": 0.01,
-    }
+def t(
+    case: str,
+    test: str,
+    role: str,
+    outcome: str,
+    message: str = "",
+    reason: Reason | None = None,
+    observations: list[Verdict] | None = None,
+) -> TestResult:
+    result = TestResult(
+        nodeid=f"cases/{case}/test_{case}.py::{test}",
+        case=case,
+        test=test,
+        role=Role(role),
+        outcome=Outcome(outcome),
+        reason=reason,
+        message=message,
+        duration=0.01,
+        observed="2026-11-25T00:00:00Z",
+    )
+    result.settle()
+    if observations:
+        result.observations = list(observations)
+        if len(set(observations)) > 1:
+            result.verdict = Verdict.FLAKY
+    return result
 
 
-def run_with_every_verdict() -> dict[str, Any]:
+def run_with_every_verdict() -> RunResult:
     """Three ran cells along fastapi, plus one cell of each non-ran status."""
 
-    def tests(fixed: bool, broken: bool) -> list[dict[str, Any]]:
+    def tests(fixed: bool, broken: bool, flaky: bool = False) -> list[TestResult]:
         return [
             t(
                 "literal_form",
                 "test_bug",
                 "bug",
                 "failed" if fixed else "passed",
-                "fixed" if fixed else "reproduces",
                 f"AssertionError: 200 != 422 {HOSTILE}" if fixed else "",
             ),
             t(
                 "literal_form",
                 "test_omit_field",
                 "workaround",
-                "failed" if broken else "passed",
-                "broken" if broken else "holds",
-                "AssertionError: broken" if broken else "",
+                "crashed" if broken else "passed",
+                "TypeError: boom (raised in app.py:3)" if broken else "",
             ),
-            t("literal_form", "test_form_model", "pattern", "skipped", "n/a", "feature absent: Form models"),
-            t("crud", "test_create", "pattern", "passed", "works"),
-            t("crud", "test_flaky_import", "pattern", "error", "error", f"RuntimeError: boom {HOSTILE}"),
+            t("literal_form", "test_form_model", "pattern", "skipped", "feature absent: Form models"),
+            t(
+                "crud",
+                "test_create",
+                "pattern",
+                "passed",
+                observations=[Verdict.WORKS, Verdict.BROKEN, Verdict.WORKS] if flaky else None,
+            ),
+            t("crud", "test_flaky_import", "pattern", "error", f"RuntimeError: boom {HOSTILE}", Reason.TIMEOUT),
         ]
 
-    return {
-        "schema": 1,
-        "generated": "2026-11-25T00:00:00Z",
-        "matrix": "matrix.toml",
-        "index": {},
-        "cells": [
-            cell("c-0.113.0", "0.113.0", "2.11.7", tests=tests(fixed=True, broken=False)),
-            cell(
-                "c-0.114.0",
-                "0.114.0",
+    return RunResult(
+        generated="2026-11-25T00:00:00Z",
+        matrix="matrix.toml",
+        cells=[
+            cell("0.113.0", "2.11.7", tests=tests(fixed=True, broken=False)),
+            cell("0.114.0",
                 "2.11.7",
-                tests=tests(fixed=False, broken=False),
-                rules=[{"when": {"starlette": "<0.37.2"}, "pins": ["httpx<0.28"], "why": "old TestClient"}],
+                tests=tests(fixed=False, broken=False, flaky=True),
+                rules=[AppliedRule({"starlette": "<0.37.2"}, ["httpx<0.28"], "old TestClient")],
             ),
-            cell("c-0.115.0", "0.115.0", "2.12.0", tests=tests(fixed=False, broken=True)),
-            cell("c-ni", "9.9.9", "2.0", status="not installable", reason=f"No solution found {HOSTILE}"),
-            cell(
-                "c-ic",
-                "0.100.0",
+            cell("0.115.0", "2.12.0", tests=tests(fixed=False, broken=True)),
+            cell("9.9.9", "2.0", status=CellStatus.NOT_INSTALLABLE, reason=f"No solution found {HOSTILE}"),
+            cell("0.100.0",
                 "2.12.0",
-                status="incompatible",
+                status=CellStatus.INCOMPATIBLE,
                 reason="TypeError: Client.__init__() got an unexpected keyword argument 'app'",
             ),
-            cell("c-err", "0.101.0", "2.12.0", status="error", reason="environment: uv failed"),
+            cell("0.101.0", "2.12.0", status=CellStatus.ERROR, reason="environment: uv failed"),
         ],
-        "missing": [],
-    }
+    )
 
 
 def write_cases(folder: Path) -> Path:
@@ -121,9 +131,6 @@ summary = 'Summary with {HOSTILE}'
 [[sources]]
 title = "fastapi#12245"
 url = "https://github.com/fastapi/fastapi/issues/12245"
-[[sources]]
-title = "bad link"
-url = "javascript:alert(1)"
 [claim]
 section = "Issue #3"
 text = "Reproduces from 0.114.0"
@@ -142,7 +149,5 @@ verdict = "holds"
     )
     (cases / "literal_form" / "app.py").write_text(f"# {HOSTILE}\nfrom fastapi import FastAPI\napp = FastAPI()\n")
     (cases / "crud").mkdir()
-    (cases / "crud" / "case.toml").write_text(
-        'id = "crud"\ntitle = "CRUD"\nkind = "pattern"\n[claim]\ntext = "works"\n'
-    )
+    (cases / "crud" / "case.toml").write_text('id = "crud"\ntitle = "CRUD"\nkind = "pattern"\n[claim]\ntext = "works"\n')
     return cases

@@ -144,23 +144,30 @@ def test_hanging_test_becomes_error_timeout(pytester: pytest.Pytester) -> None:
     ("decorators", "found"),
     [("", "none"), ("@pytest.mark.bug\n@pytest.mark.pattern\n", "bug, pattern")],
 )
-def test_case_test_needs_exactly_one_role(pytester: pytest.Pytester, decorators: str, found: str) -> None:
-    _write_case(pytester, f"import pytest\n\n{decorators}def test_x():\n    assert True\n")
+def test_a_test_without_exactly_one_role_is_refused_alone(
+    pytester: pytest.Pytester, decorators: str, found: str
+) -> None:
+    body = f"import pytest\n\n{decorators}def test_x():\n    assert True\n\n@pytest.mark.pattern\ndef test_ok():\n    pass\n"
+    _write_case(pytester, body)
     result, data = _run(pytester)
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines([f"*test_x: a case test needs exactly one role marker*found: {found}"])
-    assert data["tests"] == []
-    assert data["refused"] == [
+    result.stderr.fnmatch_lines([f"*refused*test_x: a case test needs exactly one role marker*found: {found}"])
+    # The other tests of the cell still run and get their verdicts.
+    assert [(t["test"], t["verdict"]) for t in data["tests"]] == [("test_ok", "works")]
+    message = (
         f"cases/demo/test_demo.py::test_x: a case test needs exactly one role marker "
         f"(bug, workaround or pattern); found: {found}"
+    )
+    assert data["refused"] == [message]
+    assert data["collect_errors"] == [
+        {"nodeid": "cases/demo/test_demo.py::test_x", "case": "demo", "message": message, "reason": "harness"}
     ]
 
 
 def test_xfail_is_refused(pytester: pytest.Pytester) -> None:
     _write_case(pytester, "import pytest\n\n@pytest.mark.bug\n@pytest.mark.xfail\ndef test_x():\n    assert False\n")
-    result, _ = _run(pytester)
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result, data = _run(pytester)
     result.stderr.fnmatch_lines(["*xfail is not allowed in cases*"])
+    assert data["tests"] == []
 
 
 def test_import_error_in_one_case_only_affects_that_case(pytester: pytest.Pytester) -> None:

@@ -1,82 +1,120 @@
-"""Claims, flips, diff, summary and the HTML page built from synthetic results."""
+"""Claims, flips, attribution, diff, summary and the HTML page built from synthetic typed results."""
 
 from __future__ import annotations
 
-import json
+import copy
+import dataclasses
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
 
-from fixtures import HOSTILE, run_with_every_verdict, write_cases
+import pytest
+from fixtures import HOSTILE, cell, run_with_every_verdict, t, write_cases
 
 from known_issues import analysis
+from known_issues.catalog import CaseError, Expectation, load_cases
 from known_issues.diff import diff_runs, needs_attention, to_markdown
-from known_issues.report import SYMBOLS, build
+from known_issues.report import build
+from known_issues.report_model import SYMBOLS
+from known_issues.results import CellResult, RunResult
+from known_issues.verdicts import Change, Verdict
+
+GOLD = Path(__file__).parent / "data" / "report-gold.html"
 
 
 def test_claims_confirmed_contradicted_unverifiable(tmp_path: Path) -> None:
     run = run_with_every_verdict()
-    cases = analysis.load_cases(write_cases(tmp_path))
-    cells = analysis.ordered_cells(run)
-    rows = analysis.grid({"cells": cells})
+    cases = load_cases(write_cases(tmp_path))
+    cells = analysis.ordered_cells(run.cells)
+    rows = analysis.grid(cells)
     checks = analysis.check_claims(cases["literal_form"], rows, cells)
     by = {(c.test, c.expected): c for c in checks}
-    assert by[("test_bug", "reproduces")].status == "confirmed"
-    assert by[("test_bug", "reproduces")].agree == ["c-0.114.0", "c-0.115.0"]
-    assert by[("test_bug", "fixed")].status == "confirmed"
-    # The workaround broke in 0.115.0: the claim "holds" is contradicted there and only there.
-    assert by[("test_omit_field", "holds")].status == "contradicted"
-    assert by[("test_omit_field", "holds")].differ == [("c-0.115.0", "broken")]
+    assert by[("test_bug", Verdict.REPRODUCES)].status == "confirmed"
+    assert by[("test_bug", Verdict.REPRODUCES)].agree == ["fastapi-minors-py3.11-fastapi0.114.0-pydanticany", "fastapi-minors-py3.11-fastapi0.115.0-pydanticany"]
+    assert by[("test_bug", Verdict.FIXED)].status == "confirmed"
+    # The workaround crashed in 0.115.0 (broken): the claim "holds" is contradicted there and only there.
+    assert by[("test_omit_field", Verdict.HOLDS)].status == "contradicted"
+    assert by[("test_omit_field", Verdict.HOLDS)].differ == [("fastapi-minors-py3.11-fastapi0.115.0-pydanticany", Verdict.BROKEN)]
     assert analysis.case_claim_status(checks) == "contradicted"
     assert analysis.case_claim_status(analysis.check_claims(cases["crud"], rows, cells)) == "unverifiable"
-    # A documented pattern that crashes in a cell that ran contradicts "works"; a cell that never
-    # ran its tests (c-err, c-ic, c-ni) says nothing.
-    crashing = {**cases["crud"].claim, "expect": [{"test": "test_flaky_import", "verdict": "works"}]}
-    cases["crud"].claim = crashing
-    (check,) = analysis.check_claims(cases["crud"], rows, cells)
-    assert check.status == "contradicted"
-    assert check.differ == [("c-0.113.0", "error"), ("c-0.114.0", "error"), ("c-0.115.0", "error")]
-    assert {cid for cid, _ in check.silent} == {"c-ic", "c-err", "c-ni"}
+    # A flaky verdict says nothing about a claim; a suite error in a cell that ran contradicts "works"
+    # (a documented pattern that could not be seen working); cells that never ran say nothing.
+    crud = dataclasses.replace(
+        cases["crud"],
+        expectations=(Expectation("test_flaky_import", Verdict.WORKS), Expectation("test_create", Verdict.WORKS)),
+    )
+    errored, flaky = analysis.check_claims(crud, rows, cells)
+    assert errored.status == "contradicted"
+    assert errored.differ == [("fastapi-minors-py3.11-fastapi0.113.0-pydanticany", "error"), ("fastapi-minors-py3.11-fastapi0.114.0-pydanticany", "error"), ("fastapi-minors-py3.11-fastapi0.115.0-pydanticany", "error")]
+    assert {cid for cid, _ in errored.silent} == {"fastapi-minors-py3.11-fastapi0.100.0-pydanticany", "fastapi-minors-py3.11-fastapi0.101.0-pydanticany", "fastapi-minors-py3.11-fastapi9.9.9-pydanticany"}
+    assert flaky.status == "confirmed" and ("fastapi-minors-py3.11-fastapi0.114.0-pydanticany", Verdict.FLAKY) in flaky.silent
 
 
-def test_grid_marks_cells_that_did_not_run() -> None:
-    rows = analysis.grid(run_with_every_verdict())
+def test_grid_marks_cells_that_did_not_run_and_keeps_error_reasons() -> None:
+    rows = analysis.grid(run_with_every_verdict().cells)
     row = rows[("literal_form", "test_bug")]
-    assert row.verdicts["c-ni"] == "not installable"
-    assert row.verdicts["c-ic"] == "incompatible"
-    assert row.verdicts["c-err"] == "error"
-    assert row.verdicts["c-0.113.0"] == "fixed"
+    assert row.verdicts["fastapi-minors-py3.11-fastapi9.9.9-pydanticany"] == Verdict.NOT_INSTALLABLE
+    assert row.verdicts["fastapi-minors-py3.11-fastapi0.100.0-pydanticany"] == Verdict.INCOMPATIBLE
+    assert row.verdicts["fastapi-minors-py3.11-fastapi0.101.0-pydanticany"] == Verdict.ERROR
+    assert row.verdicts["fastapi-minors-py3.11-fastapi0.113.0-pydanticany"] == Verdict.FIXED
+    errored = rows[("crud", "test_flaky_import")]
+    assert errored.reasons["fastapi-minors-py3.11-fastapi0.113.0-pydanticany"] == "timeout"
+    assert rows[("crud", "test_create")].observations["fastapi-minors-py3.11-fastapi0.114.0-pydanticany"] == ["works", "broken", "works"]
 
 
-def test_first_flip_along_fastapi() -> None:
+def test_flips_name_the_axis_and_every_package_that_changed() -> None:
     run = run_with_every_verdict()
-    cells = [c for c in analysis.ordered_cells(run) if c["status"] == "ran"]
-    row = analysis.grid(run)[("literal_form", "test_bug")]
-    assert analysis.first_flips(row, cells, "fastapi") == [
-        "fixed → reproduces at fastapi 0.114.0 (last fixed: 0.113.0)"
+    cells = [c for c in analysis.ordered_cells(run.cells) if c.ran]
+    row = analysis.grid(run.cells)[("literal_form", "test_bug")]
+    (flip,) = analysis.flips(row, cells)
+    assert (flip.before, flip.after, flip.axes) == ("fixed", "reproduces", ["fastapi"])
+    assert [(c.package, c.old, c.new) for c in flip.changed] == [("fastapi", "0.113.0", "0.114.0")]
+
+
+def test_attribution_uses_a_group_that_changed_one_package_only() -> None:
+    """A flip where two packages changed together is attributed to the one another group isolated."""
+
+    def verdict_cell(group: str, fastapi: str, starlette: str, outcome: str) -> CellResult:
+        return cell(fastapi, "2.11.7", group=group, extra={"starlette": starlette}, tests=[t("cors", "test_x", "bug", outcome)])
+
+    minors = [
+        verdict_cell("fastapi-minors", "0.132.0", "0.49.0", "passed"),
+        verdict_cell("fastapi-minors", "0.133.0", "1.0.0", "failed"),
     ]
+    held = [
+        verdict_cell("starlette", "0.135.0", "0.49.0", "passed"),
+        verdict_cell("starlette", "0.135.0", "1.0.0", "failed"),
+    ]
+    for c in held:
+        c.cell = dataclasses.replace(c.cell, requested=(("fastapi", "0.135.0"), ("starlette", c.resolved["starlette"])))
+    cells = analysis.ordered_cells([*minors, *held])
+    rows = analysis.grid(cells)
+    flips = analysis.row_flips(rows, cells)
+    analysis.attribute(flips)
+    in_minors = next(f for f in flips[("cors", "test_x")] if f.group == "fastapi-minors")
+    assert {c.package for c in in_minors.changed} == {"fastapi", "starlette"}
+    assert [c.package for c in in_minors.responsible] == ["starlette"]
+    assert [i.by for i in in_minors.isolated] == ["group starlette (only starlette changed)"]
 
 
 def test_diff_kinds_and_markdown() -> None:
     old = run_with_every_verdict()
-    new = json.loads(json.dumps(old))
-    tests = new["cells"][1]["tests"]
-    tests[0].update(outcome="failed", verdict="fixed")
-    tests[3].update(outcome="error", verdict="error")
+    new = copy.deepcopy(old)
+    tests = new.cells[1].tests
+    tests[0] = t("literal_form", "test_bug", "bug", "failed")
+    tests[3] = t("crud", "test_create", "pattern", "error")
     changes = diff_runs(old, new)
-    assert {(c.test, c.kind) for c in changes} == {("test_bug", "bug fixed"), ("test_create", "new error")}
-    assert len(needs_attention(changes)) == 2
+    assert {(c.test, c.kind) for c in changes} == {("test_bug", Change.BUG_FIXED), ("test_create", Change.FLAKY)}
+    assert len(needs_attention(changes)) == 1  # flaky -> error is no alarm
     md = to_markdown(changes)
-    assert "| bug fixed | literal_form | test_bug | c-0.114.0 | reproduces | fixed |" in md
+    assert "| bug fixed | literal_form | test_bug | fastapi-minors-py3.11-fastapi0.114.0-pydanticany | reproduces | fixed |" in md
     assert to_markdown([]).endswith("No verdict changed.\n")
     # A test that did not run before (a new case, a case the cell did not select) is no regression.
-    added = json.loads(json.dumps(new))
-    added["cells"][1]["tests"].append({**tests[0], "test": "test_new", "verdict": "reproduces"})
-    appeared = [c for c in diff_runs(new, added) if c.test == "test_new"]
-    (new_test,) = [c for c in appeared if c.cell == "c-0.114.0"]
-    assert (new_test.old, new_test.new, new_test.kind) == ("not run", "reproduces", "new test")
-    assert {c.kind for c in appeared} == {"new test"}
-    assert needs_attention(appeared) == []
+    added = copy.deepcopy(new)
+    added.cells[1].tests.append(t("literal_form", "test_new", "bug", "passed"))
+    (new_test,) = [c for c in diff_runs(new, added) if c.test == "test_new" and c.cell == "fastapi-minors-py3.11-fastapi0.114.0-pydanticany"]
+    assert (new_test.old, new_test.new, new_test.kind) == ("not run", "reproduces", Change.NEW_TEST)
+    assert needs_attention([new_test]) == []
 
 
 class _Collector(HTMLParser):
@@ -104,71 +142,90 @@ class _Collector(HTMLParser):
             self.scripts[-1] += data
 
 
-def test_page_escapes_and_is_self_contained(tmp_path: Path) -> None:
+def _page(tmp_path: Path, run: RunResult | None = None) -> str:
     out = tmp_path / "report"
-    index = build(run_with_every_verdict(), write_cases(tmp_path), out)
-    page = index.read_text()
+    index = build(run or run_with_every_verdict(), load_cases(write_cases(tmp_path)), out)
+    return index.read_text()
+
+
+def test_page_escapes_and_is_self_contained(tmp_path: Path) -> None:
+    page = _page(tmp_path)
     parser = _Collector()
     parser.feed(page)
     assert len(parser.scripts) == 1 and "__pwned" not in parser.scripts[0]
     assert not any(name.startswith("on") for name, _ in parser.attrs)
     assert HOSTILE not in page and "&lt;script&gt;window.__pwned" in page
-    assert all(link.startswith(("#", "https://github.com/")) for link in parser.links), parser.links
-    # Every verdict of the fixture appears in the matrix as a cell with its symbol and its label.
+    assert all(link.startswith(("#", "https://")) for link in parser.links), parser.links
+    assert str(tmp_path) not in page and "/work/" not in page  # no absolute local path
+    # Every verdict appears in the matrix as a cell with its symbol and its label.
     labels = {label for name, label in parser.attrs if name == "aria-label"}
-    for verdict in (
-        "reproduces",
-        "fixed",
-        "holds",
-        "works",
-        "broken",
-        "error",
-        "n/a",
-        "not installable",
-        "incompatible",
-    ):
+    for verdict in set(SYMBOLS) - {Verdict.NOT_RUN, Verdict.ERROR}:
         symbol, label = SYMBOLS[verdict]
         assert label in labels, verdict
         assert f'aria-label="{label}">{symbol}</td>' in page, verdict
+    # An error names its reason, in the cell's label and in the summary card.
+    assert 'aria-label="error (timeout): the suite could not observe">E</td>' in page
+    assert 'aria-label="error (environment): the suite could not observe">E</td>' in page
+
+
+def test_cards_count_suite_errors_apart_from_broken_code(tmp_path: Path) -> None:
+    page = _page(tmp_path)
+    assert '<div class="n" data-testid="broken-on-newest">1</div>' in page
+    assert '<div class="n" data-testid="suite-errors-on-newest">1</div>' in page
+    assert "could not observe: 1 timeout" in page
+    assert '<div class="n" data-testid="flaky">1</div>' in page
+    assert "<td>crud</td><td>test_create</td><td>fastapi-minors-py3.11-fastapi0.114.0-pydanticany</td><td>works, broken, works</td>" in page
+
+
+def test_page_matches_the_gold_file(tmp_path: Path) -> None:
+    """The whole page for the fixture run, byte for byte (UPDATE_GOLD=1 rewrites it after a deliberate change)."""
+    page = _page(tmp_path)
+    import os
+
+    if os.environ.get("UPDATE_GOLD"):
+        GOLD.write_text(page, encoding="utf-8")
+    assert page == GOLD.read_text(encoding="utf-8")
 
 
 def test_summary_markdown_and_junit(tmp_path: Path) -> None:
     out = tmp_path / "report"
-    build(run_with_every_verdict(), write_cases(tmp_path), out)
+    build(run_with_every_verdict(), load_cases(write_cases(tmp_path)), out)
     summary = (out / "summary.md").read_text()
     assert "- cases: 2; cells: 6 (1 error, 1 incompatible, 1 not installable, 3 ran)" in summary
     assert (
-        "- newest (fastapi 0.115.0, pydantic 2.12.0): 1 bug(s) reproduce, 1 workaround(s)/pattern(s) broken, 1 error(s)"
-        in summary
+        "- newest (fastapi 0.115.0, pydantic 2.12.0): 1 bug(s) reproduce, 1 workaround(s)/pattern(s) broken, "
+        "1 suite error(s) (1 timeout), 0 flaky" in summary
     )
     assert "| literal_form | test_omit_field | holds | broken in 1 cell(s) |" in summary
-    suite = ET.parse(out / "junit" / "c-0.115.0.xml").getroot()
-    assert (suite.get("tests"), suite.get("failures"), suite.get("errors"), suite.get("skipped")) == (
-        "5",
-        "1",
-        "1",
-        "1",
-    )
-    ni = ET.parse(out / "junit" / "c-ni.xml").getroot()
+    assert "| crud | test_create | fastapi-minors-py3.11-fastapi0.114.0-pydanticany | works, broken, works |" in summary
+    suite = ET.parse(out / "junit" / "fastapi-minors-py3.11-fastapi0.115.0-pydanticany.xml").getroot()
+    counts = (suite.get("tests"), suite.get("failures"), suite.get("errors"), suite.get("skipped"))
+    assert counts == ("5", "1", "1", "1")
+    ni = ET.parse(out / "junit" / "fastapi-minors-py3.11-fastapi9.9.9-pydanticany.xml").getroot()
     assert ni.find("testcase/error").get("message") == "not installable"  # type: ignore[union-attr]
 
 
 def test_claim_on_a_parametrized_test_covers_every_parameter(tmp_path: Path) -> None:
     run = run_with_every_verdict()
-    for cell in run["cells"]:
-        for t in cell["tests"]:
-            if t["test"] == "test_create":
-                t["test"] = "test_create[edge]"
-                cell["tests"].append({**t, "test": "test_create[past-edge]", "outcome": "failed", "verdict": "broken"})
+    for c in run.cells:
+        for i, test in enumerate(list(c.tests)):
+            if test.test == "test_create":
+                c.tests[i] = t("crud", "test_create[edge]", "pattern", "passed")
+                c.tests.append(t("crud", "test_create[past-edge]", "pattern", "failed"))
                 break
-    cases = analysis.load_cases(write_cases(tmp_path))
-    cases["crud"].claim = {"expect": [{"test": "test_create", "verdict": "works"}]}
-    cells = analysis.ordered_cells(run)
-    (check,) = analysis.check_claims(cases["crud"], analysis.grid({"cells": cells}), cells)
+    cases = load_cases(write_cases(tmp_path))
+    crud = dataclasses.replace(cases["crud"], expectations=(Expectation("test_create", Verdict.WORKS),))
+    cells = analysis.ordered_cells(run.cells)
+    (check,) = analysis.check_claims(crud, analysis.grid(cells), cells)
     assert check.status == "contradicted"
-    assert check.agree == ["c-0.113.0 [edge]", "c-0.114.0 [edge]", "c-0.115.0 [edge]"]
-    assert [cid for cid, _ in check.differ] == [
-        "c-0.113.0 [past-edge]",
-        "c-0.114.0 [past-edge]",
-        "c-0.115.0 [past-edge]",
-    ]
+    assert check.agree == ["fastapi-minors-py3.11-fastapi0.113.0-pydanticany [edge]", "fastapi-minors-py3.11-fastapi0.114.0-pydanticany [edge]", "fastapi-minors-py3.11-fastapi0.115.0-pydanticany [edge]"]
+    assert [cid for cid, _ in check.differ] == ["fastapi-minors-py3.11-fastapi0.113.0-pydanticany [past-edge]", "fastapi-minors-py3.11-fastapi0.114.0-pydanticany [past-edge]", "fastapi-minors-py3.11-fastapi0.115.0-pydanticany [past-edge]"]
+
+
+def test_a_case_toml_with_a_bad_link_is_refused(tmp_path: Path) -> None:
+    cases = write_cases(tmp_path)
+    (cases / "crud" / "case.toml").write_text(
+        'id = "crud"\ntitle = "CRUD"\nkind = "pattern"\n[[sources]]\ntitle = "x"\nurl = "javascript:alert(1)"\n'
+    )
+    with pytest.raises(CaseError, match=r"crud/case.toml: sources\[0\].url: expected an https:// address"):
+        load_cases(cases)

@@ -278,7 +278,7 @@ def changed_packages(a: CellResult, b: CellResult) -> list[Change]:
 
 def flips(row: TestRow, cells: Sequence[CellResult]) -> list[Flip]:
     """Every change of verdict between adjacent cells (of one group, in order) that observed the test."""
-    observed = [c for c in cells if row.verdict(c.id) in CONFIRMABLE or row.verdict(c.id) == Verdict.NA]
+    observed = [c for c in cells if c.ran and (row.verdict(c.id) in CONFIRMABLE or row.verdict(c.id) == Verdict.NA)]
     out = []
     for a, b in itertools.pairwise(observed):
         before, after = row.verdict(a.id), row.verdict(b.id)

@@ -1,0 +1,230 @@
+"""Where an exception came from decides the verdict: each path that could turn a crash into "fixed",
+or a fault of the suite into "broken", planted in a real pytest run of the plugin."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+import pytest
+
+APP = '''
+import asyncio
+
+DOCUMENTED = "Value must be positive"
+
+
+def handler(kind):
+    if kind == "documented":
+        raise ValueError(DOCUMENTED)
+    if kind == "other":
+        raise TypeError("ValidationError.__new__() missing 1 required positional argument")
+    if kind == "assert":
+        assert kind == "never", "an assert inside the documented code"
+    return 422
+
+
+class App:
+    """A bare ASGI app (no framework needed here): answers 422, or raises what ``kind`` says."""
+
+    def __init__(self, kind):
+        self.kind = kind
+
+    async def __call__(self, scope, receive, send):
+        status = handler(self.kind)
+        await send({"type": "http.response.start", "status": status, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+
+def lenient_request(app):
+    """What a lenient test client does: the status a client sees; the exception does not reach the test."""
+    sent = []
+
+    async def send(message):
+        sent.append(message)
+
+    async def receive():
+        return {"type": "http.request", "body": b""}
+
+    try:
+        asyncio.run(app({"type": "http", "path": "/"}, receive, send))
+    except Exception:
+        return 500
+    return sent[0]["status"]
+'''
+
+
+def _case(pytester: pytest.Pytester, tests: str, app: str = APP) -> dict:
+    folder = pytester.path / "cases" / "demo"
+    folder.mkdir(parents=True)
+    (pytester.path / "cases" / "__init__.py").write_text("")
+    (folder / "__init__.py").write_text("")
+    (folder / "app.py").write_text(app)
+    (folder / "test_demo.py").write_text(textwrap.dedent(tests))
+    out = pytester.path / "results.json"
+    pytester.runpytest_subprocess("-p", "known_issues.plugin", "--ki-results", str(out), "-p", "no:cacheprovider")
+    return {t["test"]: t for t in json.loads(out.read_text())["tests"]}
+
+
+def test_crash_in_a_bug_test_behind_a_lenient_client_is_never_fixed(pytester: pytest.Pytester) -> None:
+    """The documented symptom is a 500 from ValueError: asserted exactly, with casekit.Observed."""
+    got = _case(
+        pytester,
+        """
+        import pytest
+        from known_issues.casekit import Observed
+        from .app import App, DOCUMENTED, lenient_request
+
+        def observe(kind):
+            observed = Observed(App(kind))
+            assert lenient_request(observed) == 500
+            observed.assert_raised(ValueError, match=DOCUMENTED)
+
+        @pytest.mark.bug
+        def test_documented_crash():
+            observe("documented")
+
+        @pytest.mark.bug
+        def test_other_crash():
+            observe("other")
+
+        @pytest.mark.bug
+        def test_no_crash_any_more():
+            observe("fine")
+
+        @pytest.mark.bug
+        def test_old_style_lenient_only():
+            # The path the model closes: a crash read through a lenient client as "status != 422".
+            assert lenient_request(App("other")) == 422
+        """,
+    )
+    assert (got["test_documented_crash"]["verdict"], got["test_documented_crash"]["outcome"]) == ("reproduces", "passed")
+    other = got["test_other_crash"]
+    assert (other["verdict"], other["outcome"], other["reason"]) == ("error", "crashed", "unexpected crash")
+    assert "the app raised builtins.TypeError: ValidationError.__new__()" in other["message"]
+    # Only the behaviour being gone (a 422, nothing raised) reads as fixed.
+    assert got["test_no_crash_any_more"]["verdict"] == "fixed"
+    # A lenient client alone cannot tell: the static check refuses such a bug test (test_checks.py).
+    assert got["test_old_style_lenient_only"]["verdict"] == "fixed"
+
+
+def test_documented_code_that_raises_is_broken_with_its_exception(pytester: pytest.Pytester) -> None:
+    got = _case(
+        pytester,
+        """
+        import importlib
+        import pytest
+        from known_issues.casekit import load
+        from .app import handler
+
+        @pytest.mark.workaround("the documented fix")
+        def test_fix_raises():
+            assert handler("other") == 422
+
+        @pytest.mark.pattern("a module that fails when imported")
+        def test_module_fails_on_import():
+            load(__package__, "snippet")
+
+        @pytest.mark.bug
+        def test_bug_whose_code_crashes_otherwise():
+            assert handler("other") == 500
+
+        @pytest.mark.workaround("an assert inside the documented code is a crash, not a failed check")
+        def test_assert_inside_documented_code():
+            assert handler("assert") == 422
+
+        @pytest.mark.workaround("the test's own assert")
+        def test_own_assert():
+            assert handler("fine") == 200
+        """,
+    )
+    assert got["test_fix_raises"]["verdict"] == "broken"
+    assert got["test_fix_raises"]["outcome"] == "crashed"
+    assert got["test_fix_raises"]["message"].startswith("TypeError: ValidationError.__new__()")
+    assert "(raised in app.py:" in got["test_fix_raises"]["message"]
+    # No module snippet.py: the import machinery raises from no case module, so this is the suite's error.
+    assert got["test_module_fails_on_import"]["verdict"] == "error"
+    crashed_bug = got["test_bug_whose_code_crashes_otherwise"]
+    assert (crashed_bug["verdict"], crashed_bug["reason"]) == ("error", "unexpected crash")
+    assert got["test_assert_inside_documented_code"]["outcome"] == "crashed"
+    assert got["test_own_assert"]["outcome"] == "failed"
+    assert got["test_own_assert"]["verdict"] == "broken"
+
+
+def test_a_snippet_that_raises_on_import_is_broken(pytester: pytest.Pytester) -> None:
+    app = APP + "\nundefined_name_used_at_import_time\n"
+    got = _case(
+        pytester,
+        """
+        import pytest
+        from known_issues.casekit import load
+
+        @pytest.mark.workaround("importing the snippet")
+        def test_snippet():
+            load(__package__, "app")
+        """,
+        app=app,
+    )
+    snippet = got["test_snippet"]
+    assert (snippet["verdict"], snippet["outcome"]) == ("broken", "crashed")
+    assert snippet["message"].startswith("NameError: name 'undefined_name_used_at_import_time' is not defined")
+
+
+def test_hypothesis_finding_several_failures_is_failed_not_error(pytester: pytest.Pytester) -> None:
+    got = _case(
+        pytester,
+        """
+        import pytest
+        from hypothesis import given, settings, strategies as st
+
+        @pytest.mark.bug
+        @settings(derandomize=True, database=None, report_multiple_bugs=True)
+        @given(st.integers())
+        def test_two_distinct_failures(n):
+            if n > 10:
+                assert n < 5, "too big"
+            if n < -10:
+                assert n > -5, "too small"
+        """,
+    )
+    test = got["test_two_distinct_failures"]
+    assert (test["verdict"], test["outcome"]) == ("fixed", "failed"), test["message"]
+    assert test["message"].startswith("2 exceptions:")
+
+
+def test_faults_of_the_suite_are_errors_with_their_reason(pytester: pytest.Pytester) -> None:
+    got = _case(
+        pytester,
+        """
+        import pytest
+        from known_issues.casekit import CodeRaised, Reason, SuiteFault
+
+        @pytest.fixture
+        def server_of_ours():
+            raise SuiteFault(Reason.PORT, "address already in use")
+
+        @pytest.fixture
+        def precondition():
+            assert 1 == 2, "the user could not be registered"
+
+        @pytest.mark.pattern("port clash")
+        def test_port(server_of_ours):
+            pass
+
+        @pytest.mark.pattern("precondition")
+        def test_precondition(precondition):
+            pass
+
+        @pytest.mark.bug
+        def test_our_own_bug():
+            {}["missing"]
+
+        @pytest.mark.pattern("the documented command exits")
+        def test_command_exits():
+            raise CodeRaised("server exited with code 1 before answering")
+        """,
+    )
+    assert (got["test_port"]["verdict"], got["test_port"]["reason"]) == ("error", "port clash")
+    assert (got["test_precondition"]["verdict"], got["test_precondition"]["reason"]) == ("error", "precondition")
+    assert (got["test_our_own_bug"]["verdict"], got["test_our_own_bug"]["reason"]) == ("error", "harness")
+    assert (got["test_command_exits"]["verdict"], got["test_command_exits"]["reason"]) == ("broken", None)
