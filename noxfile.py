@@ -8,7 +8,7 @@ import shutil
 import nox
 
 nox.options.default_venv_backend = "uv"
-nox.options.sessions = ["tests", "lint"]
+nox.options.sessions = ["check", "tests", "lint"]
 nox.options.reuse_existing_virtualenvs = True
 
 HARNESS = ["-e", "."]
@@ -59,10 +59,38 @@ def latest(session: nox.Session) -> None:
 
 @nox.session
 def bisect(session: nox.Session) -> None:
-    """First FastAPI release where a verdict flips: nox -s bisect -- <case>[::<test>] [--fastapi-from X ...]."""
+    """First release where a verdict flips: nox -s bisect -- <case>[::<test>] [--package P --from X --to Y --hold N=V]."""
     if not session.posargs:
         session.error("name a case or case::test: nox -s bisect -- json_form_field::test_name")
     _harness(session, "bisect")
+
+
+@nox.session
+def gc(session: nox.Session) -> None:
+    """Remove environments unused for 30 days, then the least recently used beyond 20 GB (--dry-run first)."""
+    _harness(session, "gc")
+
+
+@nox.session(name="lock-tools")
+def lock_tools(session: nox.Session) -> None:
+    """Resolve the test tools every cell prefers into tools.lock (after changing a case's dependencies)."""
+    _harness(session, "lock-tools")
+
+
+@nox.session
+def check(session: nox.Session) -> None:
+    """Validate every case in seconds: case.toml, role markers, expectations, imports, dependencies."""
+    # The tools every cell prefers, so the imports of each case can be checked against its dependencies.
+    session.install(*HARNESS, "-r", "tools.lock")
+    session.run("python", "-m", "known_issues", "check", *session.posargs)
+
+
+@nox.session(name="new-case")
+def new_case(session: nox.Session) -> None:
+    """Scaffold a case that passes the checks: nox -s new-case -- <slug>."""
+    if len(session.posargs) != 1:
+        session.error("name the case: nox -s new-case -- my_case (lowercase letters, digits, '_')")
+    _harness(session, "new-case")
 
 
 @nox.session

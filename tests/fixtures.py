@@ -103,14 +103,16 @@ def run_with_every_verdict() -> RunResult:
         matrix="matrix.toml",
         cells=[
             cell("0.113.0", "2.11.7", tests=tests(fixed=True, broken=False)),
-            cell("0.114.0",
+            cell(
+                "0.114.0",
                 "2.11.7",
                 tests=tests(fixed=False, broken=False, flaky=True),
                 rules=[AppliedRule({"starlette": "<0.37.2"}, ["httpx<0.28"], "old TestClient")],
             ),
             cell("0.115.0", "2.12.0", tests=tests(fixed=False, broken=True)),
             cell("9.9.9", "2.0", status=CellStatus.NOT_INSTALLABLE, reason=f"No solution found {HOSTILE}"),
-            cell("0.100.0",
+            cell(
+                "0.100.0",
                 "2.12.0",
                 status=CellStatus.INCOMPATIBLE,
                 reason="TypeError: Client.__init__() got an unexpected keyword argument 'app'",
@@ -149,5 +151,7 @@ verdict = "holds"
     )
     (cases / "literal_form" / "app.py").write_text(f"# {HOSTILE}\nfrom fastapi import FastAPI\napp = FastAPI()\n")
     (cases / "crud").mkdir()
-    (cases / "crud" / "case.toml").write_text('id = "crud"\ntitle = "CRUD"\nkind = "pattern"\n[claim]\ntext = "works"\n')
+    (cases / "crud" / "case.toml").write_text(
+        'id = "crud"\ntitle = "CRUD"\nkind = "pattern"\n[claim]\ntext = "works"\n'
+    )
     return cases

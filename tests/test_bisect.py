@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -11,7 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from known_issues.bisect import Target, budget_for, search, target_verdict
+from fixtures import cell, t
+
+from known_issues.bisect import Target, budget_for, plan_for, search, target_verdict
+from known_issues.matrix import load as load_matrix
+from known_issues.records import CollectError
+from known_issues.results import CellResult
+from known_issues.verdicts import CellStatus
 
 RELEASES = [f"0.{minor}.{patch}" for minor in range(100, 130) for patch in range(3)]  # 90 releases
 
@@ -113,18 +120,33 @@ def test_a_third_verdict_counts_as_the_flip() -> None:
 
 
 def test_target_verdict_reads_one_test_or_a_whole_case() -> None:
-    def result(status: str, tests: list[tuple[str, str]]) -> dict[str, object]:
-        rows = [{"case": "c", "test": name, "verdict": verdict} for name, verdict in tests]
-        return {"status": status, "tests": rows, "collect_errors": []}
+    def result(status: CellStatus, tests: list[tuple[str, str]]) -> CellResult:
+        made = cell("0.1.0", "2.0", status=status, tests=[t("c", name, "bug", outcome) for name, outcome in tests])
+        return made
 
-    ran = result("ran", [("test_b", "fixed"), ("test_a", "holds")])
+    ran = result(CellStatus.RAN, [("test_b", "failed"), ("test_a", "passed")])
     assert target_verdict(ran, Target.parse("c::test_b")) == "fixed"
-    assert target_verdict(ran, Target.parse("c")) == "test_a=holds, test_b=fixed"
+    assert target_verdict(ran, Target.parse("c")) == "test_a=reproduces, test_b=fixed"
     assert target_verdict(ran, Target.parse("c::test_zz")) == "not run"
-    assert target_verdict(result("not installable", []), Target.parse("c::test_b")) == "not installable"
-    assert target_verdict(result("ran", [("test_a", "n/a")]), Target.parse("c")) == "n/a"
-    broken = {"status": "ran", "tests": [], "collect_errors": [{"case": "c", "message": "ImportError"}]}
+    assert target_verdict(result(CellStatus.NOT_INSTALLABLE, []), Target.parse("c::test_b")) == "not installable"
+    assert target_verdict(result(CellStatus.RAN, [("test_a", "skipped")]), Target.parse("c")) == "n/a"
+    broken = result(CellStatus.RAN, [])
+    broken.collect_errors.append(CollectError("cases/c/test_c.py", "c", "ImportError"))
     assert target_verdict(broken, Target.parse("c::test_b")) == "error"
+
+
+def test_plan_holds_the_first_groups_axes_and_searches_the_named_package(root: Path) -> None:
+    matrix = load_matrix(root / "matrix.toml")
+    plan = plan_for(matrix, "starlette", ["fastapi=0.135.0"], "3.11")
+    assert plan.package == "starlette"
+    assert plan.cell("0.52.1", "cors_middleware").requested == (
+        ("fastapi", "0.135.0"),
+        ("pydantic", "any"),
+        ("starlette", "0.52.1"),
+    )
+    assert plan_for(matrix, None, [], "3.11").package == matrix.groups[0].axes[0][0]
+    with pytest.raises(ValueError, match="expected NAME=VERSION"):
+        plan_for(matrix, None, ["fastapi"], "3.11")
 
 
 def test_unknown_case_or_test_is_refused(root: Path) -> None:
@@ -144,7 +166,7 @@ def test_bisect_finds_the_json_list_form_fix_in_0_128_2(root: Path, tmp_path: Pa
     proc = subprocess.run(
         [sys.executable, "-m", "known_issues", "bisect",
          "json_form_field::test_json_form_field_rejects_valid_json_list",
-         "--fastapi-from", "0.127.0", "--fastapi-to", "0.129.0", "--pydantic", "2.11.7",
+         "--from", "0.127.0", "--to", "0.129.0", "--hold", "pydantic=2.11.7",
          "--out", str(tmp_path / "report")],
         cwd=root, capture_output=True, text=True, timeout=1500, check=False,
         env={**os.environ, "KNOWN_ISSUES_ROOT": str(root)},
@@ -152,7 +174,8 @@ def test_bisect_finds_the_json_list_form_fix_in_0_128_2(root: Path, tmp_path: Pa
     out = proc.stdout
     assert proc.returncode == 0, out + proc.stderr
     # 0.127.0 .. 0.129.0 are 12 releases: at most ceil(log2 12) + 2 = 6 cells.
-    assert "over 12 FastAPI releases 0.127.0..0.129.0" in out and "at most 6 cells" in out
+    assert "over 12 fastapi releases, holding pydantic 2.11.7, python 3.11: 0.127.0..0.129.0" in out
+    assert "at most 6 cells" in out
     steps = re.findall(r"^\[(\d+)\] fastapi (\S+): (\S+) \((\d+\.\d)s\)$", out, flags=re.MULTILINE)
     assert 2 < len(steps) <= 6
     assert steps[0][1:3] == ("0.127.0", "reproduces") and steps[1][1:3] == ("0.129.0", "fixed")
@@ -162,4 +185,7 @@ def test_bisect_finds_the_json_list_form_fix_in_0_128_2(root: Path, tmp_path: Pa
     # Every step is a real cell result on disk, with the version it claims.
     cells = sorted((tmp_path / "report" / "bisect" / "cells").glob("*.json"))
     assert len(cells) == len(steps)
-    assert any("fastapi0.128.2-pydantic2.11.7" in p.name for p in cells)
+    assert any("pydantic2.11.7-fastapi0.128.2" in p.name for p in cells)
+    # The answer is kept for the report's attribution of flips.
+    (answer,) = json.loads((tmp_path / "report" / "bisect" / "answers.json").read_text())
+    assert (answer["package"], answer["old"], answer["new"]) == ("fastapi", "0.128.1", "0.128.2")

@@ -98,7 +98,10 @@ def test_crash_in_a_bug_test_behind_a_lenient_client_is_never_fixed(pytester: py
             assert lenient_request(App("other")) == 422
         """,
     )
-    assert (got["test_documented_crash"]["verdict"], got["test_documented_crash"]["outcome"]) == ("reproduces", "passed")
+    assert (got["test_documented_crash"]["verdict"], got["test_documented_crash"]["outcome"]) == (
+        "reproduces",
+        "passed",
+    )
     other = got["test_other_crash"]
     assert (other["verdict"], other["outcome"], other["reason"]) == ("error", "crashed", "unexpected crash")
     assert "the app raised builtins.TypeError: ValidationError.__new__()" in other["message"]

@@ -13,28 +13,25 @@ from typing import Any
 import pytest
 from fixtures import cell
 
-from known_issues.latest import newest_of
+from known_issues.latest import _baseline_cell
 from known_issues.pypi import PackageIndex
+from known_issues.results import RunResult
+from known_issues.verdicts import CellStatus
 
 ROOT = Path(__file__).resolve().parent.parent
 BUG = "test_json_form_field_rejects_valid_json_list"
 
 
-def test_newest_of_prefers_a_ran_cell_on_the_python_then_the_newest_versions() -> None:
-    run = {
-        "cells": [
-            cell("a", "0.128.0", "2.12.0"),
-            cell("b", "0.129.0", "2.11.7"),
-            cell("c", "0.129.0", "2.12.5"),
-            cell("d", "0.130.0", "2.12.5", status="not installable"),
-        ]
-    }
-    other_python = cell("e", "0.131.0", "2.12.5")
-    other_python["cell"]["python"] = "3.9"
-    run["cells"].append(other_python)
-    newest = newest_of(run, "3.11")
-    assert newest is not None and newest["cell"]["id"] == "c"
-    assert newest_of({"cells": []}) is None
+def test_the_baseline_cell_is_the_newest_of_the_first_group_on_the_python() -> None:
+    cells = [
+        cell("0.128.0", "2.12.0"),
+        cell("0.129.0", "2.11.7"),
+        cell("0.130.0", "2.12.5", status=CellStatus.NOT_INSTALLABLE),
+        cell("0.131.0", "2.12.5", python="3.9"),
+    ]
+    newest = _baseline_cell(RunResult(cells), "3.11")
+    assert newest is not None and newest.version_of("fastapi") == "0.129.0"
+    assert _baseline_cell(RunResult([]), "3.11") is None
 
 
 def test_help_states_the_exit_policy(root: Path) -> None:
@@ -60,6 +57,7 @@ def _latest(root: Path, out: Path, *extra: str) -> subprocess.CompletedProcess[s
 def _older(run: dict[str, Any], fastapi: str, verdicts: dict[str, str]) -> dict[str, Any]:
     """A copy of the run's cell as if it had run on an older FastAPI, with some verdicts changed."""
     old = copy.deepcopy(run["cells"][0])
+    old["cell"]["requested"]["fastapi"] = fastapi
     old["cell"]["id"] = old["cell"]["id"].replace(f"fastapi{old['distributions']['fastapi']}", f"fastapi{fastapi}")
     old["distributions"]["fastapi"] = old["resolved"]["fastapi"] = fastapi
     for test in old["tests"]:

@@ -30,11 +30,16 @@ def test_claims_confirmed_contradicted_unverifiable(tmp_path: Path) -> None:
     checks = analysis.check_claims(cases["literal_form"], rows, cells)
     by = {(c.test, c.expected): c for c in checks}
     assert by[("test_bug", Verdict.REPRODUCES)].status == "confirmed"
-    assert by[("test_bug", Verdict.REPRODUCES)].agree == ["fastapi-minors-py3.11-fastapi0.114.0-pydanticany", "fastapi-minors-py3.11-fastapi0.115.0-pydanticany"]
+    assert by[("test_bug", Verdict.REPRODUCES)].agree == [
+        "fastapi-minors-py3.11-fastapi0.114.0-pydanticany",
+        "fastapi-minors-py3.11-fastapi0.115.0-pydanticany",
+    ]
     assert by[("test_bug", Verdict.FIXED)].status == "confirmed"
     # The workaround crashed in 0.115.0 (broken): the claim "holds" is contradicted there and only there.
     assert by[("test_omit_field", Verdict.HOLDS)].status == "contradicted"
-    assert by[("test_omit_field", Verdict.HOLDS)].differ == [("fastapi-minors-py3.11-fastapi0.115.0-pydanticany", Verdict.BROKEN)]
+    assert by[("test_omit_field", Verdict.HOLDS)].differ == [
+        ("fastapi-minors-py3.11-fastapi0.115.0-pydanticany", Verdict.BROKEN)
+    ]
     assert analysis.case_claim_status(checks) == "contradicted"
     assert analysis.case_claim_status(analysis.check_claims(cases["crud"], rows, cells)) == "unverifiable"
     # A flaky verdict says nothing about a claim; a suite error in a cell that ran contradicts "works"
@@ -45,9 +50,20 @@ def test_claims_confirmed_contradicted_unverifiable(tmp_path: Path) -> None:
     )
     errored, flaky = analysis.check_claims(crud, rows, cells)
     assert errored.status == "contradicted"
-    assert errored.differ == [("fastapi-minors-py3.11-fastapi0.113.0-pydanticany", "error"), ("fastapi-minors-py3.11-fastapi0.114.0-pydanticany", "error"), ("fastapi-minors-py3.11-fastapi0.115.0-pydanticany", "error")]
-    assert {cid for cid, _ in errored.silent} == {"fastapi-minors-py3.11-fastapi0.100.0-pydanticany", "fastapi-minors-py3.11-fastapi0.101.0-pydanticany", "fastapi-minors-py3.11-fastapi9.9.9-pydanticany"}
-    assert flaky.status == "confirmed" and ("fastapi-minors-py3.11-fastapi0.114.0-pydanticany", Verdict.FLAKY) in flaky.silent
+    assert errored.differ == [
+        ("fastapi-minors-py3.11-fastapi0.113.0-pydanticany", "error"),
+        ("fastapi-minors-py3.11-fastapi0.114.0-pydanticany", "error"),
+        ("fastapi-minors-py3.11-fastapi0.115.0-pydanticany", "error"),
+    ]
+    assert {cid for cid, _ in errored.silent} == {
+        "fastapi-minors-py3.11-fastapi0.100.0-pydanticany",
+        "fastapi-minors-py3.11-fastapi0.101.0-pydanticany",
+        "fastapi-minors-py3.11-fastapi9.9.9-pydanticany",
+    }
+    assert (
+        flaky.status == "confirmed"
+        and ("fastapi-minors-py3.11-fastapi0.114.0-pydanticany", Verdict.FLAKY) in flaky.silent
+    )
 
 
 def test_grid_marks_cells_that_did_not_run_and_keeps_error_reasons() -> None:
@@ -59,7 +75,11 @@ def test_grid_marks_cells_that_did_not_run_and_keeps_error_reasons() -> None:
     assert row.verdicts["fastapi-minors-py3.11-fastapi0.113.0-pydanticany"] == Verdict.FIXED
     errored = rows[("crud", "test_flaky_import")]
     assert errored.reasons["fastapi-minors-py3.11-fastapi0.113.0-pydanticany"] == "timeout"
-    assert rows[("crud", "test_create")].observations["fastapi-minors-py3.11-fastapi0.114.0-pydanticany"] == ["works", "broken", "works"]
+    assert rows[("crud", "test_create")].observations["fastapi-minors-py3.11-fastapi0.114.0-pydanticany"] == [
+        "works",
+        "broken",
+        "works",
+    ]
 
 
 def test_flips_name_the_axis_and_every_package_that_changed() -> None:
@@ -75,7 +95,9 @@ def test_attribution_uses_a_group_that_changed_one_package_only() -> None:
     """A flip where two packages changed together is attributed to the one another group isolated."""
 
     def verdict_cell(group: str, fastapi: str, starlette: str, outcome: str) -> CellResult:
-        return cell(fastapi, "2.11.7", group=group, extra={"starlette": starlette}, tests=[t("cors", "test_x", "bug", outcome)])
+        return cell(
+            fastapi, "2.11.7", group=group, extra={"starlette": starlette}, tests=[t("cors", "test_x", "bug", outcome)]
+        )
 
     minors = [
         verdict_cell("fastapi-minors", "0.132.0", "0.49.0", "passed"),
@@ -107,12 +129,19 @@ def test_diff_kinds_and_markdown() -> None:
     assert {(c.test, c.kind) for c in changes} == {("test_bug", Change.BUG_FIXED), ("test_create", Change.FLAKY)}
     assert len(needs_attention(changes)) == 1  # flaky -> error is no alarm
     md = to_markdown(changes)
-    assert "| bug fixed | literal_form | test_bug | fastapi-minors-py3.11-fastapi0.114.0-pydanticany | reproduces | fixed |" in md
+    assert (
+        "| bug fixed | literal_form | test_bug | fastapi-minors-py3.11-fastapi0.114.0-pydanticany | reproduces | fixed |"
+        in md
+    )
     assert to_markdown([]).endswith("No verdict changed.\n")
     # A test that did not run before (a new case, a case the cell did not select) is no regression.
     added = copy.deepcopy(new)
     added.cells[1].tests.append(t("literal_form", "test_new", "bug", "passed"))
-    (new_test,) = [c for c in diff_runs(new, added) if c.test == "test_new" and c.cell == "fastapi-minors-py3.11-fastapi0.114.0-pydanticany"]
+    (new_test,) = [
+        c
+        for c in diff_runs(new, added)
+        if c.test == "test_new" and c.cell == "fastapi-minors-py3.11-fastapi0.114.0-pydanticany"
+    ]
     assert (new_test.old, new_test.new, new_test.kind) == ("not run", "reproduces", Change.NEW_TEST)
     assert needs_attention([new_test]) == []
 
@@ -174,7 +203,10 @@ def test_cards_count_suite_errors_apart_from_broken_code(tmp_path: Path) -> None
     assert '<div class="n" data-testid="suite-errors-on-newest">1</div>' in page
     assert "could not observe: 1 timeout" in page
     assert '<div class="n" data-testid="flaky">1</div>' in page
-    assert "<td>crud</td><td>test_create</td><td>fastapi-minors-py3.11-fastapi0.114.0-pydanticany</td><td>works, broken, works</td>" in page
+    assert (
+        "<td>crud</td><td>test_create</td><td>fastapi-minors-py3.11-fastapi0.114.0-pydanticany</td><td>works, broken, works</td>"
+        in page
+    )
 
 
 def test_page_matches_the_gold_file(tmp_path: Path) -> None:
@@ -218,8 +250,16 @@ def test_claim_on_a_parametrized_test_covers_every_parameter(tmp_path: Path) -> 
     cells = analysis.ordered_cells(run.cells)
     (check,) = analysis.check_claims(crud, analysis.grid(cells), cells)
     assert check.status == "contradicted"
-    assert check.agree == ["fastapi-minors-py3.11-fastapi0.113.0-pydanticany [edge]", "fastapi-minors-py3.11-fastapi0.114.0-pydanticany [edge]", "fastapi-minors-py3.11-fastapi0.115.0-pydanticany [edge]"]
-    assert [cid for cid, _ in check.differ] == ["fastapi-minors-py3.11-fastapi0.113.0-pydanticany [past-edge]", "fastapi-minors-py3.11-fastapi0.114.0-pydanticany [past-edge]", "fastapi-minors-py3.11-fastapi0.115.0-pydanticany [past-edge]"]
+    assert check.agree == [
+        "fastapi-minors-py3.11-fastapi0.113.0-pydanticany [edge]",
+        "fastapi-minors-py3.11-fastapi0.114.0-pydanticany [edge]",
+        "fastapi-minors-py3.11-fastapi0.115.0-pydanticany [edge]",
+    ]
+    assert [cid for cid, _ in check.differ] == [
+        "fastapi-minors-py3.11-fastapi0.113.0-pydanticany [past-edge]",
+        "fastapi-minors-py3.11-fastapi0.114.0-pydanticany [past-edge]",
+        "fastapi-minors-py3.11-fastapi0.115.0-pydanticany [past-edge]",
+    ]
 
 
 def test_a_case_toml_with_a_bad_link_is_refused(tmp_path: Path) -> None:

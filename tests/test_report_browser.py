@@ -88,7 +88,9 @@ def test_filters_hide_rows(page_and_requests: tuple) -> None:
     assert visible.count() == 3
     page.check('.f-kind[value="pattern"]')
     page.select_option("#f-verdict", "error")
-    assert visible.count() == 5  # every row has an error cell (the fastapi-minors-py3.11-fastapi0.101.0-pydanticany column)
+    assert (
+        visible.count() == 5
+    )  # every row has an error cell (the fastapi-minors-py3.11-fastapi0.101.0-pydanticany column)
     page.select_option("#f-verdict", "")
 
 

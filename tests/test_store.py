@@ -1,37 +1,75 @@
-"""Per-cell results, the manifest and the merged run file."""
+"""Per-cell results, the manifest, the merged run file, the result store and the run lock."""
 
 from __future__ import annotations
 
 import json
+import os
+import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from fixtures import cell
+from fixtures import cell, run_with_every_verdict, t
 
 from known_issues import store
 from known_issues.atomic import write_json
+from known_issues.matrix import Cell
+from known_issues.records import SchemaError
+from known_issues.results import CellResult, RunResult
+from known_issues.resultstore import CaseResult, Inputs, ResultStore
+from known_issues.verdicts import CellStatus
+
+
+def _manifest(out: Path, cells: list[CellResult]) -> None:
+    store.write_manifest(out, store.build_manifest([c.cell for c in cells], "m.toml", {}))
 
 
 def test_merge_follows_the_manifest_and_reports_missing(tmp_path: Path) -> None:
-    store.write_manifest(tmp_path, {"matrix": "m.toml", "index": {}, "cells": [{"id": "b"}, {"id": "a"}, {"id": "c"}]})
-    store.write_cell(tmp_path, cell("a", "0.1", "2.0"))
-    store.write_cell(tmp_path, cell("b", "0.2", "2.0"))
-    store.write_cell(tmp_path, cell("stale", "0.3", "2.0"))  # not in the manifest: left out
+    a, b, c, stale = (cell(v, "2.0") for v in ("0.1.0", "0.2.0", "0.3.0", "0.4.0"))
+    _manifest(tmp_path, [b, a, c])
+    for result in (a, b, stale):  # stale: not in the manifest, left out
+        store.write_cell(tmp_path, result)
     run = store.merge(tmp_path)
-    assert [c["cell"]["id"] for c in run["cells"]] == ["b", "a"]
-    assert run["missing"] == [{"id": "c"}]
-    assert json.loads((tmp_path / "results.json").read_text())["cells"] == run["cells"]
+    assert [x.id for x in run.cells] == [b.id, a.id]
+    assert run.missing == [c.cell]
+    assert RunResult.read(tmp_path / "results.json").to_dict() == run.to_dict()
 
 
 def test_rerunning_one_cell_replaces_only_that_cell(tmp_path: Path) -> None:
-    store.write_manifest(tmp_path, {"cells": [{"id": "a"}, {"id": "b"}]})
-    store.write_cell(tmp_path, cell("a", "0.1", "2.0", status="error", reason="first try"))
-    store.write_cell(tmp_path, cell("b", "0.2", "2.0"))
-    before_b = store.cell_file(tmp_path, "b").read_bytes()
-    store.write_cell(tmp_path, cell("a", "0.1", "2.0"))
+    a_err = cell("0.1.0", "2.0", status=CellStatus.ERROR, reason="first try")
+    b = cell("0.2.0", "2.0")
+    _manifest(tmp_path, [a_err, b])
+    store.write_cell(tmp_path, a_err)
+    store.write_cell(tmp_path, b)
+    before_b = store.cell_file(tmp_path, b.id).read_bytes()
+    store.write_cell(tmp_path, cell("0.1.0", "2.0"))
     run = store.merge(tmp_path)
-    assert [c["status"] for c in run["cells"]] == ["ran", "ran"]
-    assert store.cell_file(tmp_path, "b").read_bytes() == before_b
+    assert [x.status for x in run.cells] == ["ran", "ran"]
+    assert store.cell_file(tmp_path, b.id).read_bytes() == before_b
+
+
+def test_typed_records_round_trip_through_json() -> None:
+    run = run_with_every_verdict()
+    again = RunResult.from_dict(json.loads(json.dumps(run.to_dict())))
+    assert again == run
+    assert again.cells[1].tests[3].observations == ["works", "broken", "works"]
+
+
+def test_reading_checks_the_schema_version(tmp_path: Path) -> None:
+    data = run_with_every_verdict().to_dict()
+    data["schema"] = 1
+    (tmp_path / "old.json").write_text(json.dumps(data))
+    with pytest.raises(SchemaError, match="written with results schema 1, this harness reads schema 2"):
+        store.load_run(tmp_path / "old.json")
+    (tmp_path / "x.json").write_text('{"hello": 1}')
+    with pytest.raises(SchemaError):
+        store.load_run(tmp_path / "x.json")
+    # A cell file of another schema is as good as absent: the cell runs again.
+    path = store.cell_file(tmp_path, "c")
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps({**data["cells"][0], "schema": 1}))
+    assert store.read_cell(tmp_path, "c") is None
 
 
 def test_cell_ids_become_safe_file_names(tmp_path: Path) -> None:
@@ -51,8 +89,71 @@ def test_failed_write_leaves_the_old_file_and_no_temporary(tmp_path: Path) -> No
     assert [p.name for p in tmp_path.iterdir()] == ["cell.json"]
 
 
-def test_load_run_rejects_other_json(tmp_path: Path) -> None:
-    other = tmp_path / "x.json"
-    other.write_text('{"hello": 1}')
-    with pytest.raises(ValueError, match="not a results file"):
-        store.load_run(other)
+def test_written_files_have_normal_permissions(tmp_path: Path) -> None:
+    """Report files are read by a web server or another user: 0666 less the umask, not mkstemp's 0600."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    write_json(tmp_path / "r.json", {"a": 1})
+    assert stat.S_IMODE((tmp_path / "r.json").stat().st_mode) == 0o666 & ~mask
+    from known_issues.report import build
+
+    from fixtures import write_cases
+    from known_issues.catalog import load_cases
+
+    build(run_with_every_verdict(), load_cases(write_cases(tmp_path)), tmp_path / "report")
+    for path in (tmp_path / "report").rglob("*"):
+        if path.is_file():
+            assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask, path
+
+
+def test_result_store_keys_on_every_input(tmp_path: Path) -> None:
+    results = ResultStore(tmp_path)
+    inputs = Inputs("env1", "harness1", 60.0)
+    stored = CaseResult("crud", "3.11.7", {"fastapi": "0.1"}, [t("crud", "test_create", "pattern", "passed")])
+    results.put(inputs.key("case1"), stored)
+    assert results.get(inputs.key("case1")) == stored
+    for other in (
+        Inputs("env2", "harness1", 60.0).key("case1"),  # another lock or Python
+        Inputs("env1", "harness2", 60.0).key("case1"),  # the in-cell harness changed
+        Inputs("env1", "harness1", 30.0).key("case1"),  # another per-test time limit
+        inputs.key("case2"),  # the case's files changed
+    ):
+        assert results.get(other) is None
+
+
+def test_a_second_run_waits_for_the_first(tmp_path: Path) -> None:
+    """Two runs on one .envs: the second waits for the lock, says so, and goes on once the first ends."""
+    code = (
+        "import sys\nfrom known_issues import store\nfrom pathlib import Path\n"
+        "with store.exclusive(Path(sys.argv[1])):\n    print('got it', flush=True)\n    sys.stdin.readline()\n"
+    )
+    first = subprocess.Popen(
+        [sys.executable, "-c", code, str(tmp_path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert first.stdout is not None and first.stdin is not None
+    assert first.stdout.readline().strip() == "got it"
+    second = subprocess.Popen(
+        [sys.executable, "-c", code, str(tmp_path)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert second.stdout is not None and second.stderr is not None and second.stdin is not None
+    # Ordering, not timing: the second says it waits while the first still holds the lock...
+    assert "is in use by pid" in second.stderr.readline()
+    first.stdin.write("\n")
+    first.stdin.flush()
+    assert first.wait(timeout=60) == 0
+    # ...and gets it only after the first let go.
+    assert second.stdout.readline().strip() == "got it"
+    second.stdin.write("\n")
+    second.stdin.flush()
+    assert second.wait(timeout=60) == 0
+
+
+def test_manifest_keeps_earlier_cells_when_one_cell_is_added(tmp_path: Path) -> None:
+    first = Cell("g", "3.11", (("fastapi", "0.1.0"),))
+    second = Cell("g", "3.11", (("fastapi", "0.2.0"),))
+    store.write_manifest(tmp_path, store.build_manifest([first], "matrix.toml", {"fastapi": {"from": "index"}}))
+    previous = store.read_manifest(tmp_path)
+    merged = store.build_manifest([second, first], "matrix.toml", {}, previous)
+    assert merged.cells == [first, second]
+    assert merged.index == {"fastapi": {"from": "index"}}

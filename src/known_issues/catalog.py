@@ -132,13 +132,19 @@ def case_dependencies(cases: Mapping[str, Case], selected: list[str]) -> list[st
 def test_functions(folder: Path) -> dict[str, list[str]]:
     """Test function name -> the role markers on it, for every ``test_*`` function of the folder's test modules."""
     found: dict[str, list[str]] = {}
-    roles = {r.value for r in Role}
     for path in sorted(folder.glob("test_*.py")):
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-        for node in ast.walk(tree):
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith("test_"):
-                found[node.name] = [m for m in map(_marker_name, node.decorator_list) if m in roles]
+        found.update(test_functions_in(path))
     return found
+
+
+def test_functions_in(path: Path) -> dict[str, list[str]]:
+    roles = {r.value for r in Role}
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    return {
+        node.name: [m for m in map(_marker_name, node.decorator_list) if m in roles]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith("test_")
+    }
 
 
 def files_digest(folder: Path) -> str:

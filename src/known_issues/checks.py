@@ -15,7 +15,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from known_issues import locks as locks_mod
-from known_issues.catalog import Case, CaseError, case_names, load_case, test_functions
+from known_issues.catalog import Case, CaseError, case_names, load_case, test_functions, test_functions_in
 from known_issues.matrix import MatrixError
 from known_issues.matrix import load as load_matrix
 
@@ -41,6 +41,7 @@ def check_cases(root: Path) -> list[str]:
             problems.append(str(exc))
             continue
         problems += _markers(folder)
+        problems += _lenient_bug_tests(folder)
         problems += _expectations(folder, case)
         allowed = _closure([*common, *case.dependencies, *(_with_extras(a, extras) for a in axes)])
         problems += _imports(folder, case, allowed)
@@ -61,6 +62,23 @@ def _markers(folder: Path) -> list[str]:
                 f"{_test_file(folder, name)}::{name}: needs exactly one role marker (bug, workaround or pattern); "
                 f"found: {found}"
             )
+    return out
+
+
+def _lenient_bug_tests(folder: Path) -> list[str]:
+    """A lenient client turns a crash into a 500 the test may read as "fixed": in a module with bug
+    tests it must come with an assertion of the server's exact exception (``Observed.assert_raised``)."""
+    out = []
+    for path in sorted(folder.glob("test_*.py")):
+        source = path.read_text(encoding="utf-8")
+        if "raise_server_exceptions=False" not in source or "assert_raised" in source:
+            continue
+        bugs = [name for name, roles in test_functions_in(path).items() if roles == ["bug"]]
+        out += [
+            f"{path}::{name}: a bug test beside a lenient client (raise_server_exceptions=False) must assert "
+            "the server's exact exception (casekit.Observed.assert_raised)"
+            for name in bugs
+        ]
     return out
 
 
