@@ -11,7 +11,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
 from fixtures import cell, t
 
 from known_issues.bisect import Target, budget_for, plan_for, search, target_verdict

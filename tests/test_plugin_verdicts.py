@@ -147,7 +147,8 @@ def test_hanging_test_becomes_error_timeout(pytester: pytest.Pytester) -> None:
 def test_a_test_without_exactly_one_role_is_refused_alone(
     pytester: pytest.Pytester, decorators: str, found: str
 ) -> None:
-    body = f"import pytest\n\n{decorators}def test_x():\n    assert True\n\n@pytest.mark.pattern\ndef test_ok():\n    pass\n"
+    body = f"import pytest\n\n{decorators}def test_x():\n    assert True\n\n"
+    body += "@pytest.mark.pattern\ndef test_ok():\n    pass\n"
     _write_case(pytester, body)
     result, data = _run(pytester)
     result.stderr.fnmatch_lines([f"*refused*test_x: a case test needs exactly one role marker*found: {found}"])

@@ -132,6 +132,55 @@ def test_forgets_its_child():
     subprocess.Popen(["sleep", "271.5"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 """,
     },
+    "flips_once": {
+        "case.toml": "id = 'flips_once'\ntitle = 'A bug test that fails the first time only'\nkind = 'known-issue'\n"
+        "[claim]\ntext = 'x'\n",
+        "test_flips_once.py": """\
+from pathlib import Path
+
+import pytest
+
+COUNTER = Path(__file__).resolve().parents[2] / "flip-count"  # outside the case folder
+
+
+@pytest.mark.bug
+def test_fails_the_first_time():
+    seen = int(COUNTER.read_text()) if COUNTER.exists() else 0
+    COUNTER.write_text(str(seen + 1))
+    assert seen > 0, "the first run in this layout"
+""",
+    },
+    "server_teardown": {
+        "case.toml": "id = 'server_teardown'\ntitle = 'A server whose fixture hangs in teardown'\n"
+        "kind = 'pattern'\n[claim]\ntext = 'x'\n",
+        "test_server_teardown.py": """\
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from known_issues.serving import free_port, serve
+
+MARKS = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def server(tmp_path):
+    port = free_port()
+    argv = [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"]
+    with serve(argv, cwd=tmp_path, port=port, log=tmp_path / "server.log") as running:
+        (MARKS / "server-port").write_text(str(port))
+        yield running
+        (MARKS / "in-teardown").write_text("1")
+        time.sleep(300)  # the cell is killed here, before the server is stopped
+
+
+@pytest.mark.pattern("answers")
+def test_answers(server):
+    assert server.process.poll() is None
+""",
+    },
 }
 
 
@@ -201,7 +250,7 @@ def versions_run(layout: dict[str, Path]) -> dict[str, Any]:
 def test_a_case_that_fails_to_import_errors_alone(versions_run: dict[str, Any]) -> None:
     old, new = versions_run["cells"][OLD], versions_run["cells"][NEW]
     assert old["status"] == new["status"] == "ran"
-    assert [(e["case"], e["verdict"]) for e in old["collect_errors"]] == [("newer_only", "error")]
+    assert [(e["case"], e["reason"]) for e in old["collect_errors"]] == [("newer_only", "collection")]
     assert "DependencyScopeError" in old["collect_errors"][0]["message"]
     assert "ImportError" in old["collect_errors"][0]["message"]
     # Every other case still has its verdicts in the old version...
@@ -223,6 +272,7 @@ def test_hanging_tests_are_stopped_by_the_per_test_limit(versions_run: dict[str,
         for name in ("test_sleeps_forever", "test_spins_forever"):
             assert by_test[name]["verdict"] == "error"
             assert "timeout: test ran longer than 3s" in by_test[name]["message"]
+            assert by_test[name]["reason"] == "timeout"
             assert by_test[name]["duration"] < 20
         assert by_test["test_after_the_hangs"]["verdict"] == "works"
         assert cell["timings"]["tests"] < 60
@@ -231,7 +281,7 @@ def test_hanging_tests_are_stopped_by_the_per_test_limit(versions_run: dict[str,
 def test_processes_a_cell_leaves_behind_are_killed_and_reported(versions_run: dict[str, Any]) -> None:
     for cell in versions_run["cells"].values():
         assert verdicts(cell)["leaks::test_forgets_its_child"] == "works"
-        assert cell["stray_processes"] is True
+        assert any("sleep 271.5" in p for p in cell["stray_processes"]), cell["stray_processes"]
     leftovers = [pid for pid in _process_table() if cmdline(pid).strip() == "sleep 271.5"]
     assert leftovers == []
 
@@ -422,6 +472,7 @@ def test_the_same_cells_give_the_same_verdicts_three_times(tmp_path: Path) -> No
         out = tmp_path / f"run{attempt}"
         proc = run_cli(
             ROOT, "matrix", "--matrix", DATA / "reliability-determinism.toml", "--out", out, "--jobs", "2",
+            "--rerun", "all",  # observed again each time, never served from the result store
             "--cases", "background_tasks_overwritten,optional_literal_form,int_str_path_union",
         )  # fmt: skip
         assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -430,3 +481,115 @@ def test_the_same_cells_give_the_same_verdicts_three_times(tmp_path: Path) -> No
         maps.append({cid: (verdicts(c), len(c["collect_errors"])) for cid, c in cells.items()})
     assert len(maps[0]) == 2 and all(len(v[0]) > 5 for v in maps[0].values())
     assert maps[0] == maps[1] == maps[2]
+
+
+# 8 -----------------------------------------------------------------------------------------
+
+
+def test_a_verdict_that_flips_once_is_reported_flaky(layout: dict[str, Path], versions_run: dict[str, Any]) -> None:
+    """Two cells; the test fails the first time it runs anywhere. The cell that saw the failure
+    differs from its only neighbour, so it is re-run twice: the failure does not repeat -> flaky."""
+    (layout["root"] / "flip-count").unlink(missing_ok=True)
+    out = layout["root"] / "out-flip"
+    proc = run_cli(
+        layout["root"], "matrix", "--matrix", DATA / "reliability-versions.toml", "--out", out,
+        "--envs", layout["envs"], "--cases", "flips_once", "--jobs", "1",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "confirming 2 verdict(s) that flip, in 2 cell(s): 2 re-run(s) each" in proc.stdout
+    first, second = (cells_of(out)[cid]["tests"][0] for cid in (OLD, NEW))
+    assert (first["verdict"], first["observations"]) == ("flaky", ["fixed", "reproduces", "reproduces"])
+    assert first["message"].startswith("flaky: observed fixed, reproduces, reproduces")
+    # The neighbour's verdict repeated: it stands, with its observations.
+    assert (second["verdict"], second["observations"]) == ("reproduces", ["reproduces"] * 3)
+    summary = (out / "summary.md").read_text(encoding="utf-8")
+    assert f"| flips_once | test_fails_the_first_time | {OLD} | fixed, reproduces, reproduces |" in summary
+    # A second run reuses both results as they were settled: no re-run, nothing new to confirm.
+    again = run_cli(
+        layout["root"], "matrix", "--matrix", DATA / "reliability-versions.toml", "--out", out,
+        "--envs", layout["envs"], "--cases", "flips_once", "--jobs", "1",
+    )  # fmt: skip
+    assert again.returncode == 0 and "confirming" not in again.stdout, again.stdout
+    assert cells_of(out)[OLD]["tests"][0]["verdict"] == "flaky"
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_no_server_outlives_a_cell_killed_in_teardown(
+    layout: dict[str, Path], versions_run: dict[str, Any], matrix_process: list[subprocess.Popen[str]]
+) -> None:
+    root = layout["root"]
+    for mark in ("server-port", "in-teardown"):
+        (root / mark).unlink(missing_ok=True)
+    out = root / "out-teardown"
+    args = ["matrix", "--matrix", DATA / "reliability-interrupt.toml", "--group", "first", "--out", out]
+    args += ["--envs", layout["envs"], "--cases", "server_teardown", "--jobs", "1", "--rerun", "all"]
+    proc = subprocess.Popen(
+        cli_cmd(*args), cwd=root, env=cli_env(root), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True,
+    )  # fmt: skip
+    matrix_process.append(proc)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and not (root / "in-teardown").exists():
+        assert proc.poll() is None, proc.communicate()[0]
+        time.sleep(0.2)
+    port = int((root / "server-port").read_text())
+    assert _listening(port)
+    (pytest_pid,) = [p for p in descendants(proc.pid) if "-m pytest" in cmdline(p)]
+    os.kill(pytest_pid, signal.SIGKILL)  # the cell's pytest dies before its fixture can stop the server
+    output, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 1, output  # the cell produced no verdicts: it is an error, and says so
+    assert not _listening(port), output
+    assert not [p for p in _process_table() if "http.server" in cmdline(p) and str(port) in cmdline(p)]
+    cell = cells_of(out)["first-py3.11-fastapi0.114.0-pydantic2.11.7"]
+    assert cell["status"] == "error" and cell["error_reason"] == "harness"
+    assert any("http.server" in p for p in cell["stray_processes"]), cell["stray_processes"]
+
+
+def test_eight_cells_start_at_once(layout: dict[str, Path], versions_run: dict[str, Any]) -> None:
+    """Eight workers resolving at the same moment (no young lock to reuse): no start-up crash."""
+    matrix = layout["root"] / "eight.toml"
+    groups = "".join(
+        f'[[groups]]\nname = "w{i}"\naxes = {{ fastapi = ["0.114.0"], pydantic = ["2.11.7"] }}\n' for i in range(8)
+    )
+    matrix.write_text('[defaults]\npython = "3.11"\n' + groups)
+    proc = run_cli(
+        layout["root"], "matrix", "--matrix", matrix, "--out", layout["root"] / "out-eight", "--envs", layout["envs"],
+        "--cases", "plain_ok", "--jobs", "8", "--rerun", "all", KNOWN_ISSUES_LOCK_TTL="0",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
+    cells = cells_of(layout["root"] / "out-eight")
+    assert len(cells) == 8 and {c["status"] for c in cells.values()} == {"ran"}
+    assert all(verdicts(c)["plain_ok::test_path_param_is_converted"] == "works" for c in cells.values())
+
+
+def test_two_matrix_processes_on_one_envs_keep_both_results(
+    layout: dict[str, Path], versions_run: dict[str, Any], matrix_process: list[subprocess.Popen[str]]
+) -> None:
+    root = layout["root"]
+    outs = [root / "out-twin-a", root / "out-twin-b"]
+    procs = []
+    for out in outs:
+        args = ["matrix", "--matrix", DATA / "reliability-versions.toml", "--out", out, "--envs", layout["envs"]]
+        args += ["--cases", "plain_ok", "--jobs", "2", "--rerun", "all"]
+        procs.append(
+            subprocess.Popen(cli_cmd(*args), cwd=root, env=cli_env(root), stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, start_new_session=True)
+        )  # fmt: skip
+        matrix_process.append(procs[-1])
+        if len(procs) == 1:
+            # Ordering, not timing: the first holds the lock once it has written its manifest.
+            deadline = time.monotonic() + 120
+            while not (out / "run.json").exists() and time.monotonic() < deadline:
+                time.sleep(0.1)
+    results = [p.communicate(timeout=900) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], results
+    assert "is in use by pid" in results[1][1]
+    for out in outs:
+        cells = cells_of(out)
+        assert set(cells) == {OLD, NEW} and {c["status"] for c in cells.values()} == {"ran"}
+        assert all(verdicts(c)["plain_ok::test_path_param_is_converted"] == "works" for c in cells.values())

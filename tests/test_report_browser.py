@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from fixtures import HOSTILE, run_with_every_verdict, write_cases
 
+from known_issues.catalog import load_cases
 from known_issues.report import build
 
 playwright = pytest.importorskip("playwright.sync_api", reason="playwright is in the dev dependency group")
@@ -27,7 +28,7 @@ def chromium_path() -> str:
 @pytest.fixture(scope="module")
 def page_and_requests(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[object, list[str]]]:
     folder = tmp_path_factory.mktemp("browser")
-    index = build(run_with_every_verdict(), write_cases(folder), folder / "report")
+    index = build(run_with_every_verdict(), load_cases(write_cases(folder)), folder / "report")
     requests: list[str] = []
     with playwright.sync_playwright() as p:
         browser = p.chromium.launch(

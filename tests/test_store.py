@@ -95,10 +95,10 @@ def test_written_files_have_normal_permissions(tmp_path: Path) -> None:
     os.umask(mask)
     write_json(tmp_path / "r.json", {"a": 1})
     assert stat.S_IMODE((tmp_path / "r.json").stat().st_mode) == 0o666 & ~mask
-    from known_issues.report import build
-
     from fixtures import write_cases
+
     from known_issues.catalog import load_cases
+    from known_issues.report import build
 
     build(run_with_every_verdict(), load_cases(write_cases(tmp_path)), tmp_path / "report")
     for path in (tmp_path / "report").rglob("*"):

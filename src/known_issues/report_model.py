@@ -16,7 +16,7 @@ from known_issues.analysis import ClaimCheck, Flip, Key, TestRow
 from known_issues.catalog import KINDS, Case
 from known_issues.diff import VerdictChange, diff_runs, needs_attention
 from known_issues.results import CellResult, RunResult
-from known_issues.verdicts import FROM_CELL, PASSING, WITH_FAILURE_MESSAGE, Reason, Role, Verdict
+from known_issues.verdicts import FROM_CELL, NO_CHANGE_SIGNAL, PASSING, WITH_FAILURE_MESSAGE, Reason, Role, Verdict
 
 SYMBOLS: dict[Verdict, tuple[str, str]] = {
     Verdict.REPRODUCES: ("R", "bug reproduces"),
@@ -32,6 +32,7 @@ SYMBOLS: dict[Verdict, tuple[str, str]] = {
     Verdict.NOT_RUN: ("", "not run in this cell"),
 }
 ROLE_ORDER = [Role.BUG, Role.WORKAROUND, Role.PATTERN]
+NO_CHANGE = FROM_CELL | NO_CHANGE_SIGNAL
 
 
 class Releases(Protocol):
@@ -394,8 +395,9 @@ def _case_rows(model: Model, slug: str) -> CaseRows:
     out = []
     for row in rows:
         values = [row.verdict(c.id) for c in model.cells]
-        # Cell-level statuses (not installable, incompatible, cell error) are not a test changing.
-        meaningful = {v for c, v in zip(model.cells, values, strict=True) if c.ran and v not in FROM_CELL}
+        # Cell-level statuses (not installable, incompatible, cell error) are not a test changing, and
+        # neither is a flip that did not repeat.
+        meaningful = {v for c, v in zip(model.cells, values, strict=True) if c.ran and v not in NO_CHANGE}
         out.append(
             GridRow(
                 case=slug,

@@ -1,0 +1,59 @@
+"""The pool of cells: one cell's harness fault stays that cell's error; progress output."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from known_issues import cellrun, locks
+from known_issues.cellrun import RunContext
+from known_issues.matrix import Cell
+from known_issues.matrix import load as load_matrix
+from known_issues.pool import Progress, run_cells
+from known_issues.results import CellResult
+from known_issues.resultstore import ResultStore
+from known_issues.settings import Settings
+from known_issues.verdicts import CellStatus, Reason
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_an_unexpected_exception_in_one_cell_is_that_cells_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def run(ctx: RunContext, cell: Cell, result: CellResult) -> None:
+        if cell.group == "bad":
+            raise KeyError("a bug of the harness")
+        result.status = CellStatus.RAN
+
+    monkeypatch.setattr(cellrun, "_run", run)
+    settings = Settings(ROOT, load_matrix(ROOT / "matrix.toml"), tmp_path / "out", tmp_path / "envs", jobs=2)
+    ctx = RunContext(settings, None, {}, "", "", "h", {}, ResultStore(tmp_path / "r"), locks.Locks(tmp_path / "l"))
+    cells = [Cell(group, "3.11", (("fastapi", "0.1.0"),)) for group in ("before", "bad", "after")]
+    summary = run_cells(ctx, cells)
+    by_group = {r.cell.group: r for r in summary.results}
+    assert by_group["before"].status == by_group["after"].status == CellStatus.RAN
+    bad = by_group["bad"]
+    assert (bad.status, bad.error_reason) == (CellStatus.ERROR, Reason.HARNESS)
+    assert bad.reason.startswith("the harness failed on this cell: KeyError: 'a bug of the harness'")
+    log = (tmp_path / "out" / "logs" / f"{cells[1].id}.log").read_text()
+    assert "Traceback" in log and "KeyError: 'a bug of the harness'" in log
+    assert not summary.all_observed  # the exit status says a cell produced no verdicts
+
+
+def test_progress_is_plain_lines_when_not_a_terminal() -> None:
+    clock = iter([0.0, 30.0, 60.0, 60.0, 90.0, 90.0]).__next__
+    stream = io.StringIO()
+    progress = Progress(3, stream=stream, clock=clock)
+    progress.started()
+    progress.started()
+    progress.finished("cell-a: ran")
+    progress.finished("cell-b: ran")
+    lines = stream.getvalue().splitlines()
+    assert lines == [
+        "[  1/3] cell-a: ran  (1 done, 1 running, 1 waiting; 30s elapsed, about 1m00s left)",
+        "[  2/3] cell-b: ran  (2 done, 0 running, 1 waiting; 1m00s elapsed, about 30s left)",
+    ]
+    assert "\r" not in stream.getvalue()
