@@ -160,12 +160,17 @@ def test_report_builds_from_downloaded_cell_files_without_a_manifest(tmp_path: P
 
     from known_issues import store
 
-    ids = [c.id for c in matrix_mod.expand(matrix_mod.load(ROOT / "matrix.toml"),
-                                           PackageIndex(cache_dir=ROOT / ".envs" / "index").versions)]  # fmt: skip
+    cells = matrix_mod.expand(matrix_mod.load(ROOT / "matrix.toml"),
+                              PackageIndex(cache_dir=ROOT / ".envs" / "index").versions)  # fmt: skip
+    ids = [c.id for c in cells]
     out = tmp_path / "report"
-    ran = [t("json_form_field", "test_json_form_field_rejects_valid_json_list", "bug", "failed", "fixed")]
-    for cell_id in (ids[5], ids[0], "extra-py3.11-fastapi0.1.0-pydanticany"):
-        store.write_cell(out, cell(cell_id, "0.128.2", "2.11.7", tests=ran))
+    ran = [t("json_form_field", "test_json_form_field_rejects_valid_json_list", "bug", "failed")]
+    extra = cell("0.1.0", "2.11.7", group="extra", tests=ran)
+    for matrix_cell in (cells[5], cells[0]):
+        result = cell("0.128.2", "2.11.7", tests=ran)
+        result.cell = matrix_cell
+        store.write_cell(out, result)
+    store.write_cell(out, extra)
     proc = subprocess.run([sys.executable, "-m", "known_issues", "report", "--out", str(out)], cwd=ROOT,
                           capture_output=True, text=True, timeout=300, check=False)  # fmt: skip
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -111,15 +111,17 @@ class Cell:
             "group": self.group,
             "python": self.python,
             "requested": dict(self.requested),
+            "axes": [name for name, _ in self.requested],  # the order matters (cell id, sorting): JSON keys lose it
             "cases": list(self.cases),
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Cell:
+        requested = dict(data["requested"])
         return cls(
             group=str(data["group"]),
             python=str(data["python"]),
-            requested=tuple((str(k), str(v)) for k, v in dict(data["requested"]).items()),
+            requested=tuple((str(k), str(requested[k])) for k in data.get("axes", requested)),
             cases=tuple(str(c) for c in data.get("cases", [])),
         )
 
