@@ -81,7 +81,7 @@ def _zizmor(*paths: Path) -> tuple[int, list[dict[str, object]]]:
 
 
 def test_the_workflows_exist() -> None:
-    assert [p.name for p in WORKFLOWS] == ["ci.yml", "matrix.yml"]
+    assert [p.name for p in WORKFLOWS] == ["ci.yml", "latest.yml", "matrix.yml"]
 
 
 def test_actionlint_passes(actionlint: list[str]) -> None:
@@ -114,7 +114,7 @@ def test_least_privilege_and_pinned_actions(path: Path) -> None:
     uses = re.findall(r"uses: (\S+)(.*)$", text, flags=re.MULTILINE)
     assert uses
     for action, comment in uses:
-        assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", action), f"{action}: pin a full commit SHA"
+        assert re.fullmatch(r"[\w.-]+/[\w.-]+(/[\w.-]+)?@[0-9a-f]{40}", action), f"{action}: pin a full commit SHA"
         assert re.fullmatch(r" # v\d+\.\d+\.\d+", comment), f"{action}: say which version the SHA is"
     checkouts = text.count("uses: actions/checkout@")
     assert text.count("persist-credentials: false") == checkouts
@@ -123,7 +123,10 @@ def test_least_privilege_and_pinned_actions(path: Path) -> None:
 def test_each_cell_job_runs_the_users_command_for_its_cell() -> None:
     text = (ROOT / ".github" / "workflows" / "matrix.yml").read_text()
     assert "cell: ${{ fromJSON(needs.cells.outputs.cells) }}" in text and "fail-fast: false" in text
-    assert "python3 -m nox -s cells -- --json" in text
+    assert "python3 -m nox -s cells -- --json --stale" in text
+    # The result store travels from run to run, so a day without a new release runs no cell.
+    assert "actions/cache/restore@" in text and "actions/cache/save@" in text and ".envs/results" in text
+    assert "if: ${{ needs.cells.outputs.count != '0' }}" in text
     assert "CELL_ID: ${{ matrix.cell.id }}" in text and 'python3 -m nox -s cell -- "$CELL_ID"' in text
     readme = (ROOT / "README.md").read_text()
     assert "nox -s cell -- <cell-id>" in readme and "nox -s cells" in readme

@@ -7,7 +7,7 @@ import json
 import time
 import traceback
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from packaging.version import Version
@@ -43,7 +43,8 @@ class RunContext:
     digests: dict[str, str]
     store: ResultStore
     locks: locks_mod.Locks
-    tool_requirements: list[str] = field(default_factory=list)
+    # Only find out whether a cell has anything to observe (``needs_run``): build and run nothing.
+    dry: bool = False
 
     @classmethod
     def build(cls, settings: Settings, index: PackageIndex | None) -> RunContext:
@@ -129,6 +130,8 @@ def _run(ctx: RunContext, cell: Cell, result: CellResult) -> None:
             fresh.append(case)
         else:
             stored[case] = found
+    if fresh and ctx.dry:
+        raise NeedsRun
     if fresh:
         env = _environment(ctx, result, resolved)
         t0 = time.monotonic()
@@ -152,6 +155,24 @@ def _run(ctx: RunContext, cell: Cell, result: CellResult) -> None:
     else:
         result.env_reused = True  # nothing had to run: the environment was not even needed
     _assemble(result, cases, stored, set(fresh))
+
+
+class NeedsRun(Exception):
+    """Raised in a dry run where a real run would build an environment or run tests."""
+
+
+def needs_run(ctx: RunContext, cell: Cell, previous: CellResult | None) -> bool:
+    """Would running this cell observe anything new? Everything it would reuse is in the result
+    store, keyed by the lock it resolves to now; a cell that still cannot be installed is settled."""
+    dry = replace(ctx, dry=True)
+    result = CellResult(cell)
+    try:
+        _run(dry, cell, result)
+    except NeedsRun:
+        return True
+    except envs.NotInstallable:
+        return previous is None or previous.status != CellStatus.NOT_INSTALLABLE
+    return previous is None or previous.status == CellStatus.ERROR
 
 
 def split_by_case(run: PytestRun, cases: Sequence[str]) -> dict[str, CaseResult]:
@@ -311,6 +332,8 @@ def _smoke(ctx: RunContext, result: CellResult, resolved: _Resolved) -> tuple[bo
     saved = ctx.store.smoke(resolved.env_key)
     if saved is not None:
         return saved
+    if ctx.dry:
+        raise NeedsRun
     env = _environment(ctx, result, resolved)
     code, out, timed_out, _ = PROCESSES.run(
         [str(env.python), "-m", "known_issues.smoke"], timeout=SMOKE_TIMEOUT, cwd=ctx.settings.root, env=child_env()

@@ -68,6 +68,13 @@ def parser() -> argparse.ArgumentParser:
     ls = sub.add_parser("cells", help="list the matrix cells")
     _common(ls)
     ls.add_argument("--json", action="store_true", help="as JSON (for a CI job matrix)")
+    ls.add_argument("-j", "--jobs", type=int, default=default_jobs(), help="cells resolved in parallel (--stale)")
+    ls.add_argument(
+        "--stale",
+        action="store_true",
+        help="only the cells with something to observe: a case whose stored result does not match its "
+        "current lock, case files and harness (resolves every cell; builds and runs nothing)",
+    )
     v = sub.add_parser("validate", help="check the matrix file and stop")
     _common(v)
     r = sub.add_parser("report", help="merge the cell results on disk and rebuild the report")
@@ -165,7 +172,12 @@ def _validate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cells(args: argparse.Namespace, settings: Settings) -> int:
-    cells = matrix_mod.expand(settings.matrix, _index(settings).versions)
+    index = _index(settings)
+    cells = matrix_mod.expand(settings.matrix, index.versions)
+    if args.stale:
+        from known_issues.commands import stale_cells
+
+        cells = stale_cells(settings, index, cells)
     print(json.dumps([c.as_dict() for c in cells]) if args.json else "\n".join(c.id for c in cells))
     return 0
 

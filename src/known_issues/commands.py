@@ -126,6 +126,20 @@ def rebuild_manifest(settings: Settings, index: PackageIndex) -> None:
     print(f"no {settings.out / 'run.json'}: rebuilt it from the matrix and the cell files ({len(cells)} cells)")
 
 
+def stale_cells(settings: Settings, index: PackageIndex, cells: Sequence[Cell]) -> list[Cell]:
+    """The cells a run would observe anything in; the others are served whole from the result store."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from known_issues.cellrun import needs_run
+
+    ctx = RunContext.build(settings, index)
+    with ThreadPoolExecutor(max_workers=max(1, settings.jobs)) as pool:
+        flags = list(pool.map(lambda c: needs_run(ctx, c, store.read_cell(settings.out, c.id)), cells))
+    stale = [c for c, flag in zip(cells, flags, strict=True) if flag]
+    print(f"{len(stale)} of {len(cells)} cell(s) have something to observe", file=sys.stderr)
+    return stale
+
+
 def run_latest_command(settings: Settings, index: PackageIndex, args: argparse.Namespace) -> int:
     from known_issues.latest import run_latest
 
