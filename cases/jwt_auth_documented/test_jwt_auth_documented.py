@@ -183,7 +183,7 @@ def claims_for(user_id: int | str, exp_offset: int = 600) -> dict[str, object]:
 def hash_cost(hashed: str) -> str:
     """The scheme and cost parameters of a modular-crypt hash (``$2b$04``, ``$argon2id$v=19$m=..``)."""
     match = re.match(r"(\$[^$]+\$(?:v=\d+\$)?[^$]+)\$", hashed)
-    return match.group(1) if match else hashed
+    return match.group(1) if match else "(unrecognised hash format)"
 
 
 # -- shared: the guide's JWT auth, on either stack ----------------------------------------------
