@@ -1,28 +1,35 @@
-"""The guide's JWT auth app: register / login / me on async SQLAlchemy + SQLite.
+"""The guide's application: JWT auth and items on async SQLAlchemy + SQLite, as printed.
 
-Same stack and the same route logic as the guide (EmailStr, OAuth2PasswordRequestForm with the
-email as username, ``sub`` = str(user id), one 401 message for unknown user and wrong password).
-Built by a factory so that every test module gets its own SQLite file and a generated secret.
+Auth schemas, the ``get_current_user`` dependency, the register / login / me router, the items
+model and schemas, the items router's create and the "Protect Routes" snippet pasted into that
+router. Built by ``build_app(settings, service)`` so that every test module gets its own SQLite
+file, and so that the current-tutorial case can run the same app on its own password and token
+libraries: everything the two stacks do differently is in their ``service`` module.
+
+Two deliberate departures: the service functions take the secret instead of reading a global
+``settings`` (the app passes ``settings.SECRET_KEY``), and the login's check
+``not user or not verify_password(...)`` is the service's ``authenticate`` (the guide's
+service.py writes it exactly as the guide's router does; the tutorial's adds its dummy hash).
 """
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
+from enum import Enum
+from types import ModuleType
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, status
 from fastapi.security import OAuth2PasswordBearer, OAuth2PasswordRequestForm
-from pydantic import BaseModel, ConfigDict, EmailStr
-from pydantic_settings import BaseSettings
-from sqlalchemy import String, select
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from sqlalchemy import DateTime, Float, String, select
+from sqlalchemy import Enum as SQLEnum
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from . import service
+from .config import Settings
 
-
-class Settings(BaseSettings):
-    DATABASE_URL: str
-    SECRET_KEY: str
-    ACCESS_TOKEN_EXPIRE_MINUTES: int = 30
+# The path the Protect Routes snippet gets in the items router: its "/items" under the "/items" prefix.
+PROTECTED_CREATE = "/items/items"
 
 
 class Base(DeclarativeBase):
@@ -37,6 +44,25 @@ class User(Base):
     hashed_password: Mapped[str] = mapped_column(String(200))
 
 
+class ItemStatus(str, Enum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    ARCHIVED = "archived"
+
+
+class Item(Base):
+    """The guide's items model: no owner column (the Protect Routes snippet passes ``user_id``)."""
+
+    __tablename__ = "items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    price: Mapped[float] = mapped_column(Float)
+    status: Mapped[ItemStatus] = mapped_column(SQLEnum(ItemStatus), default=ItemStatus.DRAFT)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=datetime.utcnow)
+
+
 class UserCreate(BaseModel):
     email: EmailStr
     password: str
@@ -46,7 +72,7 @@ class UserResponse(BaseModel):
     id: int
     email: str
 
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True)  # the guide forgot to import ConfigDict
 
 
 class Token(BaseModel):
@@ -54,7 +80,28 @@ class Token(BaseModel):
     token_type: str = "bearer"
 
 
+class ItemCreate(BaseModel):
+    name: str = Field(..., min_length=1, max_length=100)
+    description: str | None = Field(None, max_length=500)
+    price: float = Field(..., gt=0)
+    status: ItemStatus = ItemStatus.DRAFT
+
+
+class ItemResponse(ItemCreate):
+    id: int
+    created_at: datetime
+
+    model_config = ConfigDict(from_attributes=True)
+
+
 def create_app(settings: Settings) -> FastAPI:
+    """The guide's app on the guide's stack (imported here: the other case has no passlib/jose)."""
+    from . import service
+
+    return build_app(settings, service)
+
+
+def build_app(settings: Settings, service: ModuleType) -> FastAPI:
     engine = create_async_engine(settings.DATABASE_URL)
     async_session = async_sessionmaker(engine, expire_on_commit=False)
 
@@ -69,9 +116,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/login")
 
-    async def get_current_user(
-        token: str = Depends(oauth2_scheme), db: AsyncSession = Depends(get_db)
-    ) -> User:
+    async def get_current_user(token: str = Depends(oauth2_scheme), db: AsyncSession = Depends(get_db)) -> User:
         credentials_exception = HTTPException(
             status_code=status.HTTP_401_UNAUTHORIZED,
             detail="Could not validate credentials",
@@ -89,9 +134,9 @@ def create_app(settings: Settings) -> FastAPI:
             raise credentials_exception
         return user
 
-    router = APIRouter(prefix="/auth", tags=["auth"])
+    auth_router = APIRouter(prefix="/auth", tags=["auth"])
 
-    @router.post("/register", response_model=UserResponse)
+    @auth_router.post("/register", response_model=UserResponse)
     async def register(user_in: UserCreate, db: AsyncSession = Depends(get_db)):
         result = await db.execute(select(User).where(User.email == user_in.email))
         if result.scalar_one_or_none():
@@ -102,22 +147,43 @@ def create_app(settings: Settings) -> FastAPI:
         await db.refresh(user)
         return user
 
-    @router.post("/login", response_model=Token)
-    async def login(
-        form_data: OAuth2PasswordRequestForm = Depends(), db: AsyncSession = Depends(get_db)
-    ):
+    @auth_router.post("/login", response_model=Token)
+    async def login(form_data: OAuth2PasswordRequestForm = Depends(), db: AsyncSession = Depends(get_db)):
         result = await db.execute(select(User).where(User.email == form_data.username))
         user = result.scalar_one_or_none()
-        if not user or not service.verify_password(form_data.password, user.hashed_password):
-            raise HTTPException(
-                status_code=status.HTTP_401_UNAUTHORIZED, detail="Incorrect email or password"
-            )
+        if not service.authenticate(user, form_data.password):
+            raise HTTPException(status_code=status.HTTP_401_UNAUTHORIZED, detail="Incorrect email or password")
+        # As printed: no expires_delta, so ACCESS_TOKEN_EXPIRE_MINUTES is never read.
         token = service.create_access_token({"sub": str(user.id)}, settings.SECRET_KEY)
         return Token(access_token=token)
 
-    @router.get("/me", response_model=UserResponse)
+    @auth_router.get("/me", response_model=UserResponse)
     async def get_me(current_user: User = Depends(get_current_user)):
         return current_user
+
+    items_router = APIRouter(prefix="/items", tags=["items"])
+
+    @items_router.post("", response_model=ItemResponse, status_code=status.HTTP_201_CREATED)
+    async def create_item(item_in: ItemCreate, db: AsyncSession = Depends(get_db)):
+        item = Item(**item_in.model_dump())
+        db.add(item)
+        await db.commit()
+        await db.refresh(item)
+        return item
+
+    # "Protect Routes", pasted into the items router (the guide names it create_item too).
+    @items_router.post("/items")
+    async def create_protected_item(
+        item_in: ItemCreate,
+        current_user: User = Depends(get_current_user),
+        db: AsyncSession = Depends(get_db),
+    ):
+        item = Item(**item_in.model_dump(), user_id=current_user.id)
+        # The guide elides the rest ("# ..."); the items router's create continues like this.
+        db.add(item)
+        await db.commit()
+        await db.refresh(item)
+        return item
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -128,5 +194,6 @@ def create_app(settings: Settings) -> FastAPI:
         await engine.dispose()
 
     app = FastAPI(lifespan=lifespan)
-    app.include_router(router)
+    app.include_router(auth_router)
+    app.include_router(items_router)
     return app

@@ -1,8 +1,9 @@
 """The guide's auth service: passlib bcrypt hashing and python-jose HS256 tokens.
 
 Kept as the guide has it (naive ``datetime.utcnow()``, 15 minutes by default, ``None`` on any
-JWTError); only the secret is passed in instead of read from a global settings object, so the
-tests can generate one.
+JWTError); only the secret is passed in instead of read from a global settings object.
+``authenticate`` is the guide's login check, moved here from its router unchanged: an unknown
+user is refused before any password is verified.
 """
 
 from datetime import datetime, timedelta
@@ -21,9 +22,13 @@ def verify_password(plain: str, hashed: str) -> bool:
     return pwd_context.verify(plain, hashed)
 
 
-def create_access_token(
-    data: dict, secret_key: str, expires_delta: timedelta | None = None
-) -> str:
+def authenticate(user, password: str) -> bool:
+    if not user or not verify_password(password, user.hashed_password):  # the router's check
+        return False
+    return True
+
+
+def create_access_token(data: dict, secret_key: str, expires_delta: timedelta | None = None) -> str:
     to_encode = data.copy()
     expire = datetime.utcnow() + (expires_delta or timedelta(minutes=15))
     to_encode.update({"exp": expire})

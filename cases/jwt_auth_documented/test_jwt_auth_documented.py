@@ -1,42 +1,141 @@
-import importlib
-import secrets
+"""The guide's JWT auth claims, and the one test body of both JWT cases.
+
+Every test in ``__all__`` runs twice per cell: here against the guide's stack (passlib bcrypt +
+python-jose), and in ``jwt_auth_current_tutorial``, whose test module imports these names and
+supplies its own ``stack`` fixture (the current tutorial's PyJWT + pwdlib Argon2). Each copy is
+collected from its own case folder, so its verdict belongs to that case. The tests after the
+shared block are about the guide's own code only (settings, routes, schemas, passlib).
+
+Hash cost is never what a test here is about: each ``stack`` fixture uses its scheme's cheapest
+parameters (bcrypt 4 rounds, Argon2id t=1, 1 MiB). Timing is decided by counting hash
+verifications, never by a clock.
+"""
+
+import os
+import re
 import sqlite3
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from types import ModuleType
 
 import httpx
 import pytest
 from dirty_equals import IsInt, IsPartialDict, IsStr
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from . import service, tokens
-from .app import Settings, create_app
+from known_issues.casekit import Observed, Reason, SuiteFault, load
+
+from . import support_tokens as tokens
+from .config import Settings
+
+__all__ = [  # noqa: RUF022 - definition order: the importing module collects the tests in this order
+    "Stack",
+    "db_path",
+    "guide_settings",
+    "secret",
+    "client",
+    "lenient",
+    "alice",
+    "seeded_user",
+    "me",
+    "login",
+    "long_user",
+    "test_register_login_me_happy_path",
+    "test_wrong_password_is_401",
+    "test_unknown_user_same_401_as_wrong_password",
+    "test_unknown_user_not_revealed_by_timing",
+    "test_tampered_signature_is_401",
+    "test_swapped_payload_is_401",
+    "test_expired_token_is_401",
+    "test_alg_none_token_is_401",
+    "test_other_key_token_is_401",
+    "test_deleted_user_token_is_401",
+    "test_rejected_token_401_carries_www_authenticate_bearer",
+    "test_request_without_token_is_401",
+    "test_non_numeric_sub_is_500_not_401",
+    "test_protected_route_refuses_request_without_token",
+    "test_protected_route_refuses_bad_token",
+    "test_token_lifetime_follows_expire_setting",
+    "test_invalid_email_is_422",
+    "test_duplicate_registration_is_400",
+    "test_long_password_registers_and_logs_in",
+    "test_long_password_tail_is_not_ignored",
+]
 
 # bcrypt only uses the first 72 bytes: these two share them and differ after.
 LONG_PASSWORD = "é" * 40  # 80 bytes in UTF-8
 SAME_PREFIX_OTHER_TAIL = "é" * 36 + "tail-xyz"
+# What the guide prints as Settings.SECRET_KEY's default: anyone who read it knows it.
+PRINTED_DEFAULT_SECRET = "your-secret-key-change-in-production"
+PROTECTED_CREATE = "/items/items"  # the Protect Routes snippet inside the guide's items router
+AN_ITEM = {"name": "Widget", "price": 9.5}
+REJECTED = {"detail": "Could not validate credentials"}
+NOT_AUTHENTICATED = {"detail": "Not authenticated"}
+
+
+@dataclass(frozen=True)
+class Stack:
+    """One case's variant of the guide's app: its password/token service and its app factory."""
+
+    service: ModuleType
+    create_app: Callable[[Settings], FastAPI]
 
 
 @pytest.fixture(scope="module")
-def secret() -> str:
-    return secrets.token_hex(32)
+def stack() -> Stack:
+    """The guide's stack; bcrypt at 4 rounds (its minimum: same algorithm, ~1 ms a hash)."""
+    service = load(__package__, "service")
+    service.pwd_context.update(bcrypt__rounds=4)
+    return Stack(service, load(__package__, "app").create_app)
 
 
 @pytest.fixture(scope="module")
 def db_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("jwt_documented") / "auth.db"
+    return tmp_path_factory.mktemp("jwt") / "auth.db"
 
 
 @pytest.fixture(scope="module")
-def client(secret: str, db_path: Path) -> Iterator[TestClient]:
-    config = Settings(DATABASE_URL=f"sqlite+aiosqlite:///{db_path}", SECRET_KEY=secret)
-    with TestClient(create_app(config)) as c:
+def guide_settings(tmp_path_factory: pytest.TempPathFactory, db_path: Path) -> Settings:
+    """The guide's ``settings = Settings()`` where the deployment has no .env file.
+
+    Only DATABASE_URL comes from the environment (our SQLite file); SECRET_KEY and the expiry
+    are left to the class, as for anyone who skipped the guide's "Create .env" step.
+    """
+    workdir = tmp_path_factory.mktemp("workdir_without_env_file")
+    with pytest.MonkeyPatch.context() as mp:
+        for name in list(os.environ):
+            if name.upper() in Settings.model_fields:
+                mp.delenv(name)
+        mp.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{db_path}")
+        mp.chdir(workdir)
+        return Settings()
+
+
+@pytest.fixture(scope="module")
+def secret(guide_settings: Settings) -> str:
+    return guide_settings.SECRET_KEY
+
+
+@pytest.fixture(scope="module")
+def client(stack: Stack, guide_settings: Settings) -> Iterator[TestClient]:
+    with TestClient(stack.create_app(guide_settings)) as c:
         yield c
+
+
+@pytest.fixture(scope="module")
+def lenient(stack: Stack, guide_settings: Settings, client: TestClient) -> Iterator[tuple[TestClient, Observed]]:
+    """For bug tests whose documented behaviour is a crash: a second instance of the app on the
+    same database file (its own engine and event loop), recording what the app raised."""
+    observed = Observed(stack.create_app(guide_settings))
+    with TestClient(observed, raise_server_exceptions=False) as c:
+        yield c, observed
 
 
 @pytest.fixture(scope="module")
@@ -64,8 +163,12 @@ def seeded_user(client: TestClient, db_path: Path) -> int:
     return seed(db_path)
 
 
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
 def me(client: TestClient, token: str) -> tuple[int, object]:
-    response = client.get("/auth/me", headers={"Authorization": f"Bearer {token}"})
+    response = client.get("/auth/me", headers=bearer(token))
     return response.status_code, response.json()
 
 
@@ -73,11 +176,17 @@ def login(client: TestClient, username: str, password: str) -> httpx.Response:
     return client.post("/auth/login", data={"username": username, "password": password})
 
 
-def claims_for(user_id: int, exp_offset: int = 600) -> dict[str, object]:
+def claims_for(user_id: int | str, exp_offset: int = 600) -> dict[str, object]:
     return {"sub": str(user_id), "exp": int(time.time()) + exp_offset}
 
 
-REJECTED = {"detail": "Could not validate credentials"}
+def hash_cost(hashed: str) -> str:
+    """The scheme and cost parameters of a modular-crypt hash (``$2b$04``, ``$argon2id$v=19$m=..``)."""
+    match = re.match(r"(\$[^$]+\$(?:v=\d+\$)?[^$]+)\$", hashed)
+    return match.group(1) if match else "(unrecognised hash format)"
+
+
+# -- shared: the guide's JWT auth, on either stack ----------------------------------------------
 
 
 @pytest.mark.pattern("register, log in with the e-mail as username, read /auth/me")
@@ -91,11 +200,7 @@ def test_register_login_me_happy_path(client: TestClient) -> None:
     assert logged_in.status_code == 200
     assert logged_in.json() == {"access_token": IsStr, "token_type": "bearer"}
     token = logged_in.json()["access_token"]
-    claims = tokens.payload_of(token)
-    assert claims["sub"] == str(registered.json()["id"])
-    # The guide's default lifetime is 15 minutes, computed with naive utcnow().
-    assert abs(claims["exp"] - (time.time() + 15 * 60)) < 120
-
+    assert tokens.payload_of(token)["sub"] == str(registered.json()["id"])
     assert me(client, token) == (200, registered.json())
 
 
@@ -107,58 +212,72 @@ def test_wrong_password_is_401(client: TestClient, alice: dict[str, str]) -> Non
 
 
 @pytest.mark.pattern("an unknown user gets the same 401 as a wrong password")
-def test_unknown_user_same_401_as_wrong_password(
-    client: TestClient, alice: dict[str, str]
-) -> None:
+def test_unknown_user_same_401_as_wrong_password(client: TestClient, alice: dict[str, str]) -> None:
     wrong_password = login(client, alice["email"], "not the password")
     unknown_user = login(client, "nobody@example.com", "not the password")
     assert unknown_user.status_code == wrong_password.status_code == 401
     assert unknown_user.json() == wrong_password.json()
 
 
-@pytest.mark.pattern("an unknown user is not revealed by the login's response time")
-def test_unknown_user_not_revealed_by_timing(client: TestClient, alice: dict[str, str]) -> None:
-    def seconds(username: str) -> float:
-        start = time.perf_counter()
-        assert login(client, username, "not the password").status_code == 401
-        return time.perf_counter() - start
+@pytest.mark.pattern(
+    "an unknown user is not revealed by the login's response time: it costs the same hash "
+    "verifications as a wrong password (counted, not timed)"
+)
+def test_unknown_user_not_revealed_by_timing(
+    client: TestClient, alice: dict[str, str], stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    verified: list[str] = []
+    real_verify = stack.service.verify_password
 
-    # min() discards load spikes; the gap without a dummy hash is ~50x, the bound is 4x.
-    wrong_password = min(seconds(alice["email"]) for _ in range(2))
-    unknown_user = min(seconds(f"nobody-{i}@example.com") for i in range(2))
-    assert unknown_user > wrong_password / 4, (
-        f"unknown user answered in {unknown_user:.4f}s, known user in {wrong_password:.4f}s"
+    def counting_verify(plain: str, hashed: str) -> bool:
+        verified.append(hash_cost(hashed))
+        return real_verify(plain, hashed)
+
+    monkeypatch.setattr(stack.service, "verify_password", counting_verify)
+
+    def hash_work(username: str) -> list[str]:
+        verified.clear()
+        assert login(client, username, "not the password").status_code == 401
+        return list(verified)
+
+    wrong_password = hash_work(alice["email"])
+    if not wrong_password:
+        raise SuiteFault(Reason.HARNESS, "no verification counted for a wrong password: the count sees nothing")
+    unknown_user = hash_work("nobody@example.com")
+    # The only slow step of a login is the hash: same verifications at the same cost, same time.
+    assert unknown_user == wrong_password, (
+        f"hash verifications (cost): unknown user {unknown_user}, wrong password {wrong_password}"
     )
 
 
 @pytest.mark.pattern("a token with a modified signature is refused with 401")
-@given(index=st.integers(min_value=0, max_value=31), mask=st.integers(min_value=1, max_value=255))
-@settings(max_examples=25)
-def test_tampered_signature_is_401(
-    client: TestClient, secret: str, seeded_user: int, index: int, mask: int
-) -> None:
-    token = service.create_access_token({"sub": str(seeded_user)}, secret)
+def test_tampered_signature_is_401(client: TestClient, secret: str, seeded_user: int) -> None:
+    token = tokens.sign_hs256(claims_for(seeded_user), secret)
     assert me(client, token)[0] == 200
-    assert me(client, tokens.flip_signature_byte(token, index, mask)) == (401, REJECTED)
+
+    # HMAC verification is all or nothing: a dozen single-byte changes cover it.
+    @given(index=st.integers(min_value=0, max_value=31), mask=st.integers(min_value=1, max_value=255))
+    @settings(max_examples=12)
+    def refused(index: int, mask: int) -> None:
+        assert me(client, tokens.flip_signature_byte(token, index, mask)) == (401, REJECTED)
+
+    refused()
 
 
 @pytest.mark.pattern("a token whose payload was swapped (sub of another user) is refused")
-def test_swapped_payload_is_401(
-    client: TestClient, secret: str, seeded_user: int, db_path: Path
-) -> None:
+def test_swapped_payload_is_401(client: TestClient, secret: str, seeded_user: int, db_path: Path) -> None:
     victim = seed(db_path)
-    token = service.create_access_token({"sub": str(seeded_user)}, secret)
-    forged = tokens.with_payload(token, {**tokens.payload_of(token), "sub": str(victim)})
+    token = tokens.sign_hs256(claims_for(seeded_user), secret)
+    forged = tokens.with_payload(token, claims_for(victim))
     assert me(client, token)[0] == 200
     assert me(client, forged) == (401, REJECTED)
 
 
 @pytest.mark.pattern("an expired token is refused with 401")
-def test_expired_token_is_401(client: TestClient, secret: str, seeded_user: int) -> None:
-    valid = service.create_access_token({"sub": str(seeded_user)}, secret)
-    expired = service.create_access_token(
-        {"sub": str(seeded_user)}, secret, expires_delta=timedelta(minutes=-1)
-    )
+def test_expired_token_is_401(client: TestClient, stack: Stack, secret: str, seeded_user: int) -> None:
+    create = stack.service.create_access_token
+    valid = create({"sub": str(seeded_user)}, secret)
+    expired = create({"sub": str(seeded_user)}, secret, expires_delta=timedelta(minutes=-1))
     assert me(client, valid)[0] == 200
     assert me(client, expired) == (401, REJECTED)
 
@@ -171,20 +290,76 @@ def test_alg_none_token_is_401(client: TestClient, secret: str, seeded_user: int
 
 @pytest.mark.pattern("a token signed with another key is refused with 401")
 def test_other_key_token_is_401(client: TestClient, secret: str, seeded_user: int) -> None:
-    other_key = secrets.token_hex(32)
     assert me(client, tokens.sign_hs256(claims_for(seeded_user), secret))[0] == 200
-    assert me(client, tokens.sign_hs256(claims_for(seeded_user), other_key)) == (401, REJECTED)
+    assert me(client, tokens.sign_hs256(claims_for(seeded_user), "an-other-key")) == (401, REJECTED)
 
 
 @pytest.mark.pattern("a valid token of a deleted user is refused with 401")
-def test_deleted_user_token_is_401(
-    client: TestClient, secret: str, seeded_user: int, db_path: Path
-) -> None:
-    token = service.create_access_token({"sub": str(seeded_user)}, secret)
+def test_deleted_user_token_is_401(client: TestClient, secret: str, seeded_user: int, db_path: Path) -> None:
+    token = tokens.sign_hs256(claims_for(seeded_user), secret)
     assert me(client, token)[0] == 200
     with sqlite3.connect(db_path) as conn:
         conn.execute("DELETE FROM users WHERE id = ?", (seeded_user,))
     assert me(client, token) == (401, REJECTED)
+
+
+@pytest.mark.pattern("a refused token's 401 carries WWW-Authenticate: Bearer")
+def test_rejected_token_401_carries_www_authenticate_bearer(client: TestClient) -> None:
+    response = client.get("/auth/me", headers=bearer("not-a-jwt"))
+    assert (response.status_code, response.json()) == (401, REJECTED)
+    assert response.headers["www-authenticate"] == "Bearer"
+
+
+@pytest.mark.pattern("a request without a token is refused with 401 and WWW-Authenticate: Bearer")
+def test_request_without_token_is_401(client: TestClient) -> None:
+    response = client.get("/auth/me")
+    assert (response.status_code, response.json()) == (401, NOT_AUTHENTICATED)
+    assert response.headers["www-authenticate"] == "Bearer"
+
+
+@pytest.mark.bug
+def test_non_numeric_sub_is_500_not_401(lenient: tuple[TestClient, Observed], secret: str) -> None:
+    """A validly signed token whose sub is not a number: int(sub) raises, a 500 instead of the 401."""
+    client, observed = lenient
+    token = tokens.sign_hs256(claims_for("alice@example.com"), secret)
+    response = client.get("/auth/me", headers=bearer(token))
+    assert response.status_code == 500
+    observed.assert_raised(ValueError, match=r"invalid literal for int\(\) with base 10: 'alice@example\.com'")
+
+
+@pytest.mark.pattern("the Protect Routes snippet refuses a request without a token (401)")
+def test_protected_route_refuses_request_without_token(client: TestClient) -> None:
+    response = client.post(PROTECTED_CREATE, json=AN_ITEM)
+    assert (response.status_code, response.json()) == (401, NOT_AUTHENTICATED)
+
+
+@pytest.mark.pattern("the Protect Routes snippet refuses a token signed with another key (401)")
+def test_protected_route_refuses_bad_token(client: TestClient, seeded_user: int) -> None:
+    forged = tokens.sign_hs256(claims_for(seeded_user), "an-other-key")
+    response = client.post(PROTECTED_CREATE, json=AN_ITEM, headers=bearer(forged))
+    assert (response.status_code, response.json()) == (401, REJECTED)
+
+
+@pytest.mark.pattern("login tokens live ACCESS_TOKEN_EXPIRE_MINUTES (the guide's setting, 30)")
+def test_token_lifetime_follows_expire_setting(
+    client: TestClient, alice: dict[str, str], guide_settings: Settings
+) -> None:
+    issued_after = time.time()
+    response = login(client, alice["email"], alice["password"])
+    assert response.status_code == 200
+    lifetime = tokens.payload_of(response.json()["access_token"])["exp"] - issued_after
+    setting = guide_settings.ACCESS_TOKEN_EXPIRE_MINUTES
+    # A minute of slack for a slow machine; the two candidate lifetimes are 15 minutes apart.
+    assert abs(lifetime - setting * 60) < 60, (
+        f"the token lives {lifetime / 60:.1f} min; ACCESS_TOKEN_EXPIRE_MINUTES = {setting}"
+    )
+
+
+@pytest.mark.pattern("EmailStr refuses a malformed e-mail with 422")
+def test_invalid_email_is_422(client: TestClient) -> None:
+    response = client.post("/auth/register", json={"email": "not-an-email", "password": "x"})
+    assert response.status_code == 422
+    assert response.json()["detail"] == [IsPartialDict(loc=["body", "email"], type="value_error")]
 
 
 @pytest.mark.pattern("registering an e-mail twice is refused with 400")
@@ -192,15 +367,6 @@ def test_duplicate_registration_is_400(client: TestClient, alice: dict[str, str]
     response = client.post("/auth/register", json=alice)
     assert response.status_code == 400
     assert response.json() == {"detail": "Email already registered"}
-
-
-@pytest.mark.pattern("EmailStr refuses a malformed e-mail with 422")
-def test_invalid_email_is_422(client: TestClient) -> None:
-    response = client.post("/auth/register", json={"email": "not-an-email", "password": "x"})
-    assert response.status_code == 422
-    assert response.json()["detail"] == [
-        IsPartialDict(loc=["body", "email"], type="value_error")
-    ]
 
 
 @pytest.fixture(scope="module")
@@ -212,9 +378,7 @@ def long_user(client: TestClient) -> dict[str, str]:
 
 
 @pytest.mark.pattern("a password over bcrypt's 72 bytes registers and logs in (no 500)")
-def test_long_password_registers_and_logs_in(
-    client: TestClient, long_user: dict[str, str]
-) -> None:
+def test_long_password_registers_and_logs_in(client: TestClient, long_user: dict[str, str]) -> None:
     response = login(client, long_user["email"], LONG_PASSWORD)
     assert response.status_code == 200
     assert response.json()["token_type"] == "bearer"
@@ -226,7 +390,63 @@ def test_long_password_tail_is_not_ignored(client: TestClient, long_user: dict[s
     assert response.status_code == 401, "a different password was accepted"
 
 
+# -- the guide's own code only -----------------------------------------------------------------
+
+
+@pytest.mark.bug
+def test_bcrypt_5_breaks_passlib_for_every_password(lenient: tuple[TestClient, Observed]) -> None:
+    """passlib 1.7.4's bcrypt self-test hashes a >72-byte secret, which bcrypt 5 refuses: even a
+    short password cannot be registered (with bcrypt 4.x this registers: the bug is absent)."""
+    client, observed = lenient
+    response = client.post("/auth/register", json={"email": "short@example.com", "password": "short"})
+    assert response.status_code == 500, f"a short password registered: {response.status_code}"
+    observed.assert_raised(ValueError, match=r"password cannot be longer than 72 bytes")
+
+
+@pytest.mark.bug
+def test_protected_create_raises_on_user_id(lenient: tuple[TestClient, Observed], secret: str, db_path: Path) -> None:
+    """The Protect Routes snippet passes user_id=current_user.id to the guide's Item, which has no
+    such column: an authenticated create is a 500."""
+    client, observed = lenient
+    token = tokens.sign_hs256(claims_for(seed(db_path)), secret)
+    response = client.post(PROTECTED_CREATE, json=AN_ITEM, headers=bearer(token))
+    assert response.status_code == 500
+    observed.assert_raised(TypeError, match=r"^'user_id' is an invalid keyword argument for Item$")
+
+
+@pytest.mark.bug
+def test_token_forged_with_printed_default_secret(client: TestClient, guide_settings: Settings, db_path: Path) -> None:
+    """Without a .env file the app starts silently and signs with the secret printed in the guide:
+    a token forged with it is accepted for any user id."""
+    victim = seed(db_path)
+    assert guide_settings.SECRET_KEY == PRINTED_DEFAULT_SECRET
+    forged = tokens.sign_hs256(claims_for(victim), PRINTED_DEFAULT_SECRET)
+    assert me(client, forged) == (200, {"id": victim, "email": IsStr})
+
+
+@pytest.mark.pattern("never hardcode secrets: the guide's Settings have no secret in code")
+def test_settings_do_not_hardcode_the_secret() -> None:
+    field = Settings.model_fields["SECRET_KEY"]
+    assert field.is_required(), f"SECRET_KEY has a default in code: {field.default!r}"
+
+
+@pytest.mark.pattern("proper status codes: the guide's create routes answer 201, its deletes 204")
+def test_guide_routes_follow_status_code_rule(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    success = {
+        f"{method.upper()} {path}": next(code for code in operation["responses"] if code.startswith("2"))
+        for path, operations in paths.items()
+        for method, operation in operations.items()
+    }
+    creates = {"POST /auth/register", "POST /items", f"POST {PROTECTED_CREATE}"}
+    assert creates <= success.keys(), success
+    deletes = {route for route in success if route.startswith("DELETE ")}
+    wrong = {route: success[route] for route in creates if success[route] != "201"}
+    wrong |= {route: success[route] for route in deletes if success[route] != "204"}
+    assert wrong == {}, f"success codes against the rule: {wrong}; DELETE routes: {sorted(deletes) or 'none'}"
+
+
 @pytest.mark.pattern("the guide's auth schemas module runs as printed")
 def test_auth_schemas_import_as_printed() -> None:
-    module = importlib.import_module(f"{__package__}.schemas_as_printed")
+    module = load(__package__, "schemas_as_printed")
     assert module.UserResponse.model_config.get("from_attributes") is True
