@@ -137,21 +137,61 @@ def test_functions(folder: Path) -> dict[str, list[str]]:
     return found
 
 
-def test_functions_in(path: Path) -> dict[str, list[str]]:
+def test_functions_in(path: Path, _seen: frozenset[Path] = frozenset()) -> dict[str, list[str]]:
+    """The test functions of one module, with those it takes from another case's test module
+    (``from ..other_case.test_x import *``: the names in that module's ``__all__``)."""
     roles = {r.value for r in Role}
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    return {
-        node.name: [m for m in map(_marker_name, node.decorator_list) if m in roles]
-        for node in ast.walk(tree)
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith("test_")
-    }
+    found: dict[str, list[str]] = {}
+    for node in tree.body:
+        if (
+            isinstance(node, ast.ImportFrom)
+            and node.level == 2
+            and node.module
+            and any(a.name == "*" for a in node.names)
+        ):
+            other = path.parent.parent.joinpath(*node.module.split(".")).with_suffix(".py")
+            if other.exists() and other not in _seen:
+                shared = test_functions_in(other, _seen | {path})
+                exported = _dunder_all(other)
+                found.update({k: v for k, v in shared.items() if exported is None or k in exported})
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith("test_"):
+            found[node.name] = [m for m in map(_marker_name, node.decorator_list) if m in roles]
+    return found
+
+
+def _dunder_all(path: Path) -> set[str] | None:
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets):
+            try:
+                return {str(x) for x in ast.literal_eval(node.value)}
+            except ValueError:
+                return None
+    return None
+
+
+def related_folders(folder: Path) -> list[Path]:
+    """The case folder and every other case folder its modules import from (``from ..other import x``)."""
+    found = [folder]
+    for current in found:
+        for path in sorted(current.glob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.ImportFrom) and node.level == 2 and node.module:
+                    other = current.parent / node.module.split(".")[0]
+                    if other.is_dir() and other not in found:
+                        found.append(other)
+    return found
 
 
 def files_digest(folder: Path) -> str:
-    """A hash of every file of a case folder (what a stored result of the case depends on)."""
+    """A hash of every file of a case folder, and of the case folders it imports from (what a
+    stored result of the case depends on)."""
     digest = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
-        digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    for root in related_folders(folder):
+        for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+            name = path.relative_to(root.parent).as_posix()
+            digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]
 
 

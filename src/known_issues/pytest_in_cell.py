@@ -67,6 +67,9 @@ def run_pytest(
             "-q",
             "-rfE",
             "--color=no",
+            # The verdicts carry their own messages; pytest's long tracebacks through a crashing ASGI
+            # stack cost seconds per test and are only read in the log.
+            "--tb=native",
             "--basetemp",
             str(Path(tmp) / "pytest"),
         ]
