@@ -97,7 +97,8 @@ def new_case(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """The project's own tests: harness units, report in a real browser, end-to-end cells."""
     _ensure_chromium(session)
-    session.install(*HARNESS, "--group", "dev")
+    # tools.lock too: the check of every case's imports looks them up where they are installed.
+    session.install(*HARNESS, "--group", "dev", "-r", "tools.lock")
     session.run("python", "-m", "pytest", *(session.posargs or ["tests"]))
 
 
