@@ -5,12 +5,16 @@ Not a test: it prints a table. Run it from the repository root:
     python bench/run_bench.py                 # 6 cells of the default matrix, all cases, -j 2 x cores
     python bench/run_bench.py --versions 0.100.1,0.128.8 --jobs 2
 
-Three ways, on the same cells (fastapi-minors group, FastAPI at the chosen versions, Pydantic "any"):
-  cold   `python -m known_issues matrix` with a fresh environment folder (the uv package cache stays
-         as it is: usually warm on a machine that ran the matrix before, which the table says)
-  warm   the same command again: environments are reused
-  plain  per cell, sequentially: `python -m virtualenv`, `pip install` of the requirements the cold
-         run recorded for that cell, then pytest with the plugin (what nox + virtualenv + pip does)
+On the same cells (fastapi-minors group, FastAPI at the chosen versions, Pydantic "any"), on a copy
+of the project (so that a case can be edited without touching the checkout):
+  cold    `python -m known_issues matrix` with a fresh environment folder and an empty result store
+          (the uv package cache stays as it is: usually warm on a machine that ran the matrix before)
+  warm    the same command with `--rerun all`: environments reused, every case observed again
+  reused  the same command again with nothing changed: every result comes from the result store
+  edited  one case's app.py edited (a comment appended): only that case runs again, in every cell
+  plain   per cell, sequentially: `python -m virtualenv`, `pip install` of the requirements the cold
+          run recorded for that cell, then pytest with the plugin (what nox + virtualenv + pip does)
+Then the cost of each case per cell, from the warm run (the sum of its tests' durations).
 """
 
 from __future__ import annotations
@@ -42,11 +46,11 @@ def bench_matrix(versions: list[str]) -> str:
     return head + f'[[groups]]\nname = "{GROUP}"\naxes = {{ fastapi = [{listed}], pydantic = "any" }}\n'
 
 
-def run_matrix(matrix: Path, out: Path, envs: Path, jobs: int) -> float:
+def run_matrix(root: Path, matrix: Path, out: Path, envs: Path, jobs: int, *extra: str) -> float:
     cmd = [sys.executable, "-m", "known_issues", "matrix", "--matrix", str(matrix), "--out", str(out)]
-    cmd += ["--envs", str(envs), "--jobs", str(jobs)]
+    cmd += ["--envs", str(envs), "--jobs", str(jobs), *extra]
     started = time.monotonic()
-    proc = subprocess.run(cmd, cwd=ROOT, env=_env(), capture_output=True, text=True, check=False)
+    proc = subprocess.run(cmd, cwd=root, env=_env(root), capture_output=True, text=True, check=False)
     wall = time.monotonic() - started
     if proc.returncode != 0:
         sys.exit(f"matrix run failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
@@ -54,10 +58,10 @@ def run_matrix(matrix: Path, out: Path, envs: Path, jobs: int) -> float:
     return wall
 
 
-def _env() -> dict[str, str]:
+def _env(root: Path = ROOT) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    env["KNOWN_ISSUES_ROOT"] = str(ROOT)
+    env["KNOWN_ISSUES_ROOT"] = str(root)
     return env
 
 
@@ -106,21 +110,36 @@ def main() -> int:
     p.add_argument("--versions", default=DEFAULT_VERSIONS, help="FastAPI versions (comma-separated)")
     p.add_argument("--jobs", type=int, default=2 * (os.cpu_count() or 1), help="matrix jobs (default: as the matrix)")
     p.add_argument("--keep", type=Path, default=None, help="keep the work folder here")
+    p.add_argument("--edit", default="background_tasks_overwritten", help="the case whose app.py is edited")
     args = p.parse_args()
     versions = [v for v in args.versions.split(",") if v]
     work = args.keep or Path(tempfile.mkdtemp(prefix="ki-bench-"))
     work.mkdir(parents=True, exist_ok=True)
-    matrix = work / "matrix.toml"
+    root = work / "root"
+    shutil.rmtree(root, ignore_errors=True)
+    shutil.copytree(ROOT / "cases", root / "cases", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "tools.lock"):
+        shutil.copy(ROOT / name, root / name)
+    matrix = root / "matrix.toml"
     matrix.write_text(bench_matrix(versions), encoding="utf-8")
     envs = work / "envs"
     shutil.rmtree(envs, ignore_errors=True)
     # The index listing is the same in all three ways: share the cached copy, not the environments.
     shutil.copytree(ROOT / ".envs" / "index", envs / "index", dirs_exist_ok=True)
 
-    print(f"cold: {len(versions)} cells, fresh environments in {envs}/cells", file=sys.stderr)
-    cold_wall = run_matrix(matrix, work / "cold", envs, args.jobs)
-    print("warm: the same cells, environments reused", file=sys.stderr)
-    warm_wall = run_matrix(matrix, work / "warm", envs, args.jobs)
+    print(f"cold: {len(versions)} cells, fresh environments and result store in {envs}", file=sys.stderr)
+    cold_wall = run_matrix(root, matrix, work / "cold", envs, args.jobs)
+    print("warm: the same cells, environments reused, every case observed again", file=sys.stderr)
+    warm_wall = run_matrix(root, matrix, work / "warm", envs, args.jobs, "--rerun", "all")
+    print("reused: nothing changed", file=sys.stderr)
+    reused_wall = run_matrix(root, matrix, work / "reused", envs, args.jobs)
+    reused = cells(work / "reused")
+    edited_case = args.edit
+    with (root / "cases" / edited_case / "app.py").open("a", encoding="utf-8") as fh:
+        fh.write("\n# edited by the benchmark\n")
+    print(f"edited: {edited_case}/app.py changed", file=sys.stderr)
+    edited_wall = run_matrix(root, matrix, work / "edited", envs, args.jobs)
+    edited = cells(work / "edited")
     cold, warm = cells(work / "cold"), cells(work / "warm")
 
     print("plain: virtualenv + pip install + pytest, one cell after the other", file=sys.stderr)
@@ -133,6 +152,8 @@ def main() -> int:
     plain_wall = time.monotonic() - plain_started
 
     print_table(cold, warm, plain, cold_wall, warm_wall, plain_wall, args.jobs)
+    print_incremental(reused, edited, reused_wall, edited_wall, warm_wall, edited_case)
+    print_case_costs(warm)
     if args.keep is None:
         shutil.rmtree(work, ignore_errors=True)
     return 0
@@ -175,6 +196,42 @@ def print_table(
     print(f"warm wall / sum of warm cell times = {warm_wall / warm_total:.2f} (target <= 0.6)")
     print(f"plain / warm = {plain_wall / warm_wall:.1f}x (target >= 4x); plain / cold = {plain_wall / cold_wall:.1f}x")
     print("uv package cache: as found (warm if the matrix ran before); pip cache: as found")
+
+
+def print_incremental(
+    reused: list[dict[str, Any]],
+    edited: list[dict[str, Any]],
+    reused_wall: float,
+    edited_wall: float,
+    warm_wall: float,
+    edited_case: str,
+) -> None:
+    print()
+    tests = [t for c in reused for t in c["tests"]]
+    print(
+        f"reused (nothing changed): {reused_wall:.1f}s wall, {sum(t['reused'] for t in tests)} of {len(tests)} "
+        f"verdicts reused; warm / reused = {warm_wall / reused_wall:.1f}x"
+    )
+    ran = sorted({case for c in edited for case in c.get("cases_run", [])})
+    print(
+        f"edited ({edited_case}/app.py): {edited_wall:.1f}s wall; cases observed again: {', '.join(ran) or 'none'} "
+        f"(in {sum(1 for c in edited if c.get('cases_run'))} of {len(edited)} cells)"
+    )
+
+
+def print_case_costs(warm: list[dict[str, Any]]) -> None:
+    """Seconds each case costs per cell (sum of its tests' durations), costliest first."""
+    ran = [c for c in warm if c["status"] == "ran"]
+    per_case: dict[str, float] = {}
+    for cell in ran:
+        for test in cell["tests"]:
+            per_case[test["case"]] = per_case.get(test["case"], 0.0) + test["duration"]
+    print()
+    print(f"{'case':<40} {'s / cell':>8}")
+    print("-" * 49)
+    for case, seconds in sorted(per_case.items(), key=lambda kv: -kv[1]):
+        print(f"{case:<40} {seconds / max(1, len(ran)):>8.2f}")
+    print(f"{'all cases':<40} {sum(per_case.values()) / max(1, len(ran)):>8.2f}")
 
 
 if __name__ == "__main__":
