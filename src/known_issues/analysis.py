@@ -114,6 +114,9 @@ def _fill(rows: Mapping[Key, TestRow], cell: CellResult) -> None:
             row.messages[cid] = cell.reason
             if cell.error_reason:
                 row.reasons[cid] = cell.error_reason
+        elif key[0] in cell.cases_not_installable:
+            row.verdicts[cid] = Verdict.NOT_INSTALLABLE
+            row.messages[cid] = cell.cases_not_installable[key[0]]
         elif key in by_key:
             t = by_key[key]
             row.verdicts[cid] = t.verdict
@@ -215,7 +218,7 @@ def cell_label(cell: CellResult, axes: Sequence[str]) -> str:
 @dataclass
 class Span:
     verdict: Verdict
-    first: str  # label of the first cell (e.g. "fastapi 0.100.1")
+    first: str  # label of the first cell: its varying axes and their versions
     last: str
 
 
@@ -244,7 +247,7 @@ class Change:
 @dataclass(frozen=True)
 class Isolation:
     package: str
-    by: str  # "group starlette (only starlette changed)" or "bisect over starlette releases"
+    by: str  # "group <name> (only <package> changed)" or "bisect over <package> releases"
 
 
 @dataclass

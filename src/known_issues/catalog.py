@@ -155,9 +155,9 @@ def test_functions_in(path: Path, _seen: frozenset[Path] = frozenset()) -> dict[
                 shared = test_functions_in(other, _seen | {path})
                 exported = _dunder_all(other)
                 found.update({k: v for k, v in shared.items() if exported is None or k in exported})
-    for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith("test_"):
-            found[node.name] = [m for m in map(_marker_name, node.decorator_list) if m in roles]
+    for item in ast.walk(tree):
+        if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef) and item.name.startswith("test_"):
+            found[item.name] = [m for m in map(_marker_name, item.decorator_list) if m in roles]
     return found
 
 

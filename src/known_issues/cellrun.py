@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -120,7 +120,7 @@ def _run(ctx: RunContext, cell: Cell, result: CellResult) -> None:
     resolved = _resolve_smoked(ctx, cell, result)
     if resolved is None:
         return
-    cases = ctx.selected(cell)
+    cases = [c for c in ctx.selected(cell) if c not in result.cases_not_installable]
     inputs = Inputs(resolved.env_key, ctx.harness, ctx.settings.matrix.test_timeout)
     fresh: list[str] = []
     stored: dict[str, CaseResult] = {}
@@ -238,14 +238,27 @@ def _resolve_smoked(ctx: RunContext, cell: Cell, result: CellResult) -> _Resolve
 def _resolve(ctx: RunContext, cell: Cell, result: CellResult) -> _Resolved:
     python = envs.find_python(cell.python)
     context = _index_context(ctx.index, cell)
-    requirements = (
-        cell.requirements(ctx.settings.matrix.extras)
-        + locks_mod.cell_group(ctx.settings.root)
-        + case_dependencies(ctx.cases, ctx.selected(cell))
-        + list(result.fallback_pins)
-    )
+    base = cell.requirements(ctx.settings.matrix.extras) + locks_mod.cell_group(ctx.settings.root)
+    base += list(result.fallback_pins)
     sources: list[str] = []
-    lock = ctx.locks.resolve(requirements, python, cell.python, context, ctx.preferences, sources)
+
+    def resolve(requirements: list[str]) -> str:
+        return ctx.locks.resolve(requirements, python, cell.python, context, ctx.preferences, sources)
+
+    cases = [c for c in ctx.selected(cell) if c not in result.cases_not_installable]
+    requirements = base + case_dependencies(ctx.cases, cases)
+    try:
+        lock = resolve(requirements)
+    except envs.NotInstallable:
+        # One case's dependency must not take the cell's other cases down: find the cases whose
+        # own dependencies cannot install with these versions, leave them out, and say which.
+        culprits = _uninstallable_cases(ctx, cases, base, resolve)
+        if not culprits:
+            raise
+        result.cases_not_installable.update(culprits)
+        cases = [c for c in cases if c not in culprits]
+        requirements = base + case_dependencies(ctx.cases, cases)
+        lock = resolve(requirements)
     applied = [r for r in ctx.settings.matrix.rules if r.applies(envs.parse_pins(lock))]
     if applied:
         requirements = requirements + [p for rule in applied for p in rule.pins]
@@ -258,6 +271,27 @@ def _resolve(ctx: RunContext, cell: Cell, result: CellResult) -> _Resolved:
     resolved = _Resolved(lock, python, envs.env_key(python, lock))
     ctx.store.put_lock(resolved.env_key, lock)
     return resolved
+
+
+def _uninstallable_cases(
+    ctx: RunContext, cases: list[str], base: list[str], resolve: Callable[[list[str]], str]
+) -> dict[str, str]:
+    """The cases whose own dependencies do not resolve beside the cell's axes (none when the axes
+    alone do not resolve: then the whole cell is not installable)."""
+    try:
+        resolve(base)
+    except envs.NotInstallable:
+        return {}
+    found = {}
+    for case in cases:
+        deps = list(ctx.cases[case].dependencies)
+        if not deps:
+            continue
+        try:
+            resolve(base + deps)
+        except envs.NotInstallable as exc:
+            found[case] = f"not installable in this cell: its dependencies ({', '.join(deps)}) do not resolve:\n{exc}"
+    return found
 
 
 def lock_of(ctx: RunContext, env_key: str) -> str | None:

@@ -13,6 +13,7 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
+from known_issues import PROJECT
 from known_issues.atomic import write_text
 from known_issues.catalog import Case
 from known_issues.diff import to_markdown
@@ -55,6 +56,7 @@ def render_html(page: Page) -> str:
     template = _environment().get_template("report.html.j2")
     return template.render(
         page=page,
+        project=PROJECT,
         # Our own files, not data: inlined as they are so the page works offline from file://.
         css=Markup((TEMPLATES / "report.css").read_text(encoding="utf-8")),
         js=Markup((TEMPLATES / "report.js").read_text(encoding="utf-8")),
@@ -63,7 +65,7 @@ def render_html(page: Page) -> str:
 
 
 def render_summary(page: Page) -> str:
-    lines = ["# fastapi-known-issues: summary", "", *page.summary_lines]
+    lines = [f"# {PROJECT}: summary", "", *page.summary_lines]
     if page.contradicted:
         lines += ["", "## Contradicted claims", "", "| case | test | claimed | observed |", "|---|---|---|---|"]
         lines += [

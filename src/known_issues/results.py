@@ -76,6 +76,8 @@ class CellResult:
     collect_errors: list[CollectError] = field(default_factory=list)
     cases_run: list[str] = field(default_factory=list)  # cases observed in this invocation
     cases_reused: list[str] = field(default_factory=list)  # cases served from the result store
+    # Cases left out because their own dependencies cannot install with this cell's versions.
+    cases_not_installable: dict[str, str] = field(default_factory=dict)
     stray_processes: list[str] = field(default_factory=list)
     finished: str = ""
 
@@ -128,6 +130,7 @@ class CellResult:
             "collect_errors": [e.to_dict() for e in self.collect_errors],
             "cases_run": list(self.cases_run),
             "cases_reused": list(self.cases_reused),
+            "cases_not_installable": dict(self.cases_not_installable),
             "stray_processes": list(self.stray_processes),
             "finished": self.finished,
         }
@@ -157,6 +160,7 @@ class CellResult:
             collect_errors=[CollectError.from_dict(e) for e in data.get("collect_errors", [])],
             cases_run=list(data.get("cases_run", [])),
             cases_reused=list(data.get("cases_reused", [])),
+            cases_not_installable=dict(data.get("cases_not_installable", {})),
             stray_processes=list(data.get("stray_processes", [])),
             finished=str(data.get("finished", "")),
         )
