@@ -150,6 +150,18 @@ def test_fails_the_first_time():
     assert seen > 0, "the first run in this layout"
 """,
     },
+    "odd_dependency": {
+        "case.toml": "id = 'odd_dependency'\ntitle = 'A case whose dependency does not exist'\nkind = 'pattern'\n"
+        "dependencies = ['known-issues-no-such-package-anywhere==1.0']\n[claim]\ntext = 'x'\n",
+        "test_odd_dependency.py": """\
+import pytest
+
+
+@pytest.mark.pattern("never runs")
+def test_never_runs():
+    pass
+""",
+    },
     "server_teardown": {
         "case.toml": "id = 'server_teardown'\ntitle = 'A server whose fixture hangs in teardown'\n"
         "kind = 'pattern'\n[claim]\ntext = 'x'\n",
@@ -429,7 +441,7 @@ def test_without_the_package_index_cached_cells_still_run(
     cells = cells_of(out)
     cached = cells["cached-py3.11-fastapi0.114.0-pydantic2.11.7"]
     assert cached["status"] == "ran", cached["reason"]
-    assert cached["env"]["reused"] is True
+    assert cached["env_reused"] is True
     assert verdicts(cached) == verdicts(versions_run["cells"][OLD])
     uncached = cells["uncached-py3.11-fastapi0.110.0-pydantic2.11.7"]
     assert uncached["status"] == "not installable"
@@ -593,3 +605,22 @@ def test_two_matrix_processes_on_one_envs_keep_both_results(
         cells = cells_of(out)
         assert set(cells) == {OLD, NEW} and {c["status"] for c in cells.values()} == {"ran"}
         assert all(verdicts(c)["plain_ok::test_path_param_is_converted"] == "works" for c in cells.values())
+
+
+def test_a_case_whose_dependency_cannot_install_leaves_the_others_running(
+    layout: dict[str, Path], versions_run: dict[str, Any]
+) -> None:
+    out = layout["root"] / "out-odd"
+    proc = run_cli(
+        layout["root"], "matrix", "--matrix", DATA / "reliability-versions.toml", "--out", out,
+        "--envs", layout["envs"], "--cases", "plain_ok,odd_dependency", "--jobs", "2",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for cell in cells_of(out).values():
+        assert cell["status"] == "ran"
+        assert verdicts(cell)["plain_ok::test_path_param_is_converted"] == "works"
+        (why,) = cell["cases_not_installable"].values()
+        assert list(cell["cases_not_installable"]) == ["odd_dependency"]
+        assert "known-issues-no-such-package-anywhere" in why
+    page = (out / "index.html").read_text(encoding="utf-8")
+    assert "case odd_dependency left out: its own dependencies do not install" in page

@@ -18,6 +18,7 @@ from known_issues.matrix import Cell
 from known_issues.records import SchemaError
 from known_issues.results import CellResult, RunResult
 from known_issues.resultstore import CaseResult, Inputs, ResultStore
+from known_issues.serial import dump, load
 from known_issues.verdicts import CellStatus
 
 
@@ -33,7 +34,7 @@ def test_merge_follows_the_manifest_and_reports_missing(tmp_path: Path) -> None:
     run = store.merge(tmp_path)
     assert [x.id for x in run.cells] == [b.id, a.id]
     assert run.missing == [c.cell]
-    assert RunResult.read(tmp_path / "results.json").to_dict() == run.to_dict()
+    assert dump(RunResult.read(tmp_path / "results.json")) == dump(run)
 
 
 def test_rerunning_one_cell_replaces_only_that_cell(tmp_path: Path) -> None:
@@ -51,13 +52,13 @@ def test_rerunning_one_cell_replaces_only_that_cell(tmp_path: Path) -> None:
 
 def test_typed_records_round_trip_through_json() -> None:
     run = run_with_every_verdict()
-    again = RunResult.from_dict(json.loads(json.dumps(run.to_dict())))
+    again = load(RunResult, json.loads(json.dumps(dump(run))))
     assert again == run
     assert again.cells[1].tests[3].observations == ["works", "broken", "works"]
 
 
 def test_reading_checks_the_schema_version(tmp_path: Path) -> None:
-    data = run_with_every_verdict().to_dict()
+    data = dump(run_with_every_verdict())
     data["schema"] = 1
     (tmp_path / "old.json").write_text(json.dumps(data))
     with pytest.raises(SchemaError, match="written with results schema 1, this harness reads schema 2"):

@@ -25,6 +25,7 @@ import pytest
 from known_issues.atomic import write_json
 from known_issues.classify import PASSED, Classified, TestTimeout, classify, short, worst
 from known_issues.records import CollectError, PytestRun, TestResult
+from known_issues.serial import dump
 from known_issues.verdicts import Outcome, Reason, Role
 
 __all__ = ["TestTimeout", "case_of"]
@@ -215,7 +216,7 @@ class _Recorder:
             collect_errors=self.collect_errors,
             refused=self.refused,
         )
-        write_json(Path(self.out), run.to_dict())
+        write_json(Path(self.out), dump(run))
 
 
 def _judge(report: pytest.TestReport, call: pytest.CallInfo[None]) -> Classified:

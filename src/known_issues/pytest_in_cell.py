@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from known_issues.processes import PROCESSES
-from known_issues.records import PytestRun, SchemaError
+from known_issues.records import PYTEST_RUN_SCHEMA, PytestRun, SchemaError, check_schema
+from known_issues.serial import load
 from known_issues.verdicts import Reason
 
 HARNESS_SRC = Path(__file__).resolve().parent.parent
@@ -84,7 +85,8 @@ def run_pytest(
         if not results_path.exists():
             return InCellRun(None, f"pytest exited {code} without results:\n{out[-3000:]}", Reason.HARNESS, strays)
         try:
-            results = PytestRun.from_dict(json.loads(results_path.read_text(encoding="utf-8")), "the plugin's results")
+            data = json.loads(results_path.read_text(encoding="utf-8"))
+            results = load(PytestRun, check_schema(data, PYTEST_RUN_SCHEMA, "the plugin's results"))
         except (ValueError, KeyError, SchemaError) as exc:
             return InCellRun(None, f"unreadable results from the plugin: {exc}", Reason.HARNESS, strays)
     if code not in (0, 1, 5):  # 5: nothing collected (a selection with no test left)

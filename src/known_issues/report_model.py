@@ -420,6 +420,16 @@ def _findings(cells: Sequence[CellResult]) -> list[FindingView]:
             verdict = c.cell_verdict or Verdict.ERROR
             why = f" ({c.error_reason})" if c.error_reason else ""
             out.append(FindingView(SYMBOLS[verdict][0], css_class(verdict), c.id, f"{c.status}{why}", c.reason))
+        for case, why in c.cases_not_installable.items():
+            out.append(
+                FindingView(
+                    SYMBOLS[Verdict.NOT_INSTALLABLE][0],
+                    css_class(Verdict.NOT_INSTALLABLE),
+                    c.id,
+                    f"case {case} left out: its own dependencies do not install with this cell's versions",
+                    _first_lines(why),
+                )
+            )
         if c.stray_processes:
             out.append(
                 FindingView(

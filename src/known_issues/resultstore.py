@@ -14,11 +14,11 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from known_issues.atomic import write_json, write_text
 from known_issues.catalog import files_digest
 from known_issues.records import CollectError, SchemaError, TestResult, check_schema
+from known_issues.serial import dump, load
 
 SCHEMA = 1
 HARNESS_DIR = Path(__file__).resolve().parent
@@ -30,6 +30,7 @@ IN_CELL = (
     "classify.py",
     "plugin.py",
     "records.py",
+    "serial.py",
     "serving.py",
     "verdicts.py",
 )
@@ -72,27 +73,7 @@ class CaseResult:
     distributions: dict[str, str]
     tests: list[TestResult] = field(default_factory=list)
     collect_errors: list[CollectError] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "schema": SCHEMA,
-            "case": self.case,
-            "python": self.python,
-            "distributions": dict(self.distributions),
-            "tests": [t.to_dict() for t in self.tests],
-            "collect_errors": [e.to_dict() for e in self.collect_errors],
-        }
-
-    @classmethod
-    def from_dict(cls, data: Any, what: str) -> CaseResult:
-        data = check_schema(data, SCHEMA, what)
-        return cls(
-            case=data["case"],
-            python=data["python"],
-            distributions=dict(data["distributions"]),
-            tests=[TestResult.from_dict(t) for t in data["tests"]],
-            collect_errors=[CollectError.from_dict(e) for e in data["collect_errors"]],
-        )
+    schema: int = SCHEMA
 
 
 @dataclass(frozen=True)
@@ -102,12 +83,13 @@ class ResultStore:
     def get(self, key: str) -> CaseResult | None:
         path = self.folder / f"{key}.json"
         try:
-            return CaseResult.from_dict(json.loads(path.read_text(encoding="utf-8")), str(path))
+            data = check_schema(json.loads(path.read_text(encoding="utf-8")), SCHEMA, str(path))
+            return load(CaseResult, data)
         except (OSError, ValueError, KeyError, SchemaError):
             return None
 
     def put(self, key: str, result: CaseResult) -> None:
-        write_json(self.folder / f"{key}.json", result.to_dict())
+        write_json(self.folder / f"{key}.json", dump(result))
 
     def put_lock(self, env_key: str, lock: str) -> None:
         """The lock an environment was made from: a confirmation re-run may need to rebuild it."""

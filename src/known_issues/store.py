@@ -14,8 +14,9 @@ from typing import Any
 
 from known_issues.atomic import write_json
 from known_issues.matrix import Cell
-from known_issues.records import SchemaError
+from known_issues.records import SchemaError, check_schema
 from known_issues.results import CellResult, RunResult
+from known_issues.serial import dump, load
 from known_issues.timestamps import utc_now
 
 MANIFEST_SCHEMA = 2
@@ -39,7 +40,7 @@ def read_cell(out: Path, cell_id: str) -> CellResult | None:
 
 def write_cell(out: Path, result: CellResult) -> Path:
     path = cell_file(out, result.id)
-    write_json(path, result.to_dict())
+    write_json(path, dump(result))
     return path
 
 
@@ -52,28 +53,7 @@ class Manifest:
     started: str = ""
     index: dict[str, Any] = field(default_factory=dict)
     newest: dict[str, str] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "schema": MANIFEST_SCHEMA,
-            "matrix": self.matrix,
-            "started": self.started,
-            "index": dict(self.index),
-            "newest": dict(self.newest),
-            "cells": [c.as_dict() for c in self.cells],
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Manifest:
-        if data.get("schema") != MANIFEST_SCHEMA:
-            raise SchemaError(f"run manifest schema {data.get('schema')!r}, expected {MANIFEST_SCHEMA}")
-        return cls(
-            cells=[Cell.from_dict(c) for c in data["cells"]],
-            matrix=str(data.get("matrix", "")),
-            started=str(data.get("started", "")),
-            index=dict(data.get("index", {})),
-            newest=dict(data.get("newest", {})),
-        )
+    schema: int = MANIFEST_SCHEMA
 
 
 def build_manifest(
@@ -88,13 +68,14 @@ def build_manifest(
 
 def read_manifest(out: Path) -> Manifest | None:
     try:
-        return Manifest.from_dict(json.loads((out / "run.json").read_text(encoding="utf-8")))
+        data = json.loads((out / "run.json").read_text(encoding="utf-8"))
+        return load(Manifest, check_schema(data, MANIFEST_SCHEMA, "run manifest"))
     except (OSError, ValueError, KeyError, SchemaError):
         return None
 
 
 def write_manifest(out: Path, manifest: Manifest) -> None:
-    write_json(out / "run.json", manifest.to_dict())
+    write_json(out / "run.json", dump(manifest))
 
 
 def merge(out: Path, run_pins: dict[str, dict[str, str]] | None = None) -> RunResult:
@@ -116,7 +97,7 @@ def merge(out: Path, run_pins: dict[str, dict[str, str]] | None = None) -> RunRe
         missing=missing,
         run_pins=run_pins or {},
     )
-    write_json(out / "results.json", run.to_dict())
+    write_json(out / "results.json", dump(run))
     return run
 
 
