@@ -60,8 +60,8 @@ class RunContext:
             preferences=locks_mod.tool_preferences(tools_lock, axes),
             harness=harness_digest(settings.cases_dir),
             digests=case_digests(settings.cases_dir, list(cases)),
-            store=ResultStore(settings.store_dir),
-            locks=locks_mod.Locks(settings.locks_dir, settings.offline),
+            store=ResultStore(settings.env_dir("results")),
+            locks=locks_mod.Locks(settings.env_dir("locks"), settings.offline),
         )
 
     def selected(self, cell: Cell) -> list[str]:
@@ -350,7 +350,7 @@ def _step_down(cell: Cell, pins: dict[str, str]) -> str | None:
 
 def _environment(ctx: RunContext, result: CellResult, resolved: _Resolved) -> envs.Environment:
     if resolved.env is None:
-        resolved.env = envs.ensure(ctx.settings.env_root, resolved.python, resolved.lock)
+        resolved.env = envs.ensure(ctx.settings.env_dir("cells"), resolved.python, resolved.lock)
         result.env_key, result.env_reused = resolved.env.path.name, resolved.env.reused
         result.timings["env"] = round(result.timings.get("env", 0.0) + resolved.env.seconds, 3)
     return resolved.env

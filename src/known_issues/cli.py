@@ -10,11 +10,12 @@ import json
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from known_issues import matrix as matrix_mod
 from known_issues import store
-from known_issues.matrix import MatrixError
+from known_issues.matrix import Cell, MatrixError
 from known_issues.pypi import IndexError_, PackageIndex
 from known_issues.records import SchemaError
 from known_issues.settings import Settings, default_jobs
@@ -50,79 +51,103 @@ def _run_opts(p: argparse.ArgumentParser, jobs: bool = True) -> None:
     )
 
 
-def parser() -> argparse.ArgumentParser:
-    from known_issues.latest import EXIT_POLICY
+def _matrix_args(p: argparse.ArgumentParser) -> None:
+    _common(p)
+    _run_opts(p)
+    p.add_argument("--resume", action="store_true", help="keep cells that already have results")
+    p.add_argument("--group", action="append", default=[], help="only these groups")
+    p.add_argument("--baseline", type=Path, default=None, help="results.json to confirm flips against")
 
-    p = argparse.ArgumentParser(prog="known-issues", description=__doc__)
-    sub = p.add_subparsers(dest="command", required=True)
-    m = sub.add_parser("matrix", help="run every cell of the matrix, then build the report")
-    _common(m)
-    _run_opts(m)
-    m.add_argument("--resume", action="store_true", help="keep cells that already have results")
-    m.add_argument("--group", action="append", default=[], help="only these groups")
-    m.add_argument("--baseline", type=Path, default=None, help="results.json to confirm flips against")
-    c = sub.add_parser("cell", help="run the named cell(s), then rebuild the report")
-    _common(c)
-    _run_opts(c)
-    c.add_argument("ids", nargs="+", help="cell ids (see `cells`)")
-    ls = sub.add_parser("cells", help="list the matrix cells")
-    _common(ls)
-    ls.add_argument("--json", action="store_true", help="as JSON (for a CI job matrix)")
-    ls.add_argument("-j", "--jobs", type=int, default=default_jobs(), help="cells resolved in parallel (--stale)")
-    ls.add_argument(
+
+def _cell_args(p: argparse.ArgumentParser) -> None:
+    _common(p)
+    _run_opts(p)
+    p.add_argument("ids", nargs="+", help="cell ids (see `cells`)")
+
+
+def _cells_args(p: argparse.ArgumentParser) -> None:
+    _common(p)
+    p.add_argument("--json", action="store_true", help="as JSON (for a CI job matrix)")
+    p.add_argument("-j", "--jobs", type=int, default=default_jobs(), help="cells resolved in parallel (--stale)")
+    p.add_argument(
         "--stale",
         action="store_true",
         help="only the cells with something to observe: a case whose stored result does not match its "
         "current lock, case files and harness (resolves every cell; builds and runs nothing)",
     )
-    v = sub.add_parser("validate", help="check the matrix file and stop")
-    _common(v)
-    r = sub.add_parser("report", help="merge the cell results on disk and rebuild the report")
-    _common(r)
-    r.add_argument("--baseline", type=Path, default=None, help="results.json to compare with")
-    d = sub.add_parser("diff", help="verdicts that changed between two results files")
-    d.add_argument("old", type=Path)
-    d.add_argument("new", type=Path)
-    d.add_argument("--json", action="store_true", help="print JSON instead of Markdown")
-    lt = sub.add_parser(
-        "latest",
-        help="run every case with the newest release of every axis, compare with the previous run",
-        description="Resolve the newest release of each axis of the matrix's first group, run every case in that "
-        "one cell (report/latest/), confirm any change by re-running it, and compare with the newest cell of "
-        "a baseline. " + EXIT_POLICY,
-    )
-    _common(lt)
-    _run_opts(lt, jobs=False)
-    lt.add_argument("--baseline", type=Path, default=None, help="results.json (default: the previous latest run)")
-    lt.add_argument("--python", default="3.11", help="Python of the cell (default: 3.11)")
-    bs = sub.add_parser(
-        "bisect",
-        help="the first release of a package where a test's verdict flips",
-        description="Binary search over the released versions of one package between two bounds (pre-releases "
-        "excluded) for the first release where the verdict differs from the one at the low bound, every other "
-        "axis of the matrix's first group held at --hold NAME=VERSION (default: the resolver's choice). Each step "
-        "runs one real cell (environments are reused); not installable, incompatible and n/a releases are "
-        "replaced by their nearest neighbour. At most ceil(log2 N) + 2 cells for N releases.",
-    )
-    _common(bs)
-    bs.add_argument("target", help="<case> or <case>::<test>")
-    bs.add_argument("--package", default=None, help="the package whose releases are searched (default: first axis)")
-    bs.add_argument("--from", dest="low", default=None, help="oldest release to consider (default: the oldest)")
-    bs.add_argument("--to", dest="high", default=None, help="newest release to consider (default: the newest)")
-    bs.add_argument("--hold", action="append", default=[], help="NAME=VERSION: an axis held for every step")
-    bs.add_argument("--python", default="3.11", help="Python of every step (default: 3.11)")
-    bs.add_argument("--max-cells", type=int, default=None, help="cells to evaluate at most (default: the bound)")
-    g = sub.add_parser("gc", help="remove environments unused for a while, or the oldest, to stay under a size")
-    _common(g)
-    g.add_argument("--max-age-days", type=float, default=30.0, help="remove what was unused this long (default 30)")
-    g.add_argument("--max-gb", type=float, default=20.0, help="then remove the least recently used beyond this")
-    g.add_argument("--dry-run", action="store_true", help="say what would be removed, remove nothing")
-    lk = sub.add_parser("lock-tools", help="resolve the test tools once and write tools.lock")
-    _common(lk)
-    ck = sub.add_parser("check", help="validate every case (case.toml, role markers, expectations, imports)")
-    _common(ck)
-    nc = sub.add_parser("new-case", help="scaffold cases/<slug> (it passes `check` as made)")
-    nc.add_argument("slug")
+
+
+def _report_args(p: argparse.ArgumentParser) -> None:
+    _common(p)
+    p.add_argument("--baseline", type=Path, default=None, help="results.json to compare with")
+
+
+def _diff_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("old", type=Path)
+    p.add_argument("new", type=Path)
+    p.add_argument("--json", action="store_true", help="print JSON instead of Markdown")
+
+
+def _latest_args(p: argparse.ArgumentParser) -> None:
+    _common(p)
+    _run_opts(p, jobs=False)
+    p.add_argument("--baseline", type=Path, default=None, help="results.json (default: the previous latest run)")
+    p.add_argument("--python", default="3.11", help="Python of the cell (default: 3.11)")
+
+
+def _bisect_args(p: argparse.ArgumentParser) -> None:
+    _common(p)
+    p.add_argument("target", help="<case> or <case>::<test>")
+    p.add_argument("--package", default=None, help="the package whose releases are searched (default: first axis)")
+    p.add_argument("--from", dest="low", default=None, help="oldest release to consider (default: the oldest)")
+    p.add_argument("--to", dest="high", default=None, help="newest release to consider (default: the newest)")
+    p.add_argument("--hold", action="append", default=[], help="NAME=VERSION: an axis held for every step")
+    p.add_argument("--python", default="3.11", help="Python of every step (default: 3.11)")
+    p.add_argument("--max-cells", type=int, default=None, help="cells to evaluate at most (default: the bound)")
+
+
+def _gc_args(p: argparse.ArgumentParser) -> None:
+    _common(p)
+    p.add_argument("--max-age-days", type=float, default=30.0, help="remove what was unused this long (default 30)")
+    p.add_argument("--max-gb", type=float, default=20.0, help="then remove the least recently used beyond this")
+    p.add_argument("--dry-run", action="store_true", help="say what would be removed, remove nothing")
+
+
+def _new_case_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("slug")
+
+
+@dataclass(frozen=True)
+class Command:
+    run: Callable[[argparse.Namespace], int]
+    arguments: Callable[[argparse.ArgumentParser], None]
+    description: str  # the first line is the help
+
+
+COMMANDS: dict[str, Command] = {}
+
+
+def command(
+    name: str, arguments: Callable[[argparse.ArgumentParser], None] = _common, needs_matrix: bool = True
+) -> Callable[[Callable[..., int]], Callable[..., int]]:
+    """Register a command; its docstring is its help (first line) and description."""
+
+    def register(fn: Callable[..., int]) -> Callable[..., int]:
+        run = _with_matrix(fn) if needs_matrix else fn
+        COMMANDS[name] = Command(run, arguments, " ".join((fn.__doc__ or name).split()))
+        return fn
+
+    return register
+
+
+def parser() -> argparse.ArgumentParser:
+    from known_issues.latest import EXIT_POLICY
+
+    p = argparse.ArgumentParser(prog="known-issues", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    for name, cmd in COMMANDS.items():
+        description = cmd.description + (" " + EXIT_POLICY if name == "latest" else "")
+        cmd.arguments(sub.add_parser(name, help=cmd.description.split(". ")[0], description=description))
     return p
 
 
@@ -149,7 +174,7 @@ def settings_from(args: argparse.Namespace, matrix: matrix_mod.Matrix) -> Settin
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        return COMMANDS[args.command](args)
+        return COMMANDS[args.command].run(args)
     except (UsageError, MatrixError, SchemaError, IndexError_) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -163,17 +188,26 @@ def _with_matrix(command: Callable[[argparse.Namespace, Settings], int]) -> Call
 
 
 def _index(settings: Settings) -> PackageIndex:
-    return PackageIndex(cache_dir=settings.index_dir, offline=settings.offline)
+    return PackageIndex(cache_dir=settings.env_dir("index"), offline=settings.offline)
 
 
+def _expanded(settings: Settings) -> tuple[PackageIndex, list[Cell]]:
+    """The package index (read once for the run) and the matrix's cells, in matrix order."""
+    index = _index(settings)
+    return index, matrix_mod.expand(settings.matrix, index.versions)
+
+
+@command("validate")
 def _validate(args: argparse.Namespace, settings: Settings) -> int:
+    """Check the matrix file and stop."""
     print(f"{args.matrix}: valid ({len(settings.matrix.groups)} groups)")
     return 0
 
 
+@command("cells", _cells_args)
 def _cells(args: argparse.Namespace, settings: Settings) -> int:
-    index = _index(settings)
-    cells = matrix_mod.expand(settings.matrix, index.versions)
+    """List the matrix cells."""
+    index, cells = _expanded(settings)
     if args.stale:
         from known_issues.commands import stale_cells
 
@@ -182,7 +216,9 @@ def _cells(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+@command("diff", _diff_args, needs_matrix=False)
 def _diff(args: argparse.Namespace) -> int:
+    """Verdicts that changed between two results files."""
     from known_issues.diff import diff_runs, to_json, to_markdown
 
     try:
@@ -194,7 +230,9 @@ def _diff(args: argparse.Namespace) -> int:
     return 0
 
 
+@command("report", _report_args)
 def _report(args: argparse.Namespace, settings: Settings) -> int:
+    """Merge the cell results on disk and rebuild the report."""
     from known_issues.commands import rebuild_manifest, report
 
     if store.read_manifest(settings.out) is None and any((settings.out / "cells").glob("*.json")):
@@ -204,11 +242,12 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+@command("matrix", _matrix_args)
 def _matrix(args: argparse.Namespace, settings: Settings) -> int:
+    """Run every cell of the matrix, then build the report."""
     from known_issues.commands import run_matrix
 
-    index = _index(settings)
-    cells = matrix_mod.expand(settings.matrix, index.versions)
+    index, cells = _expanded(settings)
     if args.group:
         unknown = set(args.group) - {g.name for g in settings.matrix.groups}
         if unknown:
@@ -217,18 +256,23 @@ def _matrix(args: argparse.Namespace, settings: Settings) -> int:
     return run_matrix(settings, index, cells, replace=True, resume=args.resume, baseline_path=args.baseline)
 
 
+@command("cell", _cell_args)
 def _cell(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the named cell(s), then rebuild the report."""
     from known_issues.commands import run_matrix
 
-    index = _index(settings)
-    by_id = {c.id: c for c in matrix_mod.expand(settings.matrix, index.versions)}
+    index, cells = _expanded(settings)
+    by_id = {c.id: c for c in cells}
     missing = [i for i in args.ids if i not in by_id]
     if missing:
         raise UsageError(f"no such cell: {', '.join(missing)} (list them with `cells`)")
     return run_matrix(settings, index, [by_id[i] for i in args.ids], replace=False)
 
 
+@command("latest", _latest_args)
 def _latest(args: argparse.Namespace, settings: Settings) -> int:
+    """Run every case with the newest release of every axis of the matrix's first group, in one cell
+    (report/latest/), confirm any change by re-running it, and compare with the newest cell of a baseline."""
     from dataclasses import replace
 
     from known_issues.commands import run_latest_command
@@ -236,13 +280,22 @@ def _latest(args: argparse.Namespace, settings: Settings) -> int:
     return run_latest_command(replace(settings, out=settings.out / "latest", jobs=1), _index(settings), args)
 
 
+@command("bisect", _bisect_args)
 def _bisect(args: argparse.Namespace, settings: Settings) -> int:
+    """The first release of a package where a test's verdict flips. Binary search over the released versions
+    of one package between two bounds (pre-releases excluded) for the first release where the verdict differs
+    from the one at the low bound, every other axis of the matrix's first group held at --hold NAME=VERSION
+    (default: the resolver's choice). Each step runs one real cell (environments are reused); not installable,
+    incompatible and n/a releases are replaced by their nearest neighbour. At most ceil(log2 N) + 2 cells for
+    N releases."""
     from known_issues.commands import run_bisect
 
     return run_bisect(settings, _index(settings), args)
 
 
+@command("gc", _gc_args)
 def _gc(args: argparse.Namespace, settings: Settings) -> int:
+    """Remove environments unused for a while, then the least recently used, to stay under a size."""
     from known_issues.gc import collect
 
     with store.exclusive(settings.envs):
@@ -250,13 +303,17 @@ def _gc(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+@command("lock-tools")
 def _lock_tools(args: argparse.Namespace, settings: Settings) -> int:
+    """Resolve the test tools once and write tools.lock."""
     from known_issues.commands import lock_tools
 
     return lock_tools(settings)
 
 
+@command("check", needs_matrix=False)
 def _check(args: argparse.Namespace) -> int:
+    """Validate every case: case.toml, role markers, expectations, imports, dependencies."""
     from known_issues.checks import check_cases
 
     problems = check_cases(ROOT)
@@ -266,7 +323,9 @@ def _check(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+@command("new-case", _new_case_args, needs_matrix=False)
 def _new_case(args: argparse.Namespace) -> int:
+    """Scaffold cases/<slug> (it passes `check` as made)."""
     from known_issues.scaffold import new_case
 
     try:
@@ -275,22 +334,6 @@ def _new_case(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from exc
     print(f"created {folder}: edit case.toml, app.py and the test, then `nox -s check`")
     return 0
-
-
-COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
-    "matrix": _with_matrix(_matrix),
-    "cell": _with_matrix(_cell),
-    "cells": _with_matrix(_cells),
-    "validate": _with_matrix(_validate),
-    "report": _with_matrix(_report),
-    "diff": _diff,
-    "latest": _with_matrix(_latest),
-    "bisect": _with_matrix(_bisect),
-    "gc": _with_matrix(_gc),
-    "lock-tools": _with_matrix(_lock_tools),
-    "check": _check,
-    "new-case": _new_case,
-}
 
 
 if __name__ == "__main__":

@@ -98,7 +98,7 @@ def report(settings: Settings, baseline: RunResult | None) -> Path:
 
     run = store.merge(settings.out)
     cases = load_cases(settings.cases_dir)
-    releases = _CachedReleases(PackageIndex(cache_dir=settings.index_dir, offline=settings.offline))
+    releases = _CachedReleases(PackageIndex(cache_dir=settings.env_dir("index"), offline=settings.offline))
     path = build(run, cases, settings.out, baseline, releases, read_answers(settings.out))
     print(f"report: {path} ({len(run.cells)} cells)")
     return path

@@ -138,7 +138,7 @@ def confirm(
         lock = lock_of(ctx, cell.env_key)
         if lock is None:
             return []
-        env = envs.ensure(ctx.settings.env_root, envs.find_python(cell.cell.python), lock)
+        env = envs.ensure(ctx.settings.env_dir("cells"), envs.find_python(cell.cell.python), lock)
         outcomes = []
         for attempt in range(ctx.settings.confirm_runs):
             run_ = run_pytest(

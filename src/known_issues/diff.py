@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from known_issues.analysis import grid
 from known_issues.results import RunResult
+from known_issues.serial import dump
 from known_issues.verdicts import ATTENTION, Change, Role, Verdict, change_kind
 
 
@@ -23,17 +24,6 @@ class VerdictChange:
     @property
     def needs_attention(self) -> bool:
         return self.kind in ATTENTION
-
-    def to_dict(self) -> dict[str, str]:
-        return {
-            "cell": self.cell,
-            "case": self.case,
-            "test": self.test,
-            "role": str(self.role),
-            "old": str(self.old),
-            "new": str(self.new),
-            "kind": str(self.kind),
-        }
 
 
 def diff_runs(old: RunResult, new: RunResult, pair: tuple[str, str] | None = None) -> list[VerdictChange]:
@@ -63,7 +53,7 @@ def needs_attention(changes: list[VerdictChange]) -> list[VerdictChange]:
 
 
 def to_json(changes: list[VerdictChange]) -> str:
-    return json.dumps([c.to_dict() for c in changes], indent=2)
+    return json.dumps(dump(changes), indent=2)
 
 
 def to_markdown(changes: list[VerdictChange], title: str = "Verdict changes") -> str:

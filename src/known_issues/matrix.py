@@ -302,20 +302,19 @@ def _positive(raw: Any, key: str) -> float:
 
 
 def _version(raw: Any, key: str) -> str:
-    text = _str(raw, key)
-    try:
-        Version(text)
-    except InvalidVersion as exc:
-        raise MatrixError(f"{key}: not a version: {text!r}") from exc
-    return text
+    return _parsed(raw, key, Version, "a version")
 
 
 def _specifier(raw: Any, key: str) -> str:
+    return _parsed(raw, key, SpecifierSet, "a version specifier")
+
+
+def _parsed(raw: Any, key: str, parse: Callable[[str], object], what: str) -> str:
     text = _str(raw, key)
     try:
-        SpecifierSet(text)
-    except InvalidSpecifier as exc:
-        raise MatrixError(f"{key}: not a version specifier: {text!r}") from exc
+        parse(text)
+    except (InvalidVersion, InvalidSpecifier) as exc:
+        raise MatrixError(f"{key}: not {what}: {text!r}") from exc
     return text
 
 

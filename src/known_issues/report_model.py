@@ -59,12 +59,20 @@ class Card:
 
 @dataclass(frozen=True)
 class Mark:
-    """One verdict as the grid shows it: a text symbol, a colour class, a label for screen readers."""
+    """One verdict as the grid shows it: a text symbol and a colour (from the verdict), a label for
+    screen readers, and the details a tooltip gives."""
 
-    symbol: str
-    css: str
+    verdict: Verdict
     label: str
     tip: str = ""
+
+    @property
+    def symbol(self) -> str:
+        return SYMBOLS[self.verdict][0]
+
+    @property
+    def css(self) -> str:
+        return css_class(self.verdict)
 
 
 @dataclass(frozen=True)
@@ -261,7 +269,7 @@ def build_page(model: Model, releases: Releases | None = None) -> Page:
         generated=model.run.generated,
         matrix=model.run.matrix,
         cards=_cards(model, verdicts, reasons),
-        legend=[(Mark(s, css_class(v), label), label) for v, (s, label) in SYMBOLS.items() if v != Verdict.NOT_RUN],
+        legend=[(Mark(v, label), label) for v, (_, label) in SYMBOLS.items() if v != Verdict.NOT_RUN],
         kinds=list(KINDS),
         verdict_options=[v.value for v in SYMBOLS if v != Verdict.NOT_RUN],
         groups=_groups(model.cells),
@@ -372,7 +380,7 @@ def _column(cell: CellResult, cells: Sequence[CellResult]) -> Column:
 
 def mark(row: TestRow, cell_id: str) -> Mark:
     verdict = row.verdict(cell_id)
-    symbol, label = SYMBOLS[verdict]
+    label = SYMBOLS[verdict][1]
     reason = row.reasons.get(cell_id)
     if verdict == Verdict.ERROR and reason is not None:
         label = f"error ({reason}): the suite could not observe"
@@ -384,7 +392,7 @@ def mark(row: TestRow, cell_id: str) -> Mark:
     message = row.messages.get(cell_id, "")
     if message and verdict not in PASSING:
         tip.append(message[:300])
-    return Mark(symbol, css_class(verdict), label, "\n".join(tip))
+    return Mark(verdict, label, "\n".join(tip))
 
 
 def _case_rows(model: Model, slug: str) -> CaseRows:

@@ -26,21 +26,9 @@ class Settings:
     def cases_dir(self) -> Path:
         return self.root / "cases"
 
-    @property
-    def env_root(self) -> Path:
-        return self.envs / "cells"
-
-    @property
-    def locks_dir(self) -> Path:
-        return self.envs / "locks"
-
-    @property
-    def store_dir(self) -> Path:
-        return self.envs / "results"
-
-    @property
-    def index_dir(self) -> Path:
-        return self.envs / "index"
+    # Under envs: cells/ (environments), locks/, results/ (the result store), index/ (package index copies).
+    def env_dir(self, name: str) -> Path:
+        return self.envs / name
 
     def forces_rerun(self, group: str, case: str) -> bool:
         return "all" in self.rerun or group in self.rerun or case in self.rerun
