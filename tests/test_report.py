@@ -41,7 +41,7 @@ def test_claims_confirmed_contradicted_unverifiable(tmp_path: Path) -> None:
         ("fastapi-minors-py3.11-fastapi0.115.0-pydanticany", Verdict.BROKEN)
     ]
     assert analysis.case_claim_status(checks) == "contradicted"
-    assert analysis.case_claim_status(analysis.check_claims(cases["crud"], rows, cells)) == "unverifiable"
+    assert analysis.case_claim_status(analysis.check_claims(cases["crud"], rows, cells)) == "no claim"
     # A flaky verdict says nothing about a claim; a suite error in a cell that ran contradicts "works"
     # (a documented pattern that could not be seen working); cells that never ran say nothing.
     crud = dataclasses.replace(
@@ -269,3 +269,18 @@ def test_a_case_toml_with_a_bad_link_is_refused(tmp_path: Path) -> None:
     )
     with pytest.raises(CaseError, match=r"crud/case.toml: sources\[0\].url: expected an https:// address"):
         load_cases(cases)
+
+
+def test_a_new_axis_in_a_group_shows_its_flips_in_the_report(tmp_path: Path) -> None:
+    """No package is known by name: a group varying httpx gets its spans and flips named by httpx."""
+    cells = []
+    for version, outcome in (("0.27.2", "passed"), ("0.28.0", "failed"), ("0.28.1", "failed")):
+        made = cell("0.115.0", "2.11.7", group="httpx-axis", extra={"httpx": version})
+        made.cell = dataclasses.replace(made.cell, requested=(("fastapi", "0.115.0"), ("httpx", version)))
+        made.tests = [t("literal_form", "test_bug", "bug", outcome)]
+        cells.append(made)
+    page = _page(tmp_path, RunResult(cells, generated="2026-11-25T00:00:00Z", matrix="m.toml"))
+    assert '<th colspan="3" class="group" scope="colgroup">httpx-axis</th>' in page
+    assert "reproduces (httpx 0.27.2); fixed (httpx 0.28.0 – httpx 0.28.1)" in page
+    assert "reproduces → fixed at httpx 0.28.0 (last reproduces: httpx 0.27.2); caused by: httpx 0.27.2 → 0.28.0" in page
+    assert 'href="https://pypi.org/project/httpx/0.28.0/"' in page

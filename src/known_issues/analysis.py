@@ -152,7 +152,7 @@ class ClaimCheck:
     silent: list[tuple[str, Verdict]]
 
 
-CLAIM_STATUSES = ("confirmed", "contradicted", "unverifiable")
+CLAIM_STATUSES = ("confirmed", "contradicted", "unverifiable", "no claim")
 
 
 def check_claims(case: Case, rows: Mapping[Key, TestRow], cells: Iterable[CellResult]) -> list[ClaimCheck]:
@@ -187,6 +187,8 @@ def check_claims(case: Case, rows: Mapping[Key, TestRow], cells: Iterable[CellRe
 
 
 def case_claim_status(checks: Sequence[ClaimCheck]) -> str:
+    if not checks:
+        return "no claim"  # a case the guide makes no checkable claim about (e.g. a comparison)
     for status in ("contradicted", "confirmed"):
         if any(c.status == status for c in checks):
             return status

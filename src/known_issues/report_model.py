@@ -329,7 +329,8 @@ def _cards(model: Model, verdicts: Counter[Verdict], reasons: Counter[Reason]) -
             "claims-contradicted",
             "Claims contradicted",
             str(claims["contradicted"]),
-            f"{claims['confirmed']} confirmed, {claims['unverifiable']} unverifiable (per case)",
+            f"{claims['confirmed']} confirmed, {claims['unverifiable']} unverifiable, "
+            f"{claims['no claim']} without a claim (per case)",
         )
     )
     if model.changes is not None:
@@ -578,7 +579,7 @@ def _summary_lines(model: Model, verdicts: Counter[Verdict], reasons: Counter[Re
     claims = Counter(model.claim_of(slug) for slug in model.cases)
     lines.append(
         f"- the document's claims: {claims['confirmed']} confirmed, {claims['contradicted']} contradicted, "
-        f"{claims['unverifiable']} unverifiable"
+        f"{claims['unverifiable']} unverifiable, {claims['no claim']} without a claim"
     )
     return lines
 
