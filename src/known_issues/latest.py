@@ -35,7 +35,7 @@ EXIT_POLICY = (
 )
 
 
-def newest_cell_of(matrix: Matrix, index: PackageIndex, python: str, cases: Sequence[str] = ()) -> Cell:
+def cell_of_newest_releases(matrix: Matrix, index: PackageIndex, python: str, cases: Sequence[str] = ()) -> Cell:
     """Every axis of the matrix's first group at its newest release, on one Python."""
     axes = tuple((name, Selector(LATEST)) for name, _ in matrix.groups[0].axes)
     group = Group(GROUP, "The newest release of every axis", (python,), axes, tuple(cases), ())
@@ -102,7 +102,7 @@ def run_latest(
         shutil.copyfile(kept, baseline)
     old_run = store.load_run(baseline) if baseline is not None else None
 
-    cell = newest_cell_of(settings.matrix, index, python, settings.only_cases)
+    cell = cell_of_newest_releases(settings.matrix, index, python, settings.only_cases)
     newest = {name: index.releases(name)[-1].version for name in axis_packages(settings.matrix)}
     echo(f"newest on the index: {', '.join(f'{n} {v}' for n, v in newest.items())}")
     store.write_manifest(out, store.build_manifest([cell], settings.matrix.name, dict(index.sources), newest=newest))
