@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from known_issues import environments as envs
@@ -90,18 +91,20 @@ def _neighbours(group: Sequence[CellResult], cell: CellResult, key: Key) -> list
 Rerun = Callable[[CellResult, list[str]], list[dict[str, Verdict]]]
 
 
-def apply(run: RunResult, found: Sequence[Suspect], rerun: Rerun, confirm_runs: int) -> list[CellResult]:
-    """Re-run the suspects cell by cell; settle each one as confirmed or flaky. Returns the cells changed."""
+def apply(run: RunResult, found: Sequence[Suspect], rerun: Rerun, confirm_runs: int, jobs: int = 1) -> list[CellResult]:
+    """Re-run the suspects (cells in parallel); settle each one as confirmed or flaky. Returns the
+    cells changed. A cell that could not be re-run keeps its verdicts unconfirmed."""
     by_cell: dict[str, list[Suspect]] = defaultdict(list)
     for suspect in found:
         by_cell[suspect.cell].append(suspect)
+    cells = [(c, by_cell[c.id]) for c in run.cells if c.id in by_cell]
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        outcomes = list(pool.map(lambda item: rerun(item[0], [s.test.nodeid for s in item[1]]), cells))
     changed = []
-    for cell_id, items in by_cell.items():
-        cell = run.cell(cell_id)
-        if cell is None:
+    for (cell, items), reruns in zip(cells, outcomes, strict=True):
+        reruns = reruns[:confirm_runs]
+        if not reruns:
             continue
-        nodeids = [s.test.nodeid for s in items]
-        reruns = rerun(cell, nodeids)[:confirm_runs]
         for suspect in items:
             test = suspect.test
             seen = [test.verdict] + [r.get(test.nodeid, Verdict.ERROR) for r in reruns]
@@ -153,7 +156,7 @@ def confirm(
             outcomes.append(got)
         return outcomes
 
-    changed = apply(run, found, rerun, ctx.settings.confirm_runs)
+    changed = apply(run, found, rerun, ctx.settings.confirm_runs, ctx.settings.jobs)
     for cell in changed:
         store.write_cell(ctx.settings.out, cell)
         _restore(ctx, cell, {s.test.case for s in found if s.cell == cell.id})
