@@ -74,7 +74,10 @@ def test_test_client_context_manager_runs_lifespan(built: Built) -> None:
         assert built.events == ["startup"]
         created = client.post("/items", json=NEW_ITEM)
         assert created.status_code == 201
-        assert client.get("/items").json() == [{"id": 1, **NEW_ITEM}]
+        assert created.json() == {"id": 1, **NEW_ITEM}
+        listed = client.get("/items")
+        assert listed.status_code == 200
+        assert listed.json() == [{"id": 1, **NEW_ITEM}]
     assert built.events == ["startup", "shutdown"]
 
 
