@@ -51,8 +51,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 @pytest.fixture(scope="module")
 def http(server: Server) -> Iterator[httpx.Client]:
-    # One client and two sending threads for the module: a held request and its partner.
-    with httpx.Client(base_url=server.url, timeout=2 * RENDEZVOUS_LIMIT, trust_env=False) as client:
+    # One client and two sending threads for the module: a held request and its partner. Plain
+    # HTTP on 127.0.0.1: no proxies, and no CA bundle to load (verify=False).
+    with httpx.Client(base_url=server.url, timeout=2 * RENDEZVOUS_LIMIT, trust_env=False, verify=False) as client:
         limits = client.get("/limits").json()
         # Precondition: each probe needs one worker thread at a time, in pools sized by the app.
         if limits != {"threadpool_tokens": 8, "executor_workers": 2}:

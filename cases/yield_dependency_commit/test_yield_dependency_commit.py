@@ -72,9 +72,10 @@ class Running:
 @pytest.fixture(scope="module")
 def http() -> Iterator[httpx.Client]:
     # One client for the module (making one costs more than a request); no keep-alive, so every
-    # request gets a fresh connection: the server may close one after an error. No proxies.
+    # request gets a fresh connection: the server may close one after an error. Plain HTTP on
+    # 127.0.0.1: no proxies, and no CA bundle to load (verify=False).
     limits = httpx.Limits(max_keepalive_connections=0)
-    with httpx.Client(timeout=10, limits=limits, trust_env=False) as client:
+    with httpx.Client(timeout=10, limits=limits, trust_env=False, verify=False) as client:
         yield client
 
 
