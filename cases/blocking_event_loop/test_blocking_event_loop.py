@@ -9,13 +9,14 @@ import sys
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from known_issues.casekit import Reason, SuiteFault
+from known_issues.casekit import CodeRaised, Reason, SuiteFault
 from known_issues.serving import Server, free_port, serve
 
 # Where a fix works, the held request ends as soon as the partner was served; this bound is only
@@ -49,56 +50,64 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield running
 
 
+@dataclass
+class Probe:
+    """The running server, one HTTP client, and two sending threads (a held request, its partner)."""
+
+    server: Server
+    http: httpx.Client
+    senders: ThreadPoolExecutor
+
+    def answered(self, response: httpx.Response) -> Any:
+        # A route under test that fails answers 500 from the server's process: that is the code
+        # under test crashing (never an assertion about the behaviour), with the server's output.
+        if response.status_code != 200:
+            raise CodeRaised(
+                f"{response.request.url.path} answered {response.status_code} {response.text[:200]}; "
+                f"server output:\n{self.server.log_tail()}"
+            )
+        return response.json()
+
+    def held_with_partner(self, path: str, limit: float) -> tuple[Any, list[str]]:
+        """Send the held request and its partner together; the held response and the server's log."""
+        key = uuid.uuid4().hex
+        held = self.senders.submit(self.http.get, f"{path}/{key}", params={"limit": limit})
+        # The partner is served only after the held request started, whichever arrives first.
+        partner = self.senders.submit(self.http.get, f"/partner/{key}", params={"limit": RENDEZVOUS_LIMIT})
+        held_body = self.answered(held.result())
+        partner_response = partner.result()
+        if partner_response.status_code != 200 or partner_response.json() != {"held_request_had_started": True}:
+            raise SuiteFault(Reason.HARNESS, f"the partner of {path} saw no start: {partner_response.text[:200]}")
+        return held_body, self.http.get(f"/log/{key}").json()
+
+
 @pytest.fixture(scope="module")
-def http(server: Server) -> Iterator[httpx.Client]:
-    # One client and two sending threads for the module: a held request and its partner. Plain
-    # HTTP on 127.0.0.1: no proxies, and no CA bundle to load (verify=False).
-    with httpx.Client(base_url=server.url, timeout=2 * RENDEZVOUS_LIMIT, trust_env=False, verify=False) as client:
+def probe(server: Server) -> Iterator[Probe]:
+    # Plain HTTP on 127.0.0.1: no proxies, and no CA bundle to load (verify=False).
+    client = httpx.Client(base_url=server.url, timeout=2 * RENDEZVOUS_LIMIT, trust_env=False, verify=False)
+    with client, ThreadPoolExecutor(max_workers=2) as senders:
         limits = client.get("/limits").json()
         # Precondition: each probe needs one worker thread at a time, in pools sized by the app.
         if limits != {"threadpool_tokens": 8, "executor_workers": 2}:
             raise SuiteFault(Reason.PRECONDITION, f"unexpected thread pool sizes: {limits}")
-        yield client
-
-
-@pytest.fixture(scope="module")
-def senders() -> Iterator[ThreadPoolExecutor]:
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        yield pool
-
-
-def held_with_partner(
-    http: httpx.Client, senders: ThreadPoolExecutor, path: str, limit: float
-) -> tuple[Any, list[str]]:
-    """Send the held request and its partner together; the held response and the server's log."""
-    key = uuid.uuid4().hex
-    params = {"limit": limit}
-    held = senders.submit(http.get, f"{path}/{key}", params=params)
-    # The partner is served only after the held request started, whichever arrives first.
-    partner = senders.submit(http.get, f"/partner/{key}", params={"limit": RENDEZVOUS_LIMIT})
-    held_response, partner_response = held.result(), partner.result()
-    assert held_response.status_code == 200, held_response.text
-    assert partner_response.status_code == 200, partner_response.text
-    if partner_response.json() != {"held_request_had_started": True}:
-        raise SuiteFault(Reason.TIMEOUT, f"the held request {path} never started on the server")
-    return held_response.json(), http.get(f"/log/{key}").json()
+        yield Probe(server, client, senders)
 
 
 # --- The guide's wrong code ---------------------------------------------------------------------
 
 
 @pytest.mark.bug
-def test_time_sleep_in_async_route_blocks_other_requests(http: httpx.Client, senders: ThreadPoolExecutor) -> None:
-    body, log = held_with_partner(http, senders, "/async-time-sleep", BLOCKING_LIMIT)
+def test_time_sleep_in_async_route_blocks_other_requests(probe: Probe) -> None:
+    body, log = probe.held_with_partner("/async-time-sleep", BLOCKING_LIMIT)
     assert body == {"result": "done"}
     # The documented symptom: the partner, although sent together, waits for the whole sleep.
     assert log == SERIAL
 
 
 @pytest.mark.bug
-def test_sync_db_client_in_async_route_blocks_other_requests(http: httpx.Client, senders: ThreadPoolExecutor) -> None:
+def test_sync_db_client_in_async_route_blocks_other_requests(probe: Probe) -> None:
     # sqlite3 waits for a lock inside async def; only the partner (or a timer) releases it.
-    body, log = held_with_partner(http, senders, "/async-sync-sqlite", BLOCKING_LIMIT)
+    body, log = probe.held_with_partner("/async-sync-sqlite", BLOCKING_LIMIT)
     assert body == {"count": 0}
     assert log == SERIAL
 
@@ -107,29 +116,29 @@ def test_sync_db_client_in_async_route_blocks_other_requests(http: httpx.Client,
 
 
 @pytest.mark.workaround("await asyncio.sleep instead of time.sleep")
-def test_asyncio_sleep_serves_other_requests(http: httpx.Client, senders: ThreadPoolExecutor) -> None:
-    body, log = held_with_partner(http, senders, "/async-asyncio-sleep", RENDEZVOUS_LIMIT)
+def test_asyncio_sleep_serves_other_requests(probe: Probe) -> None:
+    body, log = probe.held_with_partner("/async-asyncio-sleep", RENDEZVOUS_LIMIT)
     assert body == {"result": "done"}
     assert log == OVERLAP
 
 
 @pytest.mark.workaround("plain def route: FastAPI runs it in the threadpool")
-def test_def_route_serves_other_requests(http: httpx.Client, senders: ThreadPoolExecutor) -> None:
-    body, log = held_with_partner(http, senders, "/def-time-sleep", RENDEZVOUS_LIMIT)
+def test_def_route_serves_other_requests(probe: Probe) -> None:
+    body, log = probe.held_with_partner("/def-time-sleep", RENDEZVOUS_LIMIT)
     assert body == {"result": "done"}
     assert log == OVERLAP
 
 
 @pytest.mark.workaround("run_in_executor with a ThreadPoolExecutor")
-def test_run_in_executor_serves_other_requests(http: httpx.Client, senders: ThreadPoolExecutor) -> None:
-    body, log = held_with_partner(http, senders, "/async-run-in-executor", RENDEZVOUS_LIMIT)
+def test_run_in_executor_serves_other_requests(probe: Probe) -> None:
+    body, log = probe.held_with_partner("/async-run-in-executor", RENDEZVOUS_LIMIT)
     assert body == {"result": "done"}
     assert log == OVERLAP
 
 
 @pytest.mark.workaround("async database driver: AsyncSession on aiosqlite, awaited")
-def test_async_db_driver_serves_other_requests(http: httpx.Client, senders: ThreadPoolExecutor) -> None:
-    body, log = held_with_partner(http, senders, "/async-async-driver", RENDEZVOUS_LIMIT)
+def test_async_db_driver_serves_other_requests(probe: Probe) -> None:
+    body, log = probe.held_with_partner("/async-async-driver", RENDEZVOUS_LIMIT)
     assert body == {"count": 0}
     assert log == OVERLAP
 
@@ -138,21 +147,20 @@ def test_async_db_driver_serves_other_requests(http: httpx.Client, senders: Thre
 
 
 @pytest.mark.workaround("def route for CPU-bound work: pure-Python loop in the threadpool")
-def test_def_route_python_cpu_loop_serves_other_requests(http: httpx.Client, senders: ThreadPoolExecutor) -> None:
+def test_def_route_python_cpu_loop_serves_other_requests(probe: Probe) -> None:
     # The GIL does not stop the loop here: CPython hands the GIL over every switch interval
     # (5 ms), so the loop thread still gets turns while the worker computes.
-    body, log = held_with_partner(http, senders, "/def-cpu-python-loop", RENDEZVOUS_LIMIT)
+    body, log = probe.held_with_partner("/def-cpu-python-loop", RENDEZVOUS_LIMIT)
     assert body["iterations"] > 0
     assert log == OVERLAP
 
 
 @pytest.mark.bug
-def test_def_route_cpu_in_one_builtin_call_freezes_the_loop(http: httpx.Client) -> None:
+def test_def_route_cpu_in_one_builtin_call_freezes_the_loop(probe: Probe) -> None:
     # One call into C that holds the GIL (math.factorial) in a def route: the loop thread cannot
     # run a single iteration until it returns, threadpool or not.
-    response = http.get(f"/def-cpu-builtin/{uuid.uuid4().hex}", params={"limit": RENDEZVOUS_LIMIT})
-    assert response.status_code == 200, response.text
-    body = response.json()
+    response = probe.http.get(f"/def-cpu-builtin/{uuid.uuid4().hex}", params={"limit": RENDEZVOUS_LIMIT})
+    body = probe.answered(response)
     if body["ticks_before_work"] == 0:
         raise SuiteFault(Reason.TIMEOUT, "the server's loop never ticked before the work started")
     assert body["ticks_during_work"] == 0, body
