@@ -1,12 +1,15 @@
+import re
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from dirty_equals import IsStr
 from fastapi.testclient import TestClient
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy.exc import OperationalError
+
+from known_issues.casekit import CodeRaised, Observed, Reason, SuiteFault
 
 from .app import Built, build_app
 from .guide_test_module import SOURCE
@@ -43,21 +46,26 @@ async def test_async_client_serves_plain_route(built: Built) -> None:
 @pytest.mark.bug
 @pytest.mark.asyncio
 async def test_async_client_does_not_run_lifespan(built: Built) -> None:
-    # The guide's test fixture: AsyncClient over ASGITransport, nothing else.
-    async with AsyncClient(transport=ASGITransport(app=built.app), base_url="http://test") as ac:
+    # The guide's test fixture: AsyncClient over ASGITransport, nothing else. The app is wrapped
+    # in a recorder and the transport answers a crash with a 500, as a server would.
+    observed = Observed(built.app)
+    transport = ASGITransport(app=observed, raise_app_exceptions=False)  # type: ignore[arg-type]
+    async with AsyncClient(transport=transport, base_url="http://test") as ac:
         assert built.events == []
-        # So the tables the lifespan would create are missing and the request fails.
-        with pytest.raises(OperationalError, match="no such table: items"):
-            await ac.post("/items", json=NEW_ITEM)
+        response = await ac.post("/items", json=NEW_ITEM)
     assert built.events == []
+    # So the tables the lifespan would create are missing and the request fails.
+    assert response.status_code == 500
+    observed.assert_raised(OperationalError, match="no such table: items")
 
 
 @pytest.mark.bug
 def test_test_client_without_with_does_not_run_lifespan(built: Built) -> None:
-    client = TestClient(built.app)
-    with pytest.raises(OperationalError, match="no such table: items"):
-        client.post("/items", json=NEW_ITEM)
+    observed = Observed(built.app)
+    response = TestClient(observed, raise_server_exceptions=False).post("/items", json=NEW_ITEM)
     assert built.events == []
+    assert response.status_code == 500
+    observed.assert_raised(OperationalError, match="no such table: items")
 
 
 @pytest.mark.workaround("TestClient(app) used as a context manager")
@@ -66,7 +74,10 @@ def test_test_client_context_manager_runs_lifespan(built: Built) -> None:
         assert built.events == ["startup"]
         created = client.post("/items", json=NEW_ITEM)
         assert created.status_code == 201
-        assert client.get("/items").json() == [{"id": 1, **NEW_ITEM}]
+        assert created.json() == {"id": 1, **NEW_ITEM}
+        listed = client.get("/items")
+        assert listed.status_code == 200
+        assert listed.json() == [{"id": 1, **NEW_ITEM}]
     assert built.events == ["startup", "shutdown"]
 
 
@@ -95,21 +106,40 @@ async def test_lifespan_manager_runs_lifespan(built: Built) -> None:
     assert built.events == ["startup", "shutdown"]
 
 
-class _Reports:
-    """Collects the nested session's call/setup reports for test_root."""
+GUIDE_TEST = "test_guide_main.py::test_root"
+# What the guide's plain @pytest.fixture async generator does under strict mode: pytest >= 8.4
+# refuses it at setup; older pytest handed the test the async generator object itself.
+UNHANDLED_ASYNC_FIXTURE = re.compile(
+    r"'test_root' requested an async fixture 'client', with no plugin or hook that handled it"
+    r"|'async_generator' object has no attribute 'get'"
+)
 
-    def __init__(self) -> None:
-        self.failed: list[str] = []
-        self.passed = False
+
+@dataclass
+class NestedRun:
+    """The nested session's exit status and, per phase of the guide's test, its outcome and text."""
+
+    exit_code: int = -1
+    collected: list[str] = field(default_factory=list)
+    phases: list[tuple[str, str, str]] = field(default_factory=list)  # (when, outcome, longrepr)
+    collect_errors: list[str] = field(default_factory=list)
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.collect_errors.append(report.longreprtext)
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        self.collected = [item.nodeid for item in items]
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if report.failed:
-            self.failed.append(f"{report.when}: {report.longreprtext}")
-        elif report.when == "call" and report.passed:
-            self.passed = True
+        if report.nodeid == GUIDE_TEST and (report.when == "call" or not report.passed):
+            self.phases.append((report.when, report.outcome, report.longreprtext))
+
+    def failures(self) -> list[tuple[str, str]]:
+        return [(when, text) for when, outcome, text in self.phases if outcome == "failed"]
 
 
-def run_guide_tests(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, asyncio_mode: str) -> _Reports:
+def run_guide_tests(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, asyncio_mode: str) -> NestedRun:
     # The same module the guide shows, run in a fresh pytest session with its own ini file.
     (tmp_path / "test_guide_main.py").write_text(SOURCE, encoding="utf-8")
     ini = tmp_path / "pytest.ini"
@@ -117,24 +147,38 @@ def run_guide_tests(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, asyncio_mod
         f"[pytest]\nasyncio_mode = {asyncio_mode}\nasyncio_default_fixture_loop_scope = function\n",
         encoding="utf-8",
     )
-    reports = _Reports()
+    run = NestedRun()
     # Only pytest-asyncio is needed in the nested session; skipping the other plugins keeps it fast.
     monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
     args = ["-c", str(ini), "--rootdir", str(tmp_path), "-p", "pytest_asyncio.plugin", "-q"]
-    pytest.main([*args, "-p", "no:cacheprovider", "--import-mode=importlib", str(tmp_path)], plugins=[reports])
-    return reports
+    code = pytest.main([*args, "-p", "no:cacheprovider", "--import-mode=importlib", str(tmp_path)], plugins=[run])
+    run.exit_code = int(code)
+    # A session that could not run the guide's test observed nothing about its fixture.
+    if run.collect_errors:
+        # The guide's module itself did not import: its code failed.
+        raise CodeRaised("the guide's test module failed to collect:\n" + "\n".join(run.collect_errors))
+    if run.exit_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or run.collected != [GUIDE_TEST]:
+        raise SuiteFault(Reason.HARNESS, f"nested pytest exited {run.exit_code} having collected {run.collected}")
+    return run
 
 
 @pytest.mark.bug
 def test_guide_async_fixture_fails_in_strict_mode(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # pytest-asyncio's default (strict) mode ignores a plain @pytest.fixture async generator.
-    reports = run_guide_tests(tmp_path, monkeypatch, "strict")
-    assert not reports.passed
-    assert reports.failed == [IsStr(regex=r"(?s).*async.*")]
+    run = run_guide_tests(tmp_path, monkeypatch, "strict")
+    # Exit status 0 (the guide's test passed) would be the behaviour gone: fixed.
+    assert run.exit_code == pytest.ExitCode.TESTS_FAILED, run.phases
+    failures = run.failures()
+    assert len(failures) == 1, failures
+    when, text = failures[0]
+    # Any other failure is the guide's test breaking for another reason, not this bug.
+    if not UNHANDLED_ASYNC_FIXTURE.search(text):
+        raise CodeRaised(f"the guide's test failed at {when} for another reason:\n{text}")
 
 
 @pytest.mark.workaround("asyncio_mode = auto lets the guide's plain @pytest.fixture work")
 def test_guide_async_fixture_works_in_auto_mode(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    reports = run_guide_tests(tmp_path, monkeypatch, "auto")
-    assert reports.failed == []
-    assert reports.passed
+    run = run_guide_tests(tmp_path, monkeypatch, "auto")
+    assert run.failures() == []
+    assert run.phases == [("call", "passed", "")]
+    assert run.exit_code == pytest.ExitCode.OK

@@ -34,4 +34,5 @@ def test_only_injected_background_tasks_run_all(client: TestClient) -> None:
 def test_only_response_background_runs(client: TestClient) -> None:
     response = client.get("/response-only")
     assert response.status_code == 200
+    assert response.text == "Done"
     assert ran == ["log_event"]

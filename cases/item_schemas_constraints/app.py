@@ -48,15 +48,11 @@ def create_app(database_url: str) -> FastAPI:
         return await load(db, item_id)
 
     @router.patch("/{item_id}", response_model=ItemResponse)
-    async def update_item(
-        item_id: int, item_in: ItemUpdate, db: AsyncSession = Depends(get_db)
-    ) -> Item:
+    async def update_item(item_id: int, item_in: ItemUpdate, db: AsyncSession = Depends(get_db)) -> Item:
         return await service.update_item(db, await load(db, item_id), item_in)
 
     @router.patch("/{item_id}/checked", response_model=ItemResponse)
-    async def update_item_checked(
-        item_id: int, item_in: ItemUpdateChecked, db: AsyncSession = Depends(get_db)
-    ) -> Item:
+    async def update_item_checked(item_id: int, item_in: ItemUpdateChecked, db: AsyncSession = Depends(get_db)) -> Item:
         return await service.update_item(db, await load(db, item_id), item_in)
 
     app = FastAPI(lifespan=lifespan)

@@ -31,7 +31,5 @@ async def working_checked(json_list: Annotated[str, Form()]) -> list[str]:
     try:
         model = JsonListModel(json_list=json_list)
     except ValidationError as exc:
-        raise RequestValidationError(
-            [{**error, "loc": ("body", *error["loc"])} for error in exc.errors()]
-        ) from exc
+        raise RequestValidationError([{**error, "loc": ("body", *error["loc"])} for error in exc.errors()]) from exc
     return model.json_list

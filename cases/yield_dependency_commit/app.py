@@ -22,19 +22,33 @@ HAS_SCOPE = has("fastapi>=0.121.0")  # Depends(..., scope=...) was added in 0.12
 
 
 class RecordResponseSent:
-    """Pure ASGI middleware: notes the moment the final body chunk is sent."""
+    """Pure ASGI middleware: notes the moment the final body chunk is sent.
 
-    def __init__(self, app: ASGIApp, events: list[str]) -> None:
+    It also counts the HTTP requests the app has not finished with yet (``in_flight``): whatever
+    runs after the response (get_db's exit, background tasks) runs inside the app call, so
+    ``in_flight == 0`` means the server holds no pending work and the next test can start.
+    """
+
+    def __init__(self, app: ASGIApp, events: list[str], in_flight: list[int]) -> None:
         self.app = app
         self.events = events
+        self.in_flight = in_flight
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
         async def send_and_record(message: Message) -> None:
             await send(message)
             if message["type"] == "http.response.body" and not message.get("more_body"):
                 self.events.append("response_sent")
 
-        await self.app(scope, receive, send_and_record)
+        self.in_flight[0] += 1
+        try:
+            await self.app(scope, receive, send_and_record)
+        finally:
+            self.in_flight[0] -= 1
 
 
 def create_app(database_url: str) -> FastAPI:
@@ -64,9 +78,11 @@ def create_app(database_url: str) -> FastAPI:
         yield
         await engine.dispose()
 
+    in_flight = [0]
     app = FastAPI(lifespan=lifespan)
-    app.add_middleware(RecordResponseSent, events=events)
+    app.add_middleware(RecordResponseSent, events=events, in_flight=in_flight)
     app.state.events = events
+    app.state.in_flight = in_flight
 
     @app.post("/commit-after-yield", status_code=201)
     async def commit_after_yield(

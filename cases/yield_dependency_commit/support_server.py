@@ -9,6 +9,8 @@ from contextlib import contextmanager
 import uvicorn
 from fastapi import FastAPI
 
+from known_issues.casekit import CodeRaised, Reason, SuiteFault
+
 START_TIMEOUT = 10.0
 STOP_TIMEOUT = 10.0
 
@@ -29,9 +31,10 @@ def serve(app: FastAPI) -> Iterator[str]:
         deadline = time.monotonic() + START_TIMEOUT
         while not server.started:
             if not thread.is_alive():
-                raise RuntimeError("uvicorn stopped during startup")
+                # The port is ours already: stopping during startup is the app's lifespan failing.
+                raise CodeRaised("uvicorn stopped during startup (the app's lifespan failed)")
             if time.monotonic() > deadline:
-                raise TimeoutError("uvicorn did not start in time")
+                raise SuiteFault(Reason.TIMEOUT, f"uvicorn did not start within {START_TIMEOUT:g}s")
             time.sleep(0.01)
         yield f"http://127.0.0.1:{port}"
     finally:
