@@ -231,3 +231,26 @@ def test_faults_of_the_suite_are_errors_with_their_reason(pytester: pytest.Pytes
     assert (got["test_precondition"]["verdict"], got["test_precondition"]["reason"]) == ("error", "precondition")
     assert (got["test_our_own_bug"]["verdict"], got["test_our_own_bug"]["reason"]) == ("error", "harness")
     assert (got["test_command_exits"]["verdict"], got["test_command_exits"]["reason"]) == ("broken", None)
+
+
+def test_pytest_raises_seeing_another_message_is_a_crash_not_fixed(pytester: pytest.Pytester) -> None:
+    got = _case(
+        pytester,
+        """
+        import pytest
+        from .app import handler
+
+        @pytest.mark.bug
+        def test_documented_message():
+            with pytest.raises(TypeError, match="Value must be positive"):
+                handler("other")  # a TypeError, with another message
+
+        @pytest.mark.bug
+        def test_no_crash_any_more():
+            with pytest.raises(TypeError):
+                handler("fine")
+        """,
+    )
+    other = got["test_documented_message"]
+    assert (other["verdict"], other["outcome"], other["reason"]) == ("error", "crashed", "unexpected crash")
+    assert got["test_no_crash_any_more"]["verdict"] == "fixed"  # DID NOT RAISE: the crash is gone

@@ -64,8 +64,14 @@ class RunContext:
             locks=locks_mod.Locks(settings.env_dir("locks"), settings.offline),
         )
 
+    def in_group(self, cell: Cell) -> list[str]:
+        """The cases the cell's group runs: what its environment is made for."""
+        return [c for c in self.cases if not cell.cases or c in cell.cases]
+
     def selected(self, cell: Cell) -> list[str]:
-        chosen = [c for c in self.cases if not cell.cases or c in cell.cases]
+        """The cases to observe now (``--cases`` narrows the group's; the environment stays the same,
+        so what is observed here is reused by a full run and the other way round)."""
+        chosen = self.in_group(cell)
         if self.settings.only_cases:
             chosen = [c for c in chosen if c in self.settings.only_cases]
         return chosen
@@ -245,7 +251,7 @@ def _resolve(ctx: RunContext, cell: Cell, result: CellResult) -> _Resolved:
     def resolve(requirements: list[str]) -> str:
         return ctx.locks.resolve(requirements, python, cell.python, context, ctx.preferences, sources)
 
-    cases = [c for c in ctx.selected(cell) if c not in result.cases_not_installable]
+    cases = [c for c in ctx.in_group(cell) if c not in result.cases_not_installable]
     requirements = base + case_dependencies(ctx.cases, cases)
     try:
         lock = resolve(requirements)

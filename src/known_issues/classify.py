@@ -32,6 +32,7 @@ from types import TracebackType
 from known_issues.verdicts import Outcome, Reason
 
 MESSAGE_LIMIT = 4000
+_RAISES_OTHER_MESSAGE = "Regex pattern did not match"
 _SUPPORT_PREFIXES = ("test_", "support_")
 _SUPPORT_FILES = ("conftest.py", "__init__.py")
 _ASGI_ENTRIES = (os.path.join("fastapi", "applications.py"), os.path.join("starlette", "applications.py"))
@@ -108,6 +109,9 @@ def _leaf(exc: BaseException) -> Classified:
     if isinstance(exc, CodeRaised):
         return Classified(Outcome.CRASHED, None, text)
     is_assertion = isinstance(exc, AssertionError) or _is_pytest_fail(exc)
+    if is_assertion and str(exc).startswith(_RAISES_OTHER_MESSAGE):
+        # pytest.raises(X, match=...) saw X, with another message: the code crashed another way.
+        return Classified(Outcome.CRASHED, None, text)
     innermost = _innermost(exc.__traceback__)
     # An assert written in the test (also one that runs inside a request, e.g. in an override) is
     # the test's own check; an assert anywhere in the code under test is that code crashing.

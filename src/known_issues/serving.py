@@ -55,7 +55,8 @@ def serve(argv: Sequence[str], *, cwd: Path, port: int, log: Path, ready_path: s
     """Start ``argv`` in a process group of its own and yield once ``ready_path`` answers.
 
     The whole group (a reloader's children included) is terminated on exit, then killed after
-    a grace period, also when the test body failed.
+    a grace period, also when the test body failed. Start servers from the test's (main) thread:
+    the kernel ties a server's life to the thread that started it.
     """
     env = {**os.environ, "PYTHONPATH": str(cwd), "PYTHONUNBUFFERED": "1", "NO_COLOR": "1"}
     env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
