@@ -49,18 +49,24 @@ def run_cells(ctx: RunContext, cells: Sequence[Cell], resume: bool = False) -> R
     futures: dict[Future[CellResult], Cell] = {}
     try:
         pending = list(todo)
-        while pending or futures:
+        done: list[CellResult] = []
+        while pending or futures or done:
             while pending and len(futures) < jobs:
                 cell = pending.pop(0)
                 futures[pool.submit(run_cell, ctx, cell)] = cell
                 progress.started()
+            # Printed once the freed workers have their next cells, so the counts are the real ones.
+            for result in done:
+                progress.finished(describe(result))
+            done = []
             finished, _ = wait(list(futures), return_when=FIRST_COMPLETED, timeout=1.0)
             for fut in finished:
                 futures.pop(fut)
                 result = fut.result()
                 store.write_cell(ctx.settings.out, result)
                 summary.results.append(result)
-                progress.finished(describe(result))
+                progress.ended()
+                done.append(result)
             progress.tick()
     except KeyboardInterrupt:
         summary.interrupted = True
@@ -130,8 +136,10 @@ class Progress:
     def started(self) -> None:
         self.running += 1
 
-    def finished(self, line: str) -> None:
+    def ended(self) -> None:
         self.running -= 1
+
+    def finished(self, line: str) -> None:
         self.done += 1
         self._clear()
         say(f"[{self.done:>3}/{self.total}] {line}" + ("" if self.live else f"  ({self.status()})"), self.stream)
