@@ -273,7 +273,7 @@ def build_page(model: Model, releases: Releases | None = None) -> Page:
         kinds=list(KINDS),
         verdict_options=[v.value for v in SYMBOLS if v != Verdict.NOT_RUN],
         groups=_groups(model.cells),
-        columns=[_column(c, model.cells) for c in model.cells],
+        columns=_columns(model.cells),
         cases_rows=[_case_rows(model, slug) for slug in model.case_order()],
         findings=_findings(model.cells),
         flaky=_flaky(model),
@@ -358,8 +358,19 @@ def _groups(cells: Sequence[CellResult]) -> list[tuple[str, int]]:
     return groups
 
 
-def _column(cell: CellResult, cells: Sequence[CellResult]) -> Column:
-    short = " · ".join(f"{a} {cell.version_of(a)}" for a in cell.cell.axes)
+def _columns(cells: Sequence[CellResult]) -> list[Column]:
+    """A header per cell naming what varies in its group (the resolved versions), the rest in its tooltip."""
+    groups = analysis.by_group(cells)
+    varying: dict[str, list[str]] = {}
+    for name, group_cells in groups.items():
+        declared = [*group_cells[0].cell.axes, "python"]
+        ran = [c for c in group_cells if c.ran] or group_cells
+        varying[name] = [a for a in declared if len({c.version_of(a) for c in ran}) > 1] or declared[:1]
+    return [_column(c, varying[c.cell.group]) for c in cells]
+
+
+def _column(cell: CellResult, axes: Sequence[str]) -> Column:
+    short = " · ".join(f"{a} {cell.version_of(a)}" for a in axes)
     detail = [f"cell {cell.id}", f"status: {cell.status}", f"python {cell.version_of('python')}"]
     detail += [f"{a} {cell.version_of(a)}" for a in cell.cell.axes]
     detail.append("requested: " + ", ".join(f"{k}={v}" for k, v in cell.cell.requested))
