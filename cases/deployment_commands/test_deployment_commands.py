@@ -10,6 +10,8 @@ command did; an exception of a lifecycle (the command exited, a port clash, no a
 is re-raised unchanged in that command's test and judged exactly as if it had run there.
 """
 
+from __future__ import annotations
+
 import importlib
 import shutil
 import sys

@@ -5,6 +5,8 @@ One uvicorn server (the guide's production command, bound to 127.0.0.1) serves t
 project. The database is the real SQLite file the guide's relative URL puts in the project root.
 """
 
+from __future__ import annotations
+
 import base64
 import hashlib
 import hmac

@@ -1,5 +1,7 @@
 """The Minimal Working Example: both routes and the docs, in process and served by ``fastapi dev``."""
 
+from __future__ import annotations
+
 import re
 import shutil
 import sysconfig
