@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from known_issues.casekit import Reason, SuiteFault
+from known_issues.casekit import CodeRaised, Reason, SuiteFault
 from known_issues.serving import Server, free_port, serve
 
 from ..guide_project_setup.support_uvproject import quickstart_project, run_uv, uv_binary
@@ -162,8 +162,16 @@ def container(
     env = image_env(python, installed_image.python_minor, scratch)
     # serve() adds to os.environ; `env -i` starts the CMD from the image's environment alone.
     argv = ["env", "-i", *(f"{k}={v}" for k, v in env.items()), "UV_OFFLINE=1", *cmd_argv(dockerfile, port)]
-    with serve(argv, cwd=installed_image.image, port=port, log=scratch / "container.log", ready_path="/docs") as server:
-        yield server
+    try:
+        with serve(
+            argv, cwd=installed_image.image, port=port, log=scratch / "container.log", ready_path="/docs"
+        ) as server:
+            yield server
+    except CodeRaised as exc:
+        # Lead with the error the app or uv ended on; the output that follows is cut at its start.
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        last = next((line for line in reversed(lines) if re.match(r"^(error|\w+(Error|Exception))\b", line)), lines[-1])
+        raise CodeRaised(f"the CMD exited before answering: {last}\n{exc}") from exc
 
 
 @pytest.mark.bug

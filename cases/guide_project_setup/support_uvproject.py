@@ -138,7 +138,8 @@ def quickstart_project(parent: Path) -> Project:
     root = parent / init[-1]
     add_constraints(root / "pyproject.toml", constraints)
     added = run_uv([*shlex.split(INSTALL_LINE)[1:], "--python", python], root, INSTALL_LINE)
-    warnings = tuple(line for line in added.stderr.splitlines() if line.lower().startswith("warning"))
+    said = [line for line in added.stderr.splitlines() if line.lower().startswith("warning")]
+    warnings = tuple(dict.fromkeys(said))  # uv repeats a warning per resolution fork
     project = Project(root, python, constraints, uv_version, warnings)
     _BUILT[key] = project
     return project

@@ -98,6 +98,6 @@ def test_install_line_provides(project: Project, probed: dict[str, str | None], 
     error = probed[module]
     warned = "".join(f"; uv: {w}" for w in project.warnings)
     assert error is None, (
-        f"{module} (imported in the guide's {section}) is not available after `{INSTALL_LINE}` "
+        f"{module} (used in the guide's {section}) is not available after `{INSTALL_LINE}` "
         f"(constraints {', '.join(project.constraints)}, {project.uv_version}{warned}): {error}"
     )
