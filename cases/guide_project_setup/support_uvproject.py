@@ -16,6 +16,7 @@ no solution, ``uv init`` fails) is the code under test failing (``CodeRaised``).
 
 from __future__ import annotations
 
+import functools
 import os
 import shlex
 import shutil
@@ -61,15 +62,25 @@ class Project:
 _BUILT: dict[tuple[str, tuple[str, ...]], Project] = {}
 
 
+@functools.lru_cache(maxsize=1)
 def uv_binary() -> str:
-    """The cell's own uv (a case dependency, so its version is recorded with the cell), else PATH's."""
+    """The cell's own uv (a case dependency, so its version is recorded with the cell), else PATH's.
+
+    A uv found on PATH must answer ``--version``: a version manager's shim may stand there for a uv
+    that is not installed for the selected Python.
+    """
     own = Path(sysconfig.get_path("scripts")) / "uv"
     if own.exists():
         return str(own)
     found = shutil.which("uv")
-    if not found:
-        raise SuiteFault(Reason.TOOL, f"uv is not installed (not at {own}, not on PATH)")
-    return found
+    if found:
+        try:
+            answered = subprocess.run([found, "--version"], capture_output=True, text=True, timeout=30, check=False)
+        except (OSError, subprocess.TimeoutExpired):
+            answered = None
+        if answered is not None and answered.returncode == 0 and answered.stdout.startswith("uv "):
+            return found
+    raise SuiteFault(Reason.TOOL, f"no working uv: not at {own}, and PATH has {found or 'none'}")
 
 
 def uv_env() -> dict[str, str]:
@@ -95,6 +106,8 @@ def run_uv(
     if done.returncode != 0:
         output = (done.stdout + done.stderr).strip()[-3000:]
         text = f"`{what}` exited with {done.returncode}:\n{output}"
+        if done.returncode in (126, 127):  # the shell's "cannot execute" / "not found": no uv to ask
+            raise SuiteFault(Reason.TOOL, text)
         if any(s in output.lower() for s in _NETWORK):
             raise SuiteFault(Reason.ENVIRONMENT, f"the package index could not be reached: {text}")
         if check:
