@@ -24,7 +24,9 @@ import pytest
 from dirty_equals import IsInt, IsStr
 
 from known_issues.casekit import requires
-from known_issues.serving import Server, free_port, serve
+from known_issues.serving import Server, free_port
+
+from .support_serving import serve_app
 
 PROJECT = Path(__file__).with_name("project")
 FRONTEND = "http://localhost:3000"
@@ -80,7 +82,7 @@ def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def server(root: Path) -> Iterator[Server]:
     port = free_port()
     argv = [sys.executable, "-m", "uvicorn", "src.main:app", "--host", "127.0.0.1", "--port", str(port)]
-    with serve(argv, cwd=root, port=port, log=root.parent / "server.log", ready_path="/docs") as running:
+    with serve_app(argv, cwd=root, port=port, log=root.parent / "server.log") as running:
         yield running
 
 
@@ -190,7 +192,7 @@ def test_fastapi_dev_serves_assembled_app(tmp_path: Path) -> None:
     project = copy_project(tmp_path / "my-api")  # the log stays outside the folder the reloader watches
     port = free_port()
     argv = [fastapi_command(), "dev", "src/main.py", "--host", "127.0.0.1", "--port", str(port)]
-    with serve(argv, cwd=project, port=port, log=tmp_path / "server.log", ready_path="/docs") as running:
+    with serve_app(argv, cwd=project, port=port, log=tmp_path / "server.log") as running:
         with httpx.Client(base_url=running.url, timeout=10.0, trust_env=False) as client:
             created = client.post("/items", json=NEW_ITEM)
             paths = client.get("/openapi.json").json()["paths"]
