@@ -26,9 +26,9 @@ from dirty_equals import IsInt, IsStr
 from known_issues.casekit import requires
 from known_issues.serving import Server, free_port
 
+from .app import PROJECT
 from .support_serving import serve_app
 
-PROJECT = Path(__file__).with_name("project")
 FRONTEND = "http://localhost:3000"
 NEW_ITEM = {"name": "Test", "price": 9.99}  # the Testing section's item
 ROUTES = {

@@ -23,7 +23,9 @@ import pytest
 from known_issues.casekit import CodeRaised, Reason, SuiteFault
 from known_issues.serving import Server, free_port, serve
 
+from ..guide_app_assembled.app import PROJECT as GUIDE_APP
 from ..guide_project_setup.support_uvproject import quickstart_project, run_uv, uv_binary
+from .app import DOCKERFILE, GUIDE_TESTS
 from .support_dockerfile import (
     Dockerfile,
     context_files,
@@ -34,18 +36,12 @@ from .support_dockerfile import (
     parse_dockerfile,
 )
 
-HERE = Path(__file__).parent
-GUIDE_APP = HERE.parent / "guide_app_assembled" / "project"
-# The guide's tests/test_main.py, in short: only its presence in the context matters here.
-GUIDE_TESTS = """from httpx import ASGITransport, AsyncClient
-from src.main import app
-"""
 STOP_GRACE = 10.0  # docker stop's default grace period before SIGKILL
 
 
 @pytest.fixture(scope="module")
 def dockerfile() -> Dockerfile:
-    return parse_dockerfile((HERE / "Dockerfile").read_text(encoding="utf-8"))
+    return parse_dockerfile(DOCKERFILE)
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +54,7 @@ def context(tmp_path_factory: pytest.TempPathFactory, dockerfile: Dockerfile) ->
     shutil.copy(GUIDE_APP / ".env", root / ".env")
     (root / "tests").mkdir()
     (root / "tests" / "test_main.py").write_text(GUIDE_TESTS, encoding="utf-8")
-    shutil.copy(HERE / "Dockerfile", root / "Dockerfile")
+    (root / "Dockerfile").write_text(DOCKERFILE, encoding="utf-8")
     return root
 
 

@@ -28,8 +28,8 @@ from pathlib import Path
 
 from known_issues.casekit import CodeRaised, Reason, SuiteFault, installed
 
-INIT_LINE = "uv init my-api"
-INSTALL_LINE = "uv add fastapi[standard] sqlalchemy[asyncio] aiosqlite python-jose[cryptography] passlib[bcrypt]"
+from .app import INIT_LINE, INSTALL_LINE
+
 UV_TIMEOUT = 45.0  # below the per-test limit, so a hung download is reported as such, not as a test timeout
 # What uv prints when the index cannot be reached (not a verdict about the install line).
 _NETWORK = (
