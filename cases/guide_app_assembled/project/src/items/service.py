@@ -1,0 +1,1 @@
+"""Item business logic: listed in the guide's Project Structure, never shown (its router queries directly)."""

@@ -1,0 +1,1 @@
+"""Shared exceptions: listed in the guide's Project Structure, its content is never shown."""

@@ -1,0 +1,203 @@
+"""The guide's project assembled (project/src/...) and served from the project root as a real process.
+
+One uvicorn server (the guide's production command, bound to 127.0.0.1) serves the whole module;
+``fastapi dev src/main.py`` (the Quick Start's command) gets its own server in its own copy of the
+project. The database is the real SQLite file the guide's relative URL puts in the project root.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import shutil
+import sqlite3
+import sys
+import sysconfig
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from dirty_equals import IsInt, IsStr
+
+from known_issues.casekit import requires
+from known_issues.serving import Server, free_port
+
+from .app import PROJECT
+from .support_serving import serve_app
+
+FRONTEND = "http://localhost:3000"
+NEW_ITEM = {"name": "Test", "price": 9.99}  # the Testing section's item
+ROUTES = {
+    "/auth/register": ["post"],
+    "/auth/login": ["post"],
+    "/auth/me": ["get"],
+    "/items": ["get", "post"],
+    "/items/{item_id}": ["get"],
+}
+REJECTED = {"detail": "Could not validate credentials"}
+
+
+def copy_project(destination: Path) -> Path:
+    shutil.copytree(PROJECT, destination, ignore=shutil.ignore_patterns("__pycache__", "*.db"))
+    return destination
+
+
+def dotenv_value(root: Path, key: str) -> str:
+    for line in (root / ".env").read_text(encoding="utf-8").splitlines():
+        name, _, value = line.partition("=")
+        if name.strip() == key:
+            return value.strip()
+    raise KeyError(key)
+
+
+def tables(database: Path) -> set[str]:
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as conn:
+        rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+    return {name for (name,) in rows}
+
+
+def hs256(claims: dict[str, object], key: str) -> str:
+    """A compact HS256 token made without any JWT library (the server decodes it with python-jose)."""
+
+    def segment(raw: bytes) -> str:
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    signing_input = ".".join(
+        segment(json.dumps(part, separators=(",", ":")).encode()) for part in ({"alg": "HS256", "typ": "JWT"}, claims)
+    )
+    mac = hmac.new(key.encode(), signing_input.encode(), hashlib.sha256).digest()
+    return f"{signing_input}.{segment(mac)}"
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return copy_project(tmp_path_factory.mktemp("uvicorn") / "my-api")
+
+
+@pytest.fixture(scope="module")
+def server(root: Path) -> Iterator[Server]:
+    port = free_port()
+    argv = [sys.executable, "-m", "uvicorn", "src.main:app", "--host", "127.0.0.1", "--port", str(port)]
+    with serve_app(argv, cwd=root, port=port, log=root.parent / "server.log") as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def http(server: Server) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.url, timeout=10.0, trust_env=False) as client:
+        yield client
+
+
+@pytest.mark.pattern("the lifespan creates both tables in ./database.db of the folder the server runs in")
+def test_lifespan_creates_tables_in_project_root(server: Server, root: Path) -> None:
+    database = root / "database.db"
+    assert database.exists(), f"no database.db in the project root; output:\n{server.log_tail()}"
+    assert {"items", "users"} <= tables(database)
+
+
+@pytest.mark.pattern("items router: POST /items answers 201 and the row is in the SQLite file, GET reads it")
+def test_items_router_create_then_read(http: httpx.Client, root: Path) -> None:
+    created = http.post("/items", json=NEW_ITEM)
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert body == {**NEW_ITEM, "id": IsInt, "description": None, "status": "draft", "created_at": IsStr}
+    with sqlite3.connect(f"file:{root / 'database.db'}?mode=ro", uri=True) as conn:
+        row = conn.execute("SELECT name, price FROM items WHERE id = ?", (body["id"],)).fetchone()
+    assert row == ("Test", 9.99)
+    fetched = http.get(f"/items/{body['id']}")
+    assert (fetched.status_code, fetched.json()) == (200, body)
+    listed = http.get("/items")
+    assert listed.status_code == 200
+    assert body in listed.json()
+
+
+@pytest.mark.pattern("items router: an unknown id is 404 'Item not found'")
+def test_items_router_missing_item_is_404(http: httpx.Client) -> None:
+    response = http.get("/items/999999")
+    assert (response.status_code, response.json()) == (404, {"detail": "Item not found"})
+
+
+@pytest.mark.pattern("auth router: /auth/me without a token is 401 with WWW-Authenticate: Bearer")
+def test_auth_router_me_needs_token(http: httpx.Client) -> None:
+    response = http.get("/auth/me")
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Not authenticated"}
+    assert response.headers["www-authenticate"] == "Bearer"
+
+
+@pytest.mark.pattern("auth router: a login form for an unknown e-mail is 401 'Incorrect email or password'")
+def test_auth_router_login_unknown_user_is_401(http: httpx.Client) -> None:
+    response = http.post("/auth/login", data={"username": "nobody@example.com", "password": "whatever"})
+    assert (response.status_code, response.json()) == (401, {"detail": "Incorrect email or password"})
+
+
+@pytest.mark.pattern("settings from .env: a token signed with its SECRET_KEY reads /auth/me, the default's is 401")
+def test_auth_router_me_with_token_from_dotenv_key(http: httpx.Client, root: Path) -> None:
+    # A user row written straight into the server's SQLite file (no password hashing needed).
+    with sqlite3.connect(root / "database.db") as conn:
+        user_id = conn.execute(
+            "INSERT INTO users (email, hashed_password) VALUES (?, ?)", ("seeded@example.com", "unused")
+        ).lastrowid
+    claims = {"sub": str(user_id), "exp": int(time.time()) + 600}
+    signed_with_dotenv = hs256(claims, dotenv_value(root, "SECRET_KEY"))
+    signed_with_default = hs256(claims, "default-secret-from-code")  # config.py's default
+    accepted = http.get("/auth/me", headers={"Authorization": f"Bearer {signed_with_dotenv}"})
+    assert (accepted.status_code, accepted.json()) == (200, {"id": user_id, "email": "seeded@example.com"})
+    refused = http.get("/auth/me", headers={"Authorization": f"Bearer {signed_with_default}"})
+    assert (refused.status_code, refused.json()) == (401, REJECTED)
+
+
+@pytest.mark.pattern("CORS: the frontend origin's preflight is allowed with credentials; another origin's is refused")
+def test_cors_preflight(http: httpx.Client) -> None:
+    request_headers = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization"}
+    allowed = http.options("/items", headers={"Origin": FRONTEND, **request_headers})
+    assert allowed.status_code == 200
+    assert allowed.headers["access-control-allow-origin"] == FRONTEND
+    assert allowed.headers["access-control-allow-credentials"] == "true"
+    refused = http.options("/items", headers={"Origin": "https://elsewhere.example", **request_headers})
+    assert refused.status_code == 400
+    assert "access-control-allow-origin" not in refused.headers
+
+
+@pytest.mark.pattern("both routers are mounted under one app titled 'My API'")
+def test_openapi_lists_both_routers(http: httpx.Client) -> None:
+    schema = http.get("/openapi.json").json()
+    assert schema["info"]["title"] == "My API"
+    assert {path: sorted(ops) for path, ops in schema["paths"].items()} == ROUTES
+
+
+@pytest.mark.pattern("the Testing section's test_root (GET / -> 200) passes on the Main App's src/main.py")
+def test_root_route_as_testing_section_expects(http: httpx.Client) -> None:
+    # tests/test_main.py imports src.main; the Main App defines no "/" route (only the Quick
+    # Start's minimal src/main.py had one).
+    response = http.get("/")
+    assert response.status_code == 200, f"GET / answered {response.status_code} {response.text}"
+
+
+def fastapi_command() -> str:
+    """The ``fastapi`` console script of this very environment (the cell's), not one on PATH."""
+    path = Path(sysconfig.get_path("scripts")) / "fastapi"
+    # FastAPI 0.111.x relied on fastapi-cli for this script; fastapi-cli 0.0.9 stopped shipping it.
+    assert path.exists(), f"no fastapi command in this environment ({path})"
+    return str(path)
+
+
+@requires("fastapi>=0.111.0", "the fastapi command (fastapi-cli) was added in FastAPI 0.111.0")
+@pytest.mark.pattern("fastapi dev src/main.py from the project root imports src.main with its src. imports and serves")
+def test_fastapi_dev_serves_assembled_app(tmp_path: Path) -> None:
+    project = copy_project(tmp_path / "my-api")  # the log stays outside the folder the reloader watches
+    port = free_port()
+    argv = [fastapi_command(), "dev", "src/main.py", "--host", "127.0.0.1", "--port", str(port)]
+    with serve_app(argv, cwd=project, port=port, log=tmp_path / "server.log") as running:
+        with httpx.Client(base_url=running.url, timeout=10.0, trust_env=False) as client:
+            created = client.post("/items", json=NEW_ITEM)
+            paths = client.get("/openapi.json").json()["paths"]
+            me = client.get("/auth/me")
+    assert created.status_code == 201, created.text
+    assert {path: sorted(ops) for path, ops in paths.items()} == ROUTES
+    assert me.status_code == 401
+    assert {"items", "users"} <= tables(project / "database.db")
