@@ -65,8 +65,11 @@ class RunContext:
         )
 
     def in_group(self, cell: Cell) -> list[str]:
-        """The cases the cell's group runs: what its environment is made for."""
-        return [c for c in self.cases if not cell.cases or c in cell.cases]
+        """The cases the cell's group runs: what its environment is made for. A group without a
+        `cases` list runs every case but those the matrix runs only where a group names them."""
+        if cell.cases:
+            return [c for c in self.cases if c in cell.cases]
+        return [c for c in self.cases if c not in self.settings.matrix.only_where_named]
 
     def selected(self, cell: Cell) -> list[str]:
         """The cases to observe now (``--cases`` narrows the group's; the environment stays the same,

@@ -266,6 +266,13 @@ def _cell(args: argparse.Namespace, settings: Settings) -> int:
     missing = [i for i in args.ids if i not in by_id]
     if missing:
         raise UsageError(f"no such cell: {', '.join(missing)} (list them with `cells`)")
+    if settings.only_cases:
+        from known_issues.cellrun import RunContext
+
+        ctx = RunContext.build(settings, None)
+        idle = [i for i in args.ids if not ctx.selected(by_id[i])]
+        if idle:
+            raise UsageError(f"--cases: the group of {', '.join(idle)} runs none of {', '.join(settings.only_cases)}")
     return run_matrix(settings, index, [by_id[i] for i in args.ids], replace=False)
 
 

@@ -42,16 +42,18 @@ class Environment:
 @functools.cache
 def uv() -> str:
     """The uv binary. Resolved once, before any worker thread starts: uv's own finder reads sysconfig,
-    which is not thread-safe on first use."""
-    found = shutil.which("uv")
-    if found:
-        return found
+    which is not thread-safe on first use. The one installed with the harness first: a `uv` on PATH
+    may be a pyenv shim, which picks a different uv in a folder with a .python-version."""
     try:
         from uv import find_uv_bin  # type: ignore[import-not-found,unused-ignore]
 
         return str(find_uv_bin())
-    except ImportError as exc:
-        raise EnvironmentBroken("uv is not installed: `python -m pip install uv`") from exc
+    except (ImportError, FileNotFoundError):
+        pass
+    found = shutil.which("uv")
+    if found:
+        return found
+    raise EnvironmentBroken("uv is not installed: `python -m pip install uv`")
 
 
 @functools.cache

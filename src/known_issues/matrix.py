@@ -23,7 +23,7 @@ _PYTHON = re.compile(r"^3\.\d{1,2}$")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _GROUP_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _TOP_KEYS = {"defaults", "packages", "rules", "groups"}
-_DEFAULT_KEYS = {"python", "cell-timeout", "test-timeout"}
+_DEFAULT_KEYS = {"python", "cell-timeout", "test-timeout", "only-where-named"}
 _PACKAGE_KEYS = {"extras"}
 _RULE_KEYS = {"when", "pins", "why"}
 _GROUP_KEYS = {"name", "description", "python", "cases", "axes", "exclude"}
@@ -75,6 +75,8 @@ class Matrix:
     cell_timeout: float
     test_timeout: float
     source: str = ""
+    # Cases that run only in the groups whose `cases` list names them (costly, few axes matter).
+    only_where_named: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -157,6 +159,8 @@ def parse(data: Mapping[str, Any], source: str = "") -> Matrix:
     default_python = _pythons(defaults.get("python", "3.11"), "defaults.python")
     cell_timeout = _positive(defaults.get("cell-timeout", 1200), "defaults.cell-timeout")
     test_timeout = _positive(defaults.get("test-timeout", 60), "defaults.test-timeout")
+    named = _list(defaults.get("only-where-named", []), "defaults.only-where-named")
+    only_where_named = tuple(_str(c, f"defaults.only-where-named[{i}]") for i, c in enumerate(named))
 
     extras: dict[str, tuple[str, ...]] = {}
     for name, spec in _table(data.get("packages", {}), "packages").items():
@@ -178,7 +182,7 @@ def parse(data: Mapping[str, Any], source: str = "") -> Matrix:
     for name in names:
         if names.count(name) > 1:
             raise MatrixError(f"groups: the group name {name!r} is used twice")
-    return Matrix(groups, rules, extras, cell_timeout, test_timeout, source)
+    return Matrix(groups, rules, extras, cell_timeout, test_timeout, source, only_where_named)
 
 
 def _group(raw: Any, key: str, default_python: tuple[str, ...]) -> Group:
