@@ -155,3 +155,20 @@ def test_cli_stops_before_any_environment(tmp_path: Path, root: Path, bad: str) 
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"error: {matrix_file}: ")
     assert not envs.exists() and not out.exists()
+
+
+def test_only_where_named_cases_stay_out_of_groups_that_do_not_name_them(root: Path) -> None:
+    from known_issues.cellrun import RunContext
+    from known_issues.settings import Settings
+
+    matrix = parse('[defaults]\nonly-where-named = ["deployment_commands"]\n' + MINIMAL + MINIMAL.replace('"g"', '"h"')
+                   + 'cases = ["deployment_commands", "cors_middleware"]\n')  # fmt: skip
+    assert matrix.only_where_named == ("deployment_commands",)
+    ctx = RunContext.build(Settings(root, matrix, root / "report", root / ".envs"), None)
+    everything, named = (
+        m.Cell(g, "3.11", (("fastapi", "1"),), cases) for g, cases in (("g", ()), ("h", matrix.groups[1].cases))
+    )
+    assert "deployment_commands" not in ctx.in_group(everything) and "cors_middleware" in ctx.in_group(everything)
+    assert ctx.in_group(named) == ["cors_middleware", "deployment_commands"]
+    with pytest.raises(m.MatrixError, match=r"defaults.only-where-named\[0\]: expected a non-empty string"):
+        parse("[defaults]\nonly-where-named = [1]\n" + MINIMAL)
