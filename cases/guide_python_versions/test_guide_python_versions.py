@@ -46,7 +46,7 @@ def test_guide_schemas_build() -> None:
 
 @pytest.mark.pattern("the document's route signatures with `X | None` parameters declare and answer")
 def test_guide_route_signatures() -> None:
-    check_routes(load(__package__, "routes").app)
+    check_routes(load(__package__, "app").app)
 
 
 @pytest.mark.pattern("the document's auth service functions (`timedelta | None`, `-> dict | None`) define and run")

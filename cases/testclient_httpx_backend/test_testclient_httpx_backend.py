@@ -23,7 +23,10 @@ from .app import app
 
 ITEM = {"name": "Test", "price": 9.99}
 
-# TestClient is built on httpx2 only where Starlette supports it and httpx2 is installed.
+# TestClient is built on httpx2 only where Starlette supports it and httpx2 is installed. httpx2 is
+# deliberately not a dependency of this case (declaring it would install it in every cell that runs
+# the case and change which library every case's TestClient uses), so it is imported by name, in
+# the tests that skip where it is absent.
 STARLETTE_WITH_HTTPX2 = requires("starlette>=1.2.0", "Starlette's TestClient uses httpx2 from 1.2.0")
 HTTPX2_INSTALLED = requires("httpx2>=2.0.0", "httpx2 is not installed in this cell")
 
@@ -71,8 +74,7 @@ def test_testclient_import_is_warning_free() -> None:
 @STARLETTE_WITH_HTTPX2
 @HTTPX2_INSTALLED
 def test_testclient_responses_are_not_httpx() -> None:
-    import httpx2
-
+    httpx2 = importlib.import_module("httpx2")
     client = TestClient(app)
     response = client.get("/missing")
     assert response.status_code == 404
@@ -98,8 +100,7 @@ def test_testclient_refuses_httpx_auth() -> None:
 @STARLETTE_WITH_HTTPX2
 @HTTPX2_INSTALLED
 def test_httpx2_types_with_testclient() -> None:
-    import httpx2
-
+    httpx2 = importlib.import_module("httpx2")
     client = TestClient(app)
     sent = client.get("/authorization", auth=httpx2.BasicAuth("user", "secret"))
     assert sent.json() == {"authorization": "Basic dXNlcjpzZWNyZXQ="}
