@@ -1,0 +1,108 @@
+"""httpx or httpx2: which HTTP client the document's tests and FastAPI's TestClient are built on.
+
+Starlette 1.2.0 made its TestClient prefer the httpx2 package (a fork of httpx 0.28.1 under a new
+name) and warn when it has to fall back to httpx; FastAPI's `standard` extra brings httpx2 from
+0.143.4. The document's tests import `httpx`. Nothing here installs httpx2: each cell shows what
+its FastAPI's `standard` extra brings.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import subprocess
+import sys
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from known_issues.casekit import CodeRaised, requires
+
+from .app import app
+
+ITEM = {"name": "Test", "price": 9.99}
+
+# TestClient is built on httpx2 only where Starlette supports it and httpx2 is installed. httpx2 is
+# deliberately not a dependency of this case (declaring it would install it in every cell that runs
+# the case and change which library every case's TestClient uses), so it is imported by name, in
+# the tests that skip where it is absent.
+STARLETTE_WITH_HTTPX2 = requires("starlette>=1.2.0", "Starlette's TestClient uses httpx2 from 1.2.0")
+HTTPX2_INSTALLED = requires("httpx2>=2.0.0", "httpx2 is not installed in this cell")
+
+
+@pytest.mark.pattern("the document's AsyncClient + ASGITransport test, with each HTTP client library")
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    "library",
+    ["httpx", pytest.param("httpx2", marks=HTTPX2_INSTALLED)],
+)
+async def test_guide_async_client_pattern(library: str) -> None:
+    client_lib = importlib.import_module(library)
+    transport = client_lib.ASGITransport(app=app)
+    async with client_lib.AsyncClient(transport=transport, base_url="http://test") as client:
+        root = await client.get("/")
+        assert (root.status_code, root.json()) == (200, {"message": "Hello World"})
+        created = await client.post("/items", json=ITEM)
+        assert (created.status_code, created.json()) == (201, ITEM)
+
+
+# Run in a fresh interpreter: the warning is raised once, when fastapi.testclient is first imported.
+IMPORT_AND_RECORD = """
+import json, warnings
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    import fastapi.testclient
+print(json.dumps([[w.category.__name__, str(w.message)] for w in caught]))
+"""
+
+
+@pytest.mark.pattern("FastAPI's TestClient (used in the document's Issue #3) imports without a deprecation warning")
+def test_testclient_import_is_warning_free() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", IMPORT_AND_RECORD], capture_output=True, text=True, timeout=45, check=False
+    )
+    if done.returncode != 0:
+        raise CodeRaised(f"importing fastapi.testclient failed:\n{done.stderr[-3000:]}")
+    caught = json.loads(done.stdout.strip().splitlines()[-1])
+    # Other import-time warnings (e.g. about multipart) are not about the test client's HTTP library.
+    about_client = [w for w in caught if "httpx" in w[1]]
+    assert about_client == []
+
+
+@pytest.mark.bug
+@STARLETTE_WITH_HTTPX2
+@HTTPX2_INSTALLED
+def test_testclient_responses_are_not_httpx() -> None:
+    httpx2 = importlib.import_module("httpx2")
+    client = TestClient(app)
+    response = client.get("/missing")
+    assert response.status_code == 404
+    # A TestClient response is an httpx2 object: isinstance checks and `except httpx.HTTPError`
+    # written against httpx (the document's test library) do not match it.
+    assert not isinstance(response, httpx.Response)
+    with pytest.raises(httpx2.HTTPStatusError) as raised:
+        response.raise_for_status()
+    assert not isinstance(raised.value, httpx.HTTPError)
+
+
+@pytest.mark.bug
+@STARLETTE_WITH_HTTPX2
+@HTTPX2_INSTALLED
+def test_testclient_refuses_httpx_auth() -> None:
+    client = TestClient(app)
+    # An httpx auth object is not an httpx2.Auth: the request is not sent at all.
+    with pytest.raises(TypeError, match='Invalid "auth" argument'):
+        client.get("/authorization", auth=httpx.BasicAuth("user", "secret"))
+
+
+@pytest.mark.workaround("take the HTTP types from httpx2 where TestClient is built on it")
+@STARLETTE_WITH_HTTPX2
+@HTTPX2_INSTALLED
+def test_httpx2_types_with_testclient() -> None:
+    httpx2 = importlib.import_module("httpx2")
+    client = TestClient(app)
+    sent = client.get("/authorization", auth=httpx2.BasicAuth("user", "secret"))
+    assert sent.json() == {"authorization": "Basic dXNlcjpzZWNyZXQ="}
+    with pytest.raises(httpx2.HTTPStatusError):
+        client.get("/missing").raise_for_status()
