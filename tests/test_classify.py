@@ -254,3 +254,46 @@ def test_pytest_raises_seeing_another_message_is_a_crash_not_fixed(pytester: pyt
     other = got["test_documented_message"]
     assert (other["verdict"], other["outcome"], other["reason"]) == ("error", "crashed", "unexpected crash")
     assert got["test_no_crash_any_more"]["verdict"] == "fixed"  # DID NOT RAISE: the crash is gone
+
+
+def test_a_case_module_that_crashes_on_import_makes_the_cases_tests_broken(pytester: pytest.Pytester) -> None:
+    folder = pytester.path / "cases" / "demo"
+    folder.mkdir(parents=True)
+    (pytester.path / "cases" / "__init__.py").write_text("")
+    (folder / "__init__.py").write_text("")
+    (folder / "app.py").write_text(
+        "def route(x: int | None) -> int | None:\n    return x\nraise TypeError('like str | None on Python 3.9')\n"
+    )
+    (folder / "test_demo.py").write_text(
+        "import pytest\nfrom .app import route\n\n@pytest.mark.pattern\ndef test_x():\n    pass\n"
+    )
+    other = pytester.path / "cases" / "ours"
+    other.mkdir()
+    (other / "__init__.py").write_text("")
+    (other / "test_ours.py").write_text("import pytest\n{}['a test module bug']\n")
+    out = pytester.path / "results.json"
+    pytester.runpytest_subprocess("-p", "known_issues.plugin", "--ki-results", str(out), "-p", "no:cacheprovider")
+    errors = {e["case"]: e for e in json.loads(out.read_text())["collect_errors"]}
+    assert errors["demo"]["outcome"] == "crashed"
+    assert errors["demo"]["message"].startswith("TypeError: like str | None on Python 3.9 (raised in app.py:3)")
+    assert (errors["ours"]["outcome"], errors["ours"]["reason"]) == ("error", "collection")
+
+
+def test_the_grid_gives_each_role_what_a_crash_on_import_gives() -> None:
+    from fixtures import cell, t
+
+    from known_issues import analysis
+    from known_issues.records import CollectError
+    from known_issues.verdicts import Outcome
+
+    seen = cell(
+        "0.1.0", "2.0", tests=[t("demo", "test_bug", "bug", "passed"), t("demo", "test_fix", "workaround", "passed")]
+    )
+    crashed = cell("0.2.0", "2.0")
+    crashed.collect_errors = [
+        CollectError("cases/demo/test_demo.py", "demo", "TypeError: ...", outcome=Outcome.CRASHED)
+    ]
+    rows = analysis.grid([seen, crashed])
+    assert rows[("demo", "test_fix")].verdict(crashed.id) == "broken"
+    assert rows[("demo", "test_bug")].verdict(crashed.id) == "error"
+    assert rows[("demo", "test_bug")].reasons[crashed.id] == "unexpected crash"

@@ -30,7 +30,7 @@ def test_an_unexpected_exception_in_one_cell_is_that_cells_error(
 
     monkeypatch.setattr(cellrun, "_run", run)
     settings = Settings(ROOT, load_matrix(ROOT / "matrix.toml"), tmp_path / "out", tmp_path / "envs", jobs=2)
-    ctx = RunContext(settings, None, {}, "", "", "h", {}, ResultStore(tmp_path / "r"), locks.Locks(tmp_path / "l"))
+    ctx = RunContext(settings, None, {}, "", "h", {}, ResultStore(tmp_path / "r"), locks.Locks(tmp_path / "l"))
     cells = [Cell(group, "3.11", (("fastapi", "0.1.0"),)) for group in ("before", "bad", "after")]
     summary = run_cells(ctx, cells)
     by_group = {r.cell.group: r for r in summary.results}

@@ -37,7 +37,7 @@ def preflight(client: TestClient, origin: str, method: str = "PUT") -> httpx.Res
     )
 
 
-def tokens(value: str | None) -> set[str]:
+def tokens(value: "str | None") -> set[str]:
     return {t.strip().lower() for t in (value or "").split(",") if t.strip()}
 
 

@@ -22,9 +22,11 @@ from known_issues.verdicts import (
     CLAIMED_TO_WORK,
     CONFIRMABLE,
     SILENT_FOR_CLAIMS,
+    Outcome,
     Reason,
     Role,
     Verdict,
+    verdict,
 )
 
 Key = tuple[str, str]  # (case, test)
@@ -130,9 +132,10 @@ def _fill(rows: Mapping[Key, TestRow], cell: CellResult) -> None:
                 row.reasons[cid] = t.reason
         elif key in test_errors or key[0] in case_errors:
             error = test_errors.get(key) or case_errors[key[0]]
-            row.verdicts[cid] = Verdict.ERROR
+            row.verdicts[cid] = verdict(row.role, error.outcome)
             row.messages[cid] = error.message
-            row.reasons[cid] = error.reason
+            if row.verdicts[cid] == Verdict.ERROR:
+                row.reasons[cid] = Reason.CRASH if error.outcome == Outcome.CRASHED else error.reason
         else:
             row.verdicts[cid] = Verdict.NOT_RUN  # the case was not selected or did not exist then
 

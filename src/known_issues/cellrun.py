@@ -38,7 +38,6 @@ class RunContext:
     index: PackageIndex | None
     cases: dict[str, Case]
     tools_lock: str
-    preferences: str
     harness: str
     digests: dict[str, str]
     store: ResultStore
@@ -51,13 +50,11 @@ class RunContext:
         envs.uv()  # resolved here, in the main thread (uv's finder is not thread-safe on first use)
         cases = load_cases(settings.cases_dir)
         tools_lock = read_tools_lock(settings.root)
-        axes = {name for group in settings.matrix.groups for name, _ in group.axes}
         return cls(
             settings=settings,
             index=index,
             cases=cases,
             tools_lock=tools_lock,
-            preferences=locks_mod.tool_preferences(tools_lock, axes),
             harness=harness_digest(settings.cases_dir),
             digests=case_digests(settings.cases_dir, list(cases)),
             store=ResultStore(settings.env_dir("results")),
@@ -250,9 +247,11 @@ def _resolve(ctx: RunContext, cell: Cell, result: CellResult) -> _Resolved:
     base = cell.requirements(ctx.settings.matrix.extras) + locks_mod.cell_group(ctx.settings.root)
     base += list(result.fallback_pins)
     sources: list[str] = []
+    # The tools every cell prefers, but for this cell's own axes: those it resolves itself.
+    preferences = locks_mod.tool_preferences(ctx.tools_lock, cell.axes)
 
     def resolve(requirements: list[str]) -> str:
-        return ctx.locks.resolve(requirements, python, cell.python, context, ctx.preferences, sources)
+        return ctx.locks.resolve(requirements, python, cell.python, context, preferences, sources)
 
     cases = [c for c in ctx.in_group(cell) if c not in result.cases_not_installable]
     requirements = base + case_dependencies(ctx.cases, cases)
@@ -271,12 +270,12 @@ def _resolve(ctx: RunContext, cell: Cell, result: CellResult) -> _Resolved:
     applied = [r for r in ctx.settings.matrix.rules if r.applies(envs.parse_pins(lock))]
     if applied:
         requirements = requirements + [p for rule in applied for p in rule.pins]
-        lock = ctx.locks.resolve(requirements, python, cell.python, context, ctx.preferences, sources)
+        lock = resolve(requirements)
     result.requirements = requirements
     result.rules_applied = [AppliedRule(dict(r.when), list(r.pins), r.why) for r in applied]
     result.resolved = envs.parse_pins(lock)
     result.lock_sources = sources
-    result.run_pins = locks_mod.pins_for_python(ctx.preferences, _python_full(python))
+    result.run_pins = locks_mod.pins_for_python(preferences, _python_full(python))
     resolved = _Resolved(lock, python, envs.env_key(python, lock))
     ctx.store.put_lock(resolved.env_key, lock)
     return resolved

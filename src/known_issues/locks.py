@@ -9,8 +9,8 @@ The test tools and everything else a verdict may depend on without being an axis
 pytest-asyncio, httpx, hypothesis, fastapi-cli, uvicorn, SQLAlchemy...) are pinned in the
 committed ``tools.lock`` (one universal resolution for every Python the matrix uses). Each cell
 resolves with those pins as preferences: every cell gets the same tools unless its axes exclude
-that version, and each cell records the pins it was given. Axis packages are never preferred, so
-"any" still means the newest release that fits.
+that version, and each cell records the pins it was given. A cell's own axes are never preferred,
+so "any" still means the newest release that fits.
 """
 
 from __future__ import annotations

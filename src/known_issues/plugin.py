@@ -119,6 +119,7 @@ class _Recorder:
         self.tests: dict[str, TestResult] = {}
         self.collect_errors: list[CollectError] = []
         self.refused: list[str] = []
+        self.import_errors: dict[str, BaseException] = {}
         self.started = time.time()
 
     # -- collection ---------------------------------------------------------------------
@@ -149,11 +150,30 @@ class _Recorder:
             for line in self.refused:
                 sys.stderr.write(f"known_issues: refused {line}\n")
 
+    @pytest.hookimpl(wrapper=True)
+    def pytest_make_collect_report(
+        self, collector: pytest.Collector
+    ) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
+        # Import a case's test module first ourselves, to keep the exception: where it was raised
+        # decides whether the case's documented code crashed on import or the suite could not run it.
+        if isinstance(collector, pytest.Module) and case_of(collector.nodeid) is not None:
+            try:
+                collector.obj  # noqa: B018 - the import; pytest caches a module that imported
+            except BaseException as exc:  # kept for its traceback; pytest imports again and reports it
+                self.import_errors[collector.nodeid] = exc
+        return (yield)
+
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
-        if report.failed:
-            self.collect_errors.append(
-                CollectError(report.nodeid, case_of(report.nodeid), short(str(report.longreprtext)))
-            )
+        if not report.failed:
+            return
+        error = CollectError(report.nodeid, case_of(report.nodeid), short(str(report.longreprtext)))
+        exc = self.import_errors.get(report.nodeid)
+        if exc is not None and classify(exc, "call").outcome == Outcome.CRASHED:
+            # The documented code raised on import (e.g. `str | None` on an old Python): each test of
+            # the case gets the verdict its role gives a crash.
+            error.outcome = Outcome.CRASHED
+            error.message = short(f"{classify(exc, 'call').message}\n{error.message}")
+        self.collect_errors.append(error)
 
     # -- running ------------------------------------------------------------------------
     @pytest.hookimpl(wrapper=True)

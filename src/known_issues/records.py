@@ -72,6 +72,9 @@ class CollectError:
     case: str | None
     message: str
     reason: Reason = Reason.COLLECTION
+    # CRASHED when importing the module raised in the code under test: then each test of the case
+    # gets what its role gives a crash (broken; an error for a bug test), not an error of the suite.
+    outcome: Outcome = Outcome.ERROR
 
 
 PYTEST_RUN_SCHEMA = 2
