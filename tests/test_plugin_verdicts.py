@@ -160,7 +160,13 @@ def test_a_test_without_exactly_one_role_is_refused_alone(
     )
     assert data["refused"] == [message]
     assert data["collect_errors"] == [
-        {"nodeid": "cases/demo/test_demo.py::test_x", "case": "demo", "message": message, "reason": "harness"}
+        {
+            "nodeid": "cases/demo/test_demo.py::test_x",
+            "case": "demo",
+            "message": message,
+            "reason": "harness",
+            "outcome": "error",
+        }
     ]
 
 

@@ -16,7 +16,7 @@ from packaging.utils import canonicalize_name
 
 from known_issues import locks as locks_mod
 from known_issues.catalog import Case, CaseError, case_names, load_case, test_functions, test_functions_in
-from known_issues.matrix import MatrixError
+from known_issues.matrix import Matrix, MatrixError
 from known_issues.matrix import load as load_matrix
 
 HARNESS = "known_issues"
@@ -27,7 +27,6 @@ def check_cases(root: Path) -> list[str]:
     problems: list[str] = []
     try:
         matrix = load_matrix(root / "matrix.toml")
-        axes = {name for group in matrix.groups for name, _ in group.axes}
         extras = matrix.extras
     except MatrixError as exc:
         return [str(exc)]
@@ -43,6 +42,7 @@ def check_cases(root: Path) -> list[str]:
         problems += _markers(folder)
         problems += _lenient_bug_tests(folder)
         problems += _expectations(folder, case)
+        axes = _axes_everywhere(matrix, slug)
         allowed = _closure([*common, *case.dependencies, *(_with_extras(a, extras) for a in axes)])
         problems += _imports(folder, case, allowed)
         problems += [
@@ -51,6 +51,13 @@ def check_cases(root: Path) -> list[str]:
             if tools and canonicalize_name(Requirement(dep).name) not in tools
         ]
     return problems
+
+
+def _axes_everywhere(matrix: Matrix, slug: str) -> set[str]:
+    """The axes of every group that runs the case: what the case may import without declaring it."""
+    groups = [g for g in matrix.groups if (slug in g.cases if g.cases else slug not in matrix.only_where_named)]
+    axes = [{name for name, _ in g.axes} for g in groups]
+    return set.intersection(*axes) if axes else set()
 
 
 def _markers(folder: Path) -> list[str]:
