@@ -34,6 +34,8 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
             CASES,
             "--jobs",
             "2",
+            "--rerun",
+            "all",  # observed here, not served from an earlier run's store
         ],
         cwd=root,
         capture_output=True,
