@@ -11,6 +11,8 @@ parameters (bcrypt 4 rounds, Argon2id t=1, 1 MiB). Timing is decided by counting
 verifications, never by a clock.
 """
 
+from __future__ import annotations  # the tests run on every Python the guide claims (3.9 too)
+
 import os
 import re
 import sqlite3
