@@ -282,6 +282,6 @@ def test_a_new_axis_in_a_group_shows_its_flips_in_the_report(tmp_path: Path) -> 
     page = _page(tmp_path, RunResult(cells, generated="2026-11-25T00:00:00Z", matrix="m.toml"))
     assert '<th colspan="3" class="group" scope="colgroup">httpx-axis</th>' in page
     assert "reproduces (httpx 0.27.2); fixed (httpx 0.28.0 – httpx 0.28.1)" in page
-    flip = "reproduces → fixed at httpx 0.28.0 (last reproduces: httpx 0.27.2); caused by: httpx 0.27.2 → 0.28.0"
+    flip = "reproduces → fixed at httpx 0.28.0 (last reproduces: httpx 0.27.2); caused by httpx 0.27.2 → 0.28.0"
     assert flip in page
     assert 'href="https://pypi.org/project/httpx/0.28.0/"' in page

@@ -560,17 +560,17 @@ def flip_view(flip: Flip, releases: Releases | None) -> FlipView:
                 links.append(Link(f"{change.package} release notes", notes))
     if len(responsible) > 6:
         parts.append(f"and {len(responsible) - 6} more")
+    named = "; ".join(parts)
     if flip.isolated:
-        head = "caused by " + ", ".join(sorted({i.package for i in flip.isolated}))
-        head += " (isolated by " + "; ".join(i.by for i in flip.isolated) + ")"
-        others = [c.package for c in flip.changed if c not in responsible]
+        told = f"caused by {named}, isolated by " + " and ".join(i.by for i in flip.isolated)
+        others = [f"{c.package} {c.old} → {c.new}" for c in flip.changed if c not in responsible]
         if others:
-            head += f"; also changed: {', '.join(others[:8])}"
+            told += f"; also changed: {', '.join(others[:6])}" + (" …" if len(others) > 6 else "")
     elif len(responsible) == 1:
-        head = "caused by"
+        told = f"caused by {named}"
     else:
-        head = f"{len(responsible)} packages changed together (not isolated)"
-    return FlipView(text, f"{head}: {'; '.join(parts)}", links)
+        told = f"{len(responsible)} packages changed together (not isolated): {named}"
+    return FlipView(text, told, links)
 
 
 def _summary_lines(model: Model, verdicts: Counter[Verdict], reasons: Counter[Reason]) -> list[str]:
