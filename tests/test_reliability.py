@@ -372,7 +372,8 @@ def test_interrupted_run_keeps_finished_cells_and_resumes(
 ) -> None:
     root, out = layout["root"], layout["root"] / f"out-interrupt-{signum.name}"
     args = ["matrix", "--matrix", DATA / "reliability-interrupt.toml", "--out", out, "--envs", layout["envs"]]
-    args += ["--cases", "plain_ok,slow", "--jobs", "1"]
+    # --rerun all: the module's runs share one result store, and a reused cell would never reach its tests.
+    args += ["--cases", "plain_ok,slow", "--jobs", "1", "--rerun", "all"]
     proc = subprocess.Popen(
         cli_cmd(*args), cwd=root, env=cli_env(root), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         start_new_session=True,
