@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from fixtures import cell, run_with_every_verdict, t
 
-from known_issues import store
+from known_issues import resultstore, store
 from known_issues.atomic import write_json
 from known_issues.matrix import Cell
 from known_issues.records import SchemaError
@@ -158,3 +158,13 @@ def test_manifest_keeps_earlier_cells_when_one_cell_is_added(tmp_path: Path) -> 
     merged = store.build_manifest([second, first], "matrix.toml", {}, previous)
     assert merged.cells == [first, second]
     assert merged.index == {"fastapi": {"from": "index"}}
+
+
+def test_the_key_covers_every_harness_module_a_cell_imports() -> None:
+    code = (
+        "import sys, known_issues.plugin, known_issues.casekit, known_issues.serving; "
+        "print(' '.join(sorted(m for m in sys.modules if m.startswith('known_issues'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    imported = sorted("__init__.py" if m == "known_issues" else m.split(".")[1] + ".py" for m in out)
+    assert resultstore.in_cell_modules() == imported

@@ -10,6 +10,7 @@ no environment at all.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -22,23 +23,32 @@ from known_issues.serial import dump, load
 
 SCHEMA = 1
 HARNESS_DIR = Path(__file__).resolve().parent
-# The modules a cell imports from the harness: a change to any of them can change a verdict.
-IN_CELL = (
-    "__init__.py",
-    "atomic.py",
-    "casekit.py",
-    "classify.py",
-    "plugin.py",
-    "records.py",
-    "serial.py",
-    "serving.py",
-    "verdicts.py",
-)
+# What the cases import from the harness; the modules these import in turn are found by reading them,
+# so a new helper module cannot be left out of the key by a list someone forgot to update.
+IN_CELL_ENTRY_POINTS = ("__init__.py", "plugin.py", "casekit.py", "serving.py")
+
+
+def in_cell_modules() -> list[str]:
+    """The harness modules a cell imports: the entry points and every known_issues module they import."""
+    found: set[str] = set()
+    todo = list(IN_CELL_ENTRY_POINTS)
+    while todo:
+        name = todo.pop()
+        if name in found:
+            continue
+        found.add(name)
+        tree = ast.parse((HARNESS_DIR / name).read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("known_issues."):
+                todo.append(node.module.split(".")[1] + ".py")
+            elif isinstance(node, ast.Import):
+                todo += [a.name.split(".")[1] + ".py" for a in node.names if a.name.startswith("known_issues.")]
+    return sorted(found)
 
 
 def harness_digest(cases_dir: Path) -> str:
     digest = hashlib.sha256()
-    for name in IN_CELL:
+    for name in in_cell_modules():
         digest.update(name.encode() + b"\0" + (HARNESS_DIR / name).read_bytes())
     for shared in ("conftest.py", "__init__.py"):
         path = cases_dir / shared

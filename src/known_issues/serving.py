@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from known_issues.classify import CodeRaised, SuiteFault
+from known_issues.listeners import listened_by_group
 from known_issues.verdicts import Reason
 
 # Loopback requests must never go through a proxy configured in the environment.
@@ -135,12 +136,20 @@ def _wait_ready(server: Server, path: str, tool: str) -> None:
             with _DIRECT.open(server.url + path, timeout=1.0):
                 pass
         except urllib.error.HTTPError:
-            return  # any HTTP answer means the server is up
+            pass  # any HTTP answer means a server is up
         except (urllib.error.URLError, OSError):
             time.sleep(0.05)
             continue
-        return
+        if _answered_by_ours(server):
+            return
+        time.sleep(0.05)  # another cell's server took the port: ours will exit with a port clash
     raise SuiteFault(Reason.TIMEOUT, f"server did not answer within {READY_TIMEOUT:g}s; output:\n{server.log_tail()}")
+
+
+def _answered_by_ours(server: Server) -> bool:
+    port = int(server.url.rsplit(":", 1)[1])
+    # Where /proc cannot tell (another OS), the answer is taken as ours, as before.
+    return listened_by_group(port, server.process.pid) is not False
 
 
 def _exited(server: Server, tool: str) -> Exception:

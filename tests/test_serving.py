@@ -1,0 +1,50 @@
+"""serve(): a server of someone else on our port is a port clash of the suite, never our server's answer."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from known_issues.classify import SuiteFault
+from known_issues.listeners import listened_by_group
+from known_issues.serving import free_port, serve
+from known_issues.verdicts import Reason
+
+# Slow to start like `fastapi dev` on a loaded machine: it binds only after the other server answers.
+SLOW_SERVER = (
+    "import http.server, sys, time; time.sleep(1.5); "
+    "http.server.HTTPServer(('127.0.0.1', int(sys.argv[1])), http.server.SimpleHTTPRequestHandler).serve_forever()"
+)
+
+
+@pytest.fixture
+def other_server(tmp_path: Path) -> Iterator[int]:
+    """Another cell's server, started in a process group of its own, already answering on the port."""
+    port = free_port()
+    argv = [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"]
+    with serve(argv, cwd=tmp_path, port=port, log=tmp_path / "other.log"):
+        yield port
+
+
+def test_a_port_taken_by_another_server_is_a_port_clash(tmp_path: Path, other_server: int) -> None:
+    argv = [sys.executable, "-c", SLOW_SERVER, str(other_server)]
+    with pytest.raises(SuiteFault) as raised, serve(argv, cwd=tmp_path, port=other_server, log=tmp_path / "ours.log"):
+        pytest.fail("the other server's answer was taken for ours")
+    assert raised.value.reason is Reason.PORT
+    assert "Address already in use" in str(raised.value)
+
+
+def test_the_listener_is_told_by_its_process_group(tmp_path: Path, other_server: int) -> None:
+    with subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"], start_new_session=True) as idle:
+        try:
+            assert listened_by_group(other_server, idle.pid) is False
+        finally:
+            idle.kill()
+    port = free_port()
+    argv = [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"]
+    with serve(argv, cwd=tmp_path, port=port, log=tmp_path / "ours.log") as ours:
+        assert listened_by_group(port, ours.process.pid) is True
