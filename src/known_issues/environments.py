@@ -58,7 +58,11 @@ def uv() -> str:
 
 @functools.cache
 def find_python(version: str) -> Path:
-    """An interpreter for "3.X": on PATH first, then pyenv's versions folder."""
+    """An interpreter for "3.X": on PATH first, then pyenv's versions folder.
+
+    Returned as the interpreter's real file, which is part of every environment key: a pyenv shim,
+    a venv's link and the binary itself are one Python, and must give one key (run from inside a
+    nox session or not)."""
     candidates = []
     on_path = shutil.which(f"python{version}")
     if on_path:
@@ -68,7 +72,11 @@ def find_python(version: str) -> Path:
     for candidate in candidates:
         try:
             out = subprocess.run(
-                [candidate, "-c", "import sys;print('%d.%d' % sys.version_info[:2])"],
+                [
+                    candidate,
+                    "-c",
+                    "import os, sys;print('%d.%d' % sys.version_info[:2]);print(os.path.realpath(sys.executable))",
+                ],
                 capture_output=True,
                 text=True,
                 timeout=30,
@@ -76,8 +84,9 @@ def find_python(version: str) -> Path:
             )
         except (OSError, subprocess.TimeoutExpired):
             continue
-        if out.returncode == 0 and out.stdout.strip() == version:
-            return Path(candidate)
+        lines = out.stdout.splitlines()
+        if out.returncode == 0 and len(lines) == 2 and lines[0] == version:
+            return Path(lines[1])
     raise NotInstallable(
         f"Python {version} is not installed on this machine (looked on PATH and in {pyenv_root}/versions)"
     )
