@@ -53,6 +53,7 @@ class PackageIndex:
     offline: bool = False
     _releases: dict[str, list[Release]] = field(default_factory=dict)
     _urls: dict[str, dict[str, str]] = field(default_factory=dict)
+    _copies: dict[str, list[Release]] = field(default_factory=dict)
     sources: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def releases(self, name: str) -> list[Release]:
@@ -70,17 +71,24 @@ class PackageIndex:
         return [r.version for r in self.releases(name) if r.supports(python)]
 
     def released(self, name: str, version: str) -> str | None:
-        """The date a release was uploaded (YYYY-MM-DD), when the index knows it."""
+        """The date a release was uploaded (YYYY-MM-DD), when the index knows it. An upload date
+        never changes: a cached copy that lists the release answers without asking the index."""
         wanted = Version(version)
-        for release in self.releases(name):
+        key = canonicalize_name(name)
+        cached = self._releases.get(key) or self._cached(key)
+        if not any(Version(r.version) == wanted for r in cached):
+            cached = self.releases(name)
+        for release in cached:
             if Version(release.version) == wanted:
                 return release.upload_time[:10] or None
         return None
 
     def release_notes(self, name: str) -> str | None:
         """The project's own release notes or changelog page, as its metadata names it."""
-        self.releases(name)
-        for label, url in self._urls.get(canonicalize_name(name), {}).items():
+        key = canonicalize_name(name)
+        if key not in self._urls and not self._cached(key):
+            self.releases(name)
+        for label, url in self._urls.get(key, {}).items():
             if any(word in label.lower() for word in ("release", "changelog", "changes", "history")):
                 return url
         return None
@@ -91,6 +99,21 @@ class PackageIndex:
         except InvalidVersion:
             return False
         return any(Version(r.version) == wanted for r in self.releases(name))
+
+    def _cached(self, name: str) -> list[Release]:
+        """The releases of the cached copy, without asking the index (none when there is no copy).
+        Only for facts that never change; the newest release always comes from the index."""
+        if name in self._copies:
+            return self._copies[name]
+        self._copies[name] = []
+        try:
+            data = json.loads((self.cache_dir / f"{name}.json").read_text(encoding="utf-8"))["data"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return []
+        urls = (data.get("info") or {}).get("project_urls") or {}
+        self._urls.setdefault(name, {str(k): str(v) for k, v in urls.items() if isinstance(v, str)})
+        self._copies[name] = _parse(data)
+        return self._copies[name]
 
     def _load(self, name: str) -> tuple[dict[str, Any], dict[str, Any]]:
         cache = self.cache_dir / f"{name}.json"

@@ -7,6 +7,7 @@ the field types (host side). A class with its own JSON form provides ``as_dict``
 from __future__ import annotations
 
 import dataclasses
+import functools
 import types
 import typing
 from enum import Enum
@@ -51,7 +52,7 @@ def _load(kind: Any, data: Any) -> Any:
     if isinstance(kind, type) and dataclasses.is_dataclass(kind):
         if not isinstance(data, dict):
             raise ValueError(f"{kind.__name__}: expected an object, got {type(data).__name__}")
-        hints = typing.get_type_hints(kind)
+        hints = _hints(kind)
         given = [f.name for f in dataclasses.fields(kind) if f.init and f.name in data]
         return kind(**{name: _load(hints[name], data[name]) for name in given})
     if origin is list:
@@ -65,3 +66,9 @@ def _load(kind: Any, data: Any) -> Any:
     if kind in (str, int, float, bool):
         return kind(data)
     return data
+
+
+@functools.cache
+def _hints(kind: type) -> dict[str, Any]:
+    # Resolving a class's annotations costs far more than reading a record: once per class.
+    return typing.get_type_hints(kind)
