@@ -54,13 +54,20 @@ class PackageIndex:
     _releases: dict[str, list[Release]] = field(default_factory=dict)
     _urls: dict[str, dict[str, str]] = field(default_factory=dict)
     _copies: dict[str, list[Release]] = field(default_factory=dict)
+    _unlisted: dict[str, str] = field(default_factory=dict)  # asked once per run, not once per flip
     sources: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def releases(self, name: str) -> list[Release]:
         """Non-yanked final releases, oldest first."""
         key = canonicalize_name(name)
+        if key in self._unlisted:
+            raise IndexError_(self._unlisted[key])
         if key not in self._releases:
-            data, source = self._load(key)
+            try:
+                data, source = self._load(key)
+            except IndexError_ as exc:
+                self._unlisted[key] = str(exc)
+                raise
             self._releases[key] = _parse(data)
             urls = (data.get("info") or {}).get("project_urls") or {}
             self._urls[key] = {str(k): str(v) for k, v in urls.items() if isinstance(v, str)}
