@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from known_issues import environments as envs
+from known_issues.pytest_in_cell import child_env
 
 VERSION = f"{sys.version_info[0]}.{sys.version_info[1]}"
 
@@ -26,3 +27,12 @@ def test_a_shim_on_path_gives_the_interpreter_it_runs(tmp_path: Path, monkeypatc
     assert found == Path(os.path.realpath(sys.executable))
     lock = "fastapi==0.115.0\n"
     assert envs.env_key(found, lock) == envs.env_key(Path(sys.executable), lock)
+
+
+def test_a_cell_does_not_see_the_runners_activated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    # What `nox -s matrix` exports for its own uv venv: uv inside a case would use that interpreter.
+    for name in ("VIRTUAL_ENV", "UV_PYTHON", "UV_PROJECT_ENVIRONMENT"):
+        monkeypatch.setenv(name, "/somewhere/.nox/matrix")
+    env = child_env()
+    assert not {"VIRTUAL_ENV", "UV_PYTHON", "UV_PROJECT_ENVIRONMENT"} & set(env)
+    assert env["PATH"] == os.environ["PATH"]

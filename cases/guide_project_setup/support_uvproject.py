@@ -84,7 +84,9 @@ def uv_binary() -> str:
 
 
 def uv_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "PYTHONPATH")}
+    # Nothing of the caller's environment may choose the project's Python or environment for uv.
+    skip = ("VIRTUAL_ENV", "UV_PYTHON", "UV_PROJECT_ENVIRONMENT", "PYTHONPATH")
+    env = {k: v for k, v in os.environ.items() if k not in skip}
     env.update(UV_NO_PROGRESS="1", UV_PYTHON_DOWNLOADS="never", NO_COLOR="1")
     return env
 

@@ -27,8 +27,13 @@ class InCellRun:
     strays: list[str] = field(default_factory=list)
 
 
+# What activating the runner's own environment sets (nox sets the three first for its uv sessions).
+# A cell must not see them: uv in a case would take the runner's interpreter for the project's.
+RUNNER_ACTIVATION = ("VIRTUAL_ENV", "UV_PYTHON", "UV_PROJECT_ENVIRONMENT", "CONDA_PREFIX", "PYTHONHOME")
+
+
 def child_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONHOME")}
+    env = {k: v for k, v in os.environ.items() if k not in RUNNER_ACTIVATION}
     env["PYTHONPATH"] = os.pathsep.join([str(HARNESS_SRC), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     env["PYTHONHASHSEED"] = "0"
