@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from known_issues import environments as envs
+from known_issues import locks
 from known_issues.pytest_in_cell import child_env
 
 VERSION = f"{sys.version_info[0]}.{sys.version_info[1]}"
@@ -36,3 +37,25 @@ def test_a_cell_does_not_see_the_runners_activated_environment(monkeypatch: pyte
     env = child_env()
     assert not {"VIRTUAL_ENV", "UV_PYTHON", "UV_PROJECT_ENVIRONMENT"} & set(env)
     assert env["PATH"] == os.environ["PATH"]
+
+
+def test_a_refusal_of_the_resolver_is_kept_like_a_lock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[list[str]] = []
+
+    def refuse(requirements: list[str], *args: object, **kwargs: object) -> str:
+        calls.append(list(requirements))
+        raise envs.NotInstallable("No solution found when resolving dependencies: pydantic==1.10.27")
+
+    monkeypatch.setattr(envs, "compile_lock", refuse)
+    store = locks.Locks(tmp_path)
+    messages = []
+    for _ in range(2):
+        with pytest.raises(envs.NotInstallable) as refused:
+            store.resolve(["fastapi==0.128.0", "pydantic==1.10.27"], Path(sys.executable), VERSION, [], "", [])
+        messages.append(str(refused.value))
+    assert len(calls) == 1
+    assert messages == ["No solution found when resolving dependencies: pydantic==1.10.27"] * 2
+    monkeypatch.setenv("KNOWN_ISSUES_LOCK_TTL", "0")  # expired: the resolver is asked again
+    with pytest.raises(envs.NotInstallable):
+        store.resolve(["fastapi==0.128.0", "pydantic==1.10.27"], Path(sys.executable), VERSION, [], "", [])
+    assert len(calls) == 2

@@ -55,10 +55,15 @@ class Locks:
     ) -> str:
         """The lock for these inputs; ``sources`` gets where it came from. Raises NotInstallable."""
         key = _key(python, requirements, context, preferences)
-        reusable = self._read(key, max_age=None if self.offline else ttl())
+        max_age = None if self.offline else ttl()
+        reusable = self._read(key, max_age)
         if reusable is not None:
             sources.append(f"reused (resolved {reusable[1] / 60:.0f} min ago)")
             return reusable[0]
+        # A refusal is an answer of the resolver like a lock: kept as long, for the same inputs.
+        refused = self._read(f"{key}.refused", max_age)
+        if refused is not None:
+            raise envs.NotInstallable(refused[0])
         try:
             lock = envs.compile_lock(
                 requirements, python, python_version, offline=self.offline, preferences=preferences
@@ -66,6 +71,7 @@ class Locks:
             sources.append("resolved")
         except envs.NotInstallable as exc:
             if not _looks_offline(str(exc)):
+                write_text(self.folder / f"{key}.refused.txt", str(exc))
                 raise
             lock = self._unreachable(key, requirements, python, python_version, preferences, str(exc), sources)
         write_text(self.folder / f"{key}.txt", lock)
