@@ -50,17 +50,24 @@ def run_matrix(
     (or a definite not installable / incompatible), 1 when some cell could not be observed, 130 when
     interrupted."""
     with store.exclusive(settings.envs, settings.out, wait_message=" (another run uses the same folders)"):
-        baseline = store.load_run(baseline_path) if baseline_path else previous_run(settings.out)
         ctx = RunContext.build(settings, index)
         previous = None if replace else store.read_manifest(settings.out)
         store.write_manifest(
             settings.out, store.build_manifest(cells, settings.matrix.name, dict(index.sources), previous)
         )
         summary = run_cells(ctx, cells, resume=resume)
+        merged = None
+        observed = any(result.cases_run for result in summary.results)
         if not summary.interrupted:
-            run = store.merge(settings.out)
-            confirm(ctx, run, baseline, [c.id for c in cells])
-        report(settings, None)
+            # Read before merge replaces results.json. Nothing observed, nothing to confirm: every
+            # reused verdict was settled when it was observed.
+            baseline = None
+            if observed:
+                baseline = store.load_run(baseline_path) if baseline_path else previous_run(settings.out)
+            merged = store.merge(settings.out)
+            if observed and confirm(ctx, merged, baseline, [c.id for c in cells]):
+                merged = None  # re-runs rewrote cell files: merge them again
+        report(settings, None, merged)
     counts: dict[str, int] = {}
     for result in summary.results:
         counts[str(result.status)] = counts.get(str(result.status), 0) + 1
@@ -92,11 +99,12 @@ class _CachedReleases:
             return None
 
 
-def report(settings: Settings, baseline: RunResult | None) -> Path:
+def report(settings: Settings, baseline: RunResult | None, merged: RunResult | None = None) -> Path:
+    """Build the report from ``merged`` (the results just merged), else merge the cell files."""
     from known_issues.bisect import read_answers
     from known_issues.report import build
 
-    run = store.merge(settings.out)
+    run = merged if merged is not None else store.merge(settings.out)
     cases = load_cases(settings.cases_dir)
     releases = _CachedReleases(PackageIndex(cache_dir=settings.env_dir("index"), offline=settings.offline))
     path = build(run, cases, settings.out, baseline, releases, read_answers(settings.out))

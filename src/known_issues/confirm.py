@@ -52,6 +52,7 @@ def suspects(
     for cell in ordered:
         by_group[cell.cell.group].append(cell)
     found: list[Suspect] = []
+    table = {cell.id: _verdicts(cell) for cell in ordered if cell.ran}
     for cell in ordered:
         if not cell.ran or (wanted is not None and cell.id not in wanted):
             continue
@@ -65,7 +66,7 @@ def suspects(
             if before is not None and before != test.verdict and before != Verdict.NOT_RUN:
                 found.append(Suspect(cell.id, test, f"baseline: {before}"))
                 continue
-            around = _neighbours(group, cell, test.key)
+            around = _neighbours(group, cell, test.key, table)
             if around and all(v != test.verdict for v in around):
                 found.append(Suspect(cell.id, test, "neighbours: " + ", ".join(str(v) for v in around)))
     return found
@@ -75,13 +76,16 @@ def _verdicts(cell: CellResult) -> dict[Key, Verdict]:
     return {t.key: t.verdict for t in cell.tests}
 
 
-def _neighbours(group: Sequence[CellResult], cell: CellResult, key: Key) -> list[Verdict]:
-    """The nearest verdict of this test on each side of ``cell`` within its group (observed ones only)."""
+def _neighbours(
+    group: Sequence[CellResult], cell: CellResult, key: Key, table: Mapping[str, Mapping[Key, Verdict]]
+) -> list[Verdict]:
+    """The nearest verdict of this test on each side of ``cell`` within its group (observed ones
+    only); ``table`` holds each cell's verdicts by test."""
     index = next(i for i, c in enumerate(group) if c.id == cell.id)
     found = []
     for side in (range(index - 1, -1, -1), range(index + 1, len(group))):
         for i in side:
-            verdict = _verdicts(group[i]).get(key) if group[i].ran else None
+            verdict = table.get(group[i].id, {}).get(key)
             if verdict in CONFIRMABLE:
                 found.append(verdict)
                 break
