@@ -48,14 +48,19 @@ def owners(inodes: set[str]) -> set[int]:
 
 
 def listened_by_group(port: int, pgid: int) -> bool | None:
-    """Does a process of group ``pgid`` listen on ``port``? None where this cannot be told."""
+    """Does a process of group ``pgid`` listen on ``port``? None where this cannot be told: no
+    /proc, or a listener whose process cannot be seen (only a listener seen to be another
+    group's is an answer of "no")."""
     inodes = listening_inodes(port)
     if inodes is None:
         return None
-    for pid in owners(inodes):
+    if not inodes:
+        return False  # nobody listens (any more): not ours yet
+    seen = owners(inodes)
+    for pid in seen:
         try:
             if os.getpgid(pid) == pgid:
                 return True
         except ProcessLookupError:
             continue
-    return False
+    return False if seen else None
