@@ -24,7 +24,9 @@ FILE_MODE = 0o666 & ~_umask()
 
 
 def write_json(path: Path, data: Any) -> None:
-    write_text(path, json.dumps(data, indent=2, sort_keys=True) + "\n", sync=True)
+    # No indent: only then does the json module use its C encoder (results.json of the default
+    # matrix is about 15 MB).
+    write_text(path, json.dumps(data, sort_keys=True) + "\n", sync=True)
 
 
 def write_text(path: Path, text: str, sync: bool = False) -> None:

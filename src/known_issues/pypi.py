@@ -69,8 +69,7 @@ class PackageIndex:
                 self._unlisted[key] = str(exc)
                 raise
             self._releases[key] = _parse(data)
-            urls = (data.get("info") or {}).get("project_urls") or {}
-            self._urls[key] = {str(k): str(v) for k, v in urls.items() if isinstance(v, str)}
+            self._urls[key] = _project_urls(data)
             self.sources[key] = source
         return self._releases[key]
 
@@ -117,8 +116,7 @@ class PackageIndex:
             data = json.loads((self.cache_dir / f"{name}.json").read_text(encoding="utf-8"))["data"]
         except (OSError, ValueError, KeyError, TypeError):
             return []
-        urls = (data.get("info") or {}).get("project_urls") or {}
-        self._urls.setdefault(name, {str(k): str(v) for k, v in urls.items() if isinstance(v, str)})
+        self._urls.setdefault(name, _project_urls(data))
         self._copies[name] = _parse(data)
         return self._copies[name]
 
@@ -155,3 +153,9 @@ def _parse(data: dict[str, Any]) -> list[Release]:
         out.append(Release(version, requires, uploaded))
     out.sort(key=lambda r: Version(r.version))
     return out
+
+
+def _project_urls(data: dict[str, Any]) -> dict[str, str]:
+    """The links a project's metadata names (label -> address)."""
+    urls = (data.get("info") or {}).get("project_urls") or {}
+    return {str(k): str(v) for k, v in urls.items() if isinstance(v, str)}

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from known_issues.atomic import write_json, write_text
+from known_issues.atomic import write_json
 from known_issues.matrix import Cell
 from known_issues.records import SchemaError, check_schema
 from known_issues.results import CellResult, RunResult
@@ -40,7 +40,7 @@ def read_cell(out: Path, cell_id: str) -> CellResult | None:
 
 def write_cell(out: Path, result: CellResult) -> Path:
     path = cell_file(out, result.id)
-    _write_results(path, dump(result))
+    write_json(path, dump(result))
     return path
 
 
@@ -97,7 +97,7 @@ def merge(out: Path, run_pins: dict[str, dict[str, str]] | None = None) -> RunRe
         missing=missing,
         run_pins=run_pins or {},
     )
-    _write_results(out / "results.json", dump(run))
+    write_json(out / "results.json", dump(run))
     return run
 
 
@@ -129,9 +129,3 @@ def exclusive(*folders: Path, wait_message: str = "") -> Iterator[None]:
             fh.write(f"pid {os.getpid()} since {utc_now()}")
             fh.flush()
         yield
-
-
-def _write_results(path: Path, data: object) -> None:
-    """A results file, atomically and durably, without indentation: only then does the json module
-    use its C encoder (results.json of the default matrix is about 15 MB)."""
-    write_text(path, json.dumps(data, sort_keys=True) + "\n", sync=True)
