@@ -59,7 +59,10 @@ def latest(session: nox.Session) -> None:
 
 @nox.session
 def bisect(session: nox.Session) -> None:
-    """First release where a verdict flips: nox -s bisect -- <case>[::<test>] [--package P --from X --to Y --hold N=V]."""
+    """First release where a verdict flips.
+
+    nox -s bisect -- <case>[::<test>] [--package P --from X --to Y --hold N=V]
+    """
     if not session.posargs:
         session.error("name a case or case::test: nox -s bisect -- json_form_field::test_name")
     _harness(session, "bisect")
