@@ -177,8 +177,9 @@ def _ensure(path: Path, python: Path, lock: str) -> Environment:
     if marker.exists() and venv_python.exists():
         os.utime(marker)  # last use, for `gc`
         return Environment(path, venv_python, True, time.monotonic() - started)
-    # Bytecode is compiled once here: cells import with PYTHONDONTWRITEBYTECODE and would otherwise
-    # recompile fastapi, pydantic and the test tools from source on every run.
+    # Bytecode is compiled once here, in one go: each cell would otherwise compile fastapi, pydantic
+    # and the test tools module by module on its first run, and the case servers (which never write
+    # bytecode) on every start.
     # A half-made environment (interrupted run) has no marker: it is thrown away, never trusted.
     shutil.rmtree(path, ignore_errors=True)
     path.parent.mkdir(parents=True, exist_ok=True)

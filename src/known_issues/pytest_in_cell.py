@@ -35,7 +35,9 @@ RUNNER_ACTIVATION = ("VIRTUAL_ENV", "UV_PYTHON", "UV_PROJECT_ENVIRONMENT", "COND
 def child_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in RUNNER_ACTIVATION}
     env["PYTHONPATH"] = os.pathsep.join([str(HARNESS_SRC), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    # Bytecode of the cases and the harness is written next to their sources (__pycache__, ignored
+    # by git and by the case digests) and reused by every later cell on the same Python and pytest:
+    # compiling and rewriting the assertions of every test module again cost each cell about a second.
     env["PYTHONHASHSEED"] = "0"
     # Requests to the case servers on 127.0.0.1 must never go through a proxy from the environment.
     env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"

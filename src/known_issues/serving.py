@@ -72,6 +72,8 @@ def serve(argv: Sequence[str], *, cwd: Path, port: int, log: Path, ready_path: s
     the kernel ties a server's life to the thread that started it.
     """
     env = {**os.environ, "PYTHONPATH": str(cwd), "PYTHONUNBUFFERED": "1", "NO_COLOR": "1"}
+    # A reloader watches ``cwd``: nothing may appear in it but what the test put there.
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
     env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
     with log.open("wb") as out:
         try:
