@@ -302,7 +302,8 @@ def _bisect(args: argparse.Namespace, settings: Settings) -> int:
 
 @command("gc", _gc_args)
 def _gc(args: argparse.Namespace, settings: Settings) -> int:
-    """Remove environments unused for a while, then the least recently used, to stay under a size."""
+    """Remove environments unused for a while, then the least recently used, to stay under a size;
+    and stored results no run has read for as long."""
     from known_issues.gc import collect
 
     with store.exclusive(settings.envs):

@@ -1,6 +1,7 @@
 """Keep ``.envs`` bounded: remove environments unused for a while, then the least recently used
-ones until the folder is under a size. Locks and stored results are small and stay: a stored result
-is reused without its environment."""
+ones until the folder is under a size; remove stored results (and the locks and smoke answers kept
+beside them) that no run has read for as long. A stored result is reused without its environment,
+so the two age apart: a result outlives its environment as long as runs keep asking for it."""
 
 from __future__ import annotations
 
@@ -68,5 +69,28 @@ def collect(
     print(
         f"gc: {len(removed)} environment(s) {'to remove' if dry_run else 'removed'}, {kept} kept, "
         f"{total / GB:.1f} GB in {envs / 'cells'}"
+    )
+    collect_results(envs / "results", max_age_days, dry_run, now)
+    return removed
+
+
+def collect_results(folder: Path, max_age_days: float, dry_run: bool = False, now: float | None = None) -> int:
+    """Remove stored results unused for ``max_age_days`` (one summary line: there are thousands)."""
+    now = time.time() if now is None else now
+    removed = kept = freed = left = 0
+    for path in sorted(folder.iterdir()) if folder.is_dir() else []:
+        try:
+            info = path.stat()
+        except OSError:
+            continue
+        if now - info.st_mtime <= max_age_days * 86400:
+            kept, left = kept + 1, left + info.st_size
+            continue
+        if not dry_run:
+            path.unlink(missing_ok=True)
+        removed, freed = removed + 1, freed + info.st_size
+    print(
+        f"gc: {removed} stored result(s) unused for {max_age_days:g} days {'to remove' if dry_run else 'removed'} "
+        f"({freed / 1024**2:.1f} MB), {kept} kept ({left / 1024**2:.1f} MB) in {folder}"
     )
     return removed

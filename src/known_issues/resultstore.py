@@ -13,6 +13,8 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
+import os
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -94,9 +96,11 @@ class ResultStore:
         path = self.folder / f"{key}.json"
         try:
             data = check_schema(json.loads(path.read_text(encoding="utf-8")), SCHEMA, str(path))
-            return load(CaseResult, data)
+            found = load(CaseResult, data)
         except (OSError, ValueError, KeyError, SchemaError):
             return None
+        _used(path)
+        return found
 
     def put(self, key: str, result: CaseResult) -> None:
         write_json(self.folder / f"{key}.json", dump(result))
@@ -108,20 +112,34 @@ class ResultStore:
             write_text(path, lock)
 
     def lock(self, env_key: str) -> str | None:
+        path = self.folder / f"lock-{env_key}.txt"
         try:
-            return (self.folder / f"lock-{env_key}.txt").read_text(encoding="utf-8")
+            text = path.read_text(encoding="utf-8")
         except OSError:
             return None
+        _used(path)
+        return text
 
     def smoke(self, env_key: str) -> tuple[bool, str] | None:
+        path = self.folder / f"smoke-{env_key}-{smoke_digest()}.json"
         try:
-            saved = json.loads((self.folder / f"smoke-{env_key}-{smoke_digest()}.json").read_text(encoding="utf-8"))
-            return bool(saved["ok"]), str(saved["message"])
+            saved = json.loads(path.read_text(encoding="utf-8"))
+            answer = bool(saved["ok"]), str(saved["message"])
         except (OSError, ValueError, KeyError, TypeError):
             return None
+        _used(path)
+        return answer
 
     def put_smoke(self, env_key: str, ok: bool, message: str) -> None:
         write_json(self.folder / f"smoke-{env_key}-{smoke_digest()}.json", {"ok": ok, "message": message})
+
+
+def _used(path: Path) -> None:
+    """A stored file's modification time is its last use: `gc` removes what no run has read for long
+    (after an edit of the harness or a case, the old results are never asked for again)."""
+    # A read-only store (a restored cache) is still usable: gc will just see it as older.
+    with suppress(OSError):
+        os.utime(path)
 
 
 def case_digests(cases_dir: Path, cases: list[str]) -> dict[str, str]:

@@ -1,0 +1,74 @@
+"""gc: what it removes from .envs, and that it says so."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from known_issues.environments import COMPLETE
+from known_issues.gc import GB, collect
+from known_issues.resultstore import CaseResult, ResultStore
+
+DAY = 86400.0
+
+
+def _environment(cells: Path, name: str, last_used: float, size: int = 1000) -> Path:
+    path = cells / name
+    (path / "lib").mkdir(parents=True)
+    (path / "lib" / "blob").write_bytes(b"x" * size)
+    (path / COMPLETE).write_text("lock", encoding="utf-8")
+    os.utime(path / COMPLETE, (last_used, last_used))
+    return path
+
+
+def test_removes_old_and_least_recently_used_environments_and_says_which(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    now = time.time()
+    cells = tmp_path / "cells"
+    old = _environment(cells, "old", now - 40 * DAY)
+    lru = _environment(cells, "lru", now - 2 * DAY, size=600)
+    recent = _environment(cells, "recent", now - 1 * DAY, size=600)
+
+    removed = collect(tmp_path, max_age_days=30, max_gb=1000 / GB, now=now)
+
+    assert [e.path.name for e in removed] == ["old", "lru"]
+    assert not old.exists() and not lru.exists() and recent.exists()
+    out = capsys.readouterr().out
+    assert f"removed {old}" in out and "unused for 40 days" in out
+    assert f"removed {lru}" in out and "least recently used" in out
+    assert "2 environment(s) removed, 1 kept" in out
+
+
+def test_stored_results_age_by_their_last_use_not_their_creation(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = ResultStore(tmp_path / "results")
+    for key in ("read", "unread"):
+        store.put(key, CaseResult(key, "3.11.7", {}))
+        path = store.folder / f"{key}.json"
+        os.utime(path, (time.time() - 40 * DAY,) * 2)
+    assert store.get("read") is not None  # a run asked for it: it was used today
+
+    collect(tmp_path, max_age_days=30, max_gb=20)
+
+    assert (store.folder / "read.json").exists()
+    assert not (store.folder / "unread.json").exists()
+    assert "1 stored result(s) unused for 30 days removed" in capsys.readouterr().out
+
+
+def test_dry_run_removes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    now = time.time()
+    old = _environment(tmp_path / "cells", "old", now - 40 * DAY)
+    store = ResultStore(tmp_path / "results")
+    store.put("k", CaseResult("k", "3.11.7", {}))
+    os.utime(store.folder / "k.json", (now - 40 * DAY,) * 2)
+
+    collect(tmp_path, max_age_days=30, max_gb=20, dry_run=True, now=now)
+
+    assert old.exists() and (store.folder / "k.json").exists()
+    out = capsys.readouterr().out
+    assert f"would remove {old}" in out and "1 stored result(s) unused for 30 days to remove" in out
