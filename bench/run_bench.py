@@ -14,7 +14,7 @@ of the project (so that a case can be edited without touching the checkout):
   edited  one case's app.py edited (a comment appended): only that case runs again, in every cell
   plain   per cell, sequentially: `python -m virtualenv`, `pip install` of the requirements the cold
           run recorded for that cell, then pytest with the plugin (what nox + virtualenv + pip does)
-Then the cost of each case per cell, from the warm run (the sum of its tests' durations).
+Then the cost of each case per cell, from the warm run: seconds and CPU-seconds.
 """
 
 from __future__ import annotations
@@ -220,18 +220,25 @@ def print_incremental(
 
 
 def print_case_costs(warm: list[dict[str, Any]]) -> None:
-    """Seconds each case costs per cell (sum of its tests' durations), costliest first."""
+    """What each case costs per cell in the warm run, costliest first: seconds (the sum of its tests'
+    durations: inflated when cells share the cores) and CPU-seconds (its tests' process and the
+    servers they started: about the same however loaded the machine is)."""
     ran = [c for c in warm if c["status"] == "ran"]
-    per_case: dict[str, float] = {}
+    seconds: dict[str, float] = {}
+    cpu: dict[str, float] = {}
     for cell in ran:
         for test in cell["tests"]:
-            per_case[test["case"]] = per_case.get(test["case"], 0.0) + test["duration"]
+            seconds[test["case"]] = seconds.get(test["case"], 0.0) + test["duration"]
+            cpu[test["case"]] = cpu.get(test["case"], 0.0) + test.get("cpu", 0.0)
+    n = max(1, len(ran))
     print()
-    print(f"{'case':<40} {'s / cell':>8}")
-    print("-" * 49)
-    for case, seconds in sorted(per_case.items(), key=lambda kv: -kv[1]):
-        print(f"{case:<40} {seconds / max(1, len(ran)):>8.2f}")
-    print(f"{'all cases':<40} {sum(per_case.values()) / max(1, len(ran)):>8.2f}")
+    print(f"{'case':<40} {'s / cell':>8} {'CPU s / cell':>12}")
+    print("-" * 62)
+    for case in sorted(seconds, key=lambda c: -cpu[c]):
+        print(f"{case:<40} {seconds[case] / n:>8.2f} {cpu[case] / n:>12.2f}")
+    print(f"{'all cases':<40} {sum(seconds.values()) / n:>8.2f} {sum(cpu.values()) / n:>12.2f}")
+    whole = sum(c["timings"].get("tests_cpu", 0.0) for c in ran) / n
+    print(f"{'whole pytest run (start-up, collection)':<40} {'':>8} {whole:>12.2f}")
 
 
 if __name__ == "__main__":

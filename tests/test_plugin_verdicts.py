@@ -193,3 +193,24 @@ def test_results_file_is_written_atomically(pytester: pytest.Pytester, tmp_path:
     assert [t["verdict"] for t in data["tests"]] == ["works"]  # the file is there and complete
     leftovers = [p.name for p in pytester.path.iterdir() if p.name.startswith(".results.json")]
     assert leftovers == []
+
+
+def test_cpu_is_recorded_per_test_with_the_servers_it_waited_for(pytester: pytest.Pytester) -> None:
+    # Told apart by comparison, not by thresholds: a test that waits uses less CPU than one that
+    # computes, and CPU spent by a child process the test waited for counts as the test's.
+    busy = "import time\n    end = time.process_time() + 0.3\n    while time.process_time() < end:\n        pass"
+    child = "import subprocess, sys\n    subprocess.run([sys.executable, '-c', 'for _ in range(3 * 10**7): pass'])"
+    body = CASE_BODY.format(
+        tests="\n\n".join(
+            f"@pytest.mark.pattern\ndef test_{name}():\n    {code}"
+            for name, code in (("waits", "time.sleep(0.3)"), ("computes", busy), ("child_computes", child))
+        )
+    )
+    _write_case(pytester, body)
+    _, data = _run(pytester)
+    tests = {t["test"]: t for t in data["tests"]}
+    waits, computes, child_computes = tests["test_waits"], tests["test_computes"], tests["test_child_computes"]
+    assert waits["cpu"] < waits["duration"]
+    assert computes["cpu"] > waits["cpu"]
+    assert child_computes["cpu"] > waits["cpu"]
+    assert data["cpu_seconds"] >= sum(t["cpu"] for t in data["tests"])

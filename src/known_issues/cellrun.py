@@ -150,6 +150,8 @@ def _run(ctx: RunContext, cell: Cell, result: CellResult) -> None:
             cell_timeout=ctx.settings.matrix.cell_timeout,
         )
         result.timings["tests"] = round(time.monotonic() - t0, 3)
+        if run.results is not None:
+            result.timings["tests_cpu"] = run.results.cpu_seconds
         # A case must stop every server it starts; what it left behind was killed and is reported.
         result.stray_processes = run.strays
         if run.results is None:

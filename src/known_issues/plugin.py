@@ -28,6 +28,11 @@ from known_issues.records import CollectError, PytestRun, TestResult
 from known_issues.serial import dump
 from known_issues.verdicts import Outcome, Reason, Role
 
+try:
+    import resource
+except ImportError:  # not on Windows: CPU is then not recorded (0.0)
+    resource = None  # type: ignore[assignment]
+
 __all__ = ["TestTimeout", "case_of"]
 
 
@@ -177,6 +182,18 @@ class _Recorder:
 
     # -- running ------------------------------------------------------------------------
     @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_protocol(
+        self, item: pytest.Item, nextitem: pytest.Item | None
+    ) -> Generator[None, object, object]:
+        before = cpu_seconds()
+        try:
+            return (yield)
+        finally:
+            entry = self.tests.get(item.nodeid)
+            if entry is not None:
+                entry.cpu = round(entry.cpu + cpu_seconds() - before, 4)
+
+    @pytest.hookimpl(wrapper=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> Generator[None, None, None]:
         with _time_limit(self.limit, "setup"):
             return (yield)
@@ -235,8 +252,17 @@ class _Recorder:
             tests=list(self.tests.values()),
             collect_errors=self.collect_errors,
             refused=self.refused,
+            cpu_seconds=round(cpu_seconds(), 3),
         )
         write_json(Path(self.out), dump(run))
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and of every child it has waited for (the servers it stopped)."""
+    if resource is None:
+        return 0.0
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def _judge(report: pytest.TestReport, call: pytest.CallInfo[None]) -> Classified:

@@ -44,6 +44,9 @@ class TestResult:
     reason: Reason | None = None  # set when the verdict is "error"
     message: str = ""
     duration: float = 0.0
+    # CPU-seconds of the test process and of the processes it waited for (the servers a case starts),
+    # from setup to teardown: unlike ``duration``, about the same on an idle and on a loaded machine.
+    cpu: float = 0.0
     observed: str = ""  # when the verdict was observed (UTC, ISO 8601)
     reused: bool = False  # served from the result store, not run in this invocation
     # Every verdict observed when a flip was re-run to confirm it (the first is the original).
@@ -93,4 +96,5 @@ class PytestRun:
     tests: list[TestResult] = field(default_factory=list)
     collect_errors: list[CollectError] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
+    cpu_seconds: float = 0.0  # the whole run's, start-up and collection included (as TestResult.cpu)
     schema: int = PYTEST_RUN_SCHEMA
