@@ -11,7 +11,7 @@ import pytest
 
 from known_issues.classify import SuiteFault
 from known_issues.listeners import listened_by_group
-from known_issues.serving import free_port, serve
+from known_issues.serving import _with_port, free_port, serve
 from known_issues.verdicts import Reason
 
 # Slow to start like `fastapi dev` on a loaded machine: it binds only after the other server answers.
@@ -31,11 +31,36 @@ def other_server(tmp_path: Path) -> Iterator[int]:
 
 
 def test_a_port_taken_by_another_server_is_a_port_clash(tmp_path: Path, other_server: int) -> None:
-    argv = [sys.executable, "-c", SLOW_SERVER, str(other_server)]
+    # The port is inside the program text, not an argument of its own: serve() cannot move it.
+    argv = [sys.executable, "-c", SLOW_SERVER.replace("int(sys.argv[1])", str(other_server))]
     with pytest.raises(SuiteFault) as raised, serve(argv, cwd=tmp_path, port=other_server, log=tmp_path / "ours.log"):
         pytest.fail("the other server's answer was taken for ours")
     assert raised.value.reason is Reason.PORT
     assert "Address already in use" in str(raised.value)
+
+
+def test_a_port_clash_starts_the_server_again_on_a_free_port(tmp_path: Path, other_server: int) -> None:
+    argv = [sys.executable, "-c", SLOW_SERVER, str(other_server)]
+    with serve(argv, cwd=tmp_path, port=other_server, log=tmp_path / "ours.log") as ours:
+        assert ours.port != other_server
+        assert listened_by_group(ours.port, ours.process.pid) is True
+        assert ours.process.args[-1] == str(ours.port)
+    log = (tmp_path / "ours.log").read_text()
+    assert "Address already in use" in log  # the first attempt's output is kept
+    assert f"port {other_server} was taken by another server; starting again on {ours.port}" in log
+
+
+@pytest.mark.parametrize(
+    ("argv", "moved"),
+    [
+        (["uvicorn", "--port", "8123"], ["uvicorn", "--port", "9000"]),
+        (["gunicorn", "--bind", "127.0.0.1:8123"], ["gunicorn", "--bind", "127.0.0.1:9000"]),
+        (["fastapi", "run", "--port=8123"], ["fastapi", "run", "--port=9000"]),
+        (["x", "18123", "127.0.0.1:18123", "--port=81234"], ["x", "18123", "127.0.0.1:18123", "--port=81234"]),
+    ],
+)
+def test_only_the_port_itself_is_moved(argv: list[str], moved: list[str]) -> None:
+    assert _with_port(argv, 8123, 9000) == moved
 
 
 def test_the_listener_is_told_by_its_process_group(tmp_path: Path, other_server: int) -> None:

@@ -123,5 +123,7 @@ def test_fastapi_dev_serves_docs_on_loopback(tmp_path: Path) -> None:
         root_response = httpx.get(server.url + "/", timeout=10.0)
         assert (root_response.status_code, root_response.json()) == (200, {"message": "Hello World"})
         log = server.log_tail()
-    # The server says where it listens; the default host must be the loopback address.
-    assert f"http://127.0.0.1:{port}" in log, f"not announced on 127.0.0.1:{port}; output:\n{log}"
+    # The server says where it listens; the default host must be the loopback address. (serve() may
+    # have moved the server to another free port after a clash: server.port is where it runs.)
+    announced = f"http://127.0.0.1:{server.port}"
+    assert announced in log, f"not announced on {announced}; output:\n{log}"

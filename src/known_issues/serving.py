@@ -59,6 +59,10 @@ class Server:
     # Filled in when the context exits: did SIGTERM alone stop the main process in time?
     stopped_gracefully: bool | None = field(default=None)
 
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1])
+
     def log_tail(self, chars: int = 3000) -> str:
         return self.log.read_text(errors="replace")[-chars:]
 
@@ -70,15 +74,45 @@ def serve(argv: Sequence[str], *, cwd: Path, port: int, log: Path, ready_path: s
     The whole group (a reloader's children included) is terminated on exit, then killed after
     a grace period, also when the test body failed. Start servers from the test's (main) thread:
     the kernel ties a server's life to the thread that started it.
+
+    Another cell may bind ``port`` between ``free_port()`` and the server's own bind. The command is
+    then started again on a new free port, up to PORT_ATTEMPTS times in all, with the port replaced
+    in ``argv`` (as ``N``, ``host:N`` or ``--flag=N``): read the port from ``Server.port``.
     """
+    argv = list(argv)
+    for attempt in range(1, PORT_ATTEMPTS + 1):
+        try:
+            server = _start(argv, cwd, port, log, ready_path, append=attempt > 1)
+            break
+        except SuiteFault as exc:
+            if exc.reason is not Reason.PORT or attempt == PORT_ATTEMPTS:
+                raise
+            new = free_port()
+            moved = _with_port(argv, port, new)
+            if moved == argv:
+                raise  # the port is not in the command line: nothing to move
+            with log.open("ab") as out:
+                out.write(f"\n[serve] port {port} was taken by another server; starting again on {new}\n".encode())
+            argv, port = moved, new
+    try:
+        yield server
+    finally:
+        server.stopped_gracefully = _stop(server.process)
+
+
+PORT_ATTEMPTS = 3
+
+
+def _start(argv: list[str], cwd: Path, port: int, log: Path, ready_path: str, append: bool) -> Server:
+    """The server, once it answers; stopped again when it does not."""
     env = {**os.environ, "PYTHONPATH": str(cwd), "PYTHONUNBUFFERED": "1", "NO_COLOR": "1"}
     # A reloader watches ``cwd``: nothing may appear in it but what the test put there.
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
-    with log.open("wb") as out:
+    with log.open("ab" if append else "wb") as out:
         try:
             process = subprocess.Popen(
-                list(argv),
+                argv,
                 cwd=cwd,
                 env=env,
                 stdout=out,
@@ -91,9 +125,25 @@ def serve(argv: Sequence[str], *, cwd: Path, port: int, log: Path, ready_path: s
     server = Server(url=f"http://127.0.0.1:{port}", process=process, log=log)
     try:
         _wait_ready(server, ready_path, _tool(argv))
-        yield server
-    finally:
+    except BaseException:
         server.stopped_gracefully = _stop(process)
+        raise
+    return server
+
+
+def _with_port(argv: list[str], old: int, new: int) -> list[str]:
+    """``argv`` with every argument that is the port (``N``, ``host:N``, ``--flag=N``) moved to ``new``."""
+
+    def moved(arg: str) -> str:
+        if arg == str(old):
+            return str(new)
+        for sep in (":", "="):
+            head, found, tail = arg.rpartition(f"{sep}{old}")
+            if found and head and not tail:
+                return f"{head}{sep}{new}"
+        return arg
+
+    return [moved(arg) for arg in argv]
 
 
 def _own_group_tied_to_parent() -> None:
@@ -149,7 +199,7 @@ def _wait_ready(server: Server, path: str, tool: str) -> None:
 
 
 def _answered_by_ours(server: Server) -> bool:
-    port = int(server.url.rsplit(":", 1)[1])
+    port = server.port
     # Where /proc cannot tell (another OS), the answer is taken as ours, as before.
     return listened_by_group(port, server.process.pid) is not False
 
