@@ -51,13 +51,19 @@ def test_stored_results_age_by_their_last_use_not_their_creation(
         store.put(key, CaseResult(key, "3.11.7", {}))
         path = store.folder / f"{key}.json"
         os.utime(path, (time.time() - 40 * DAY,) * 2)
+    for env_key in ("resolved-again", "not-resolved"):
+        store.put_lock(env_key, "fastapi==0.1\n")
+        os.utime(store.folder / f"lock-{env_key}.txt", (time.time() - 40 * DAY,) * 2)
     assert store.get("read") is not None  # a run asked for it: it was used today
+    store.put_lock("resolved-again", "fastapi==0.1\n")  # a run's cell resolved to this environment
 
     collect(tmp_path, max_age_days=30, max_gb=20)
 
     assert (store.folder / "read.json").exists()
     assert not (store.folder / "unread.json").exists()
-    assert "1 stored result(s) unused for 30 days removed" in capsys.readouterr().out
+    assert (store.folder / "lock-resolved-again.txt").exists()
+    assert not (store.folder / "lock-not-resolved.txt").exists()
+    assert "2 stored result(s) unused for 30 days removed" in capsys.readouterr().out
 
 
 def test_dry_run_removes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

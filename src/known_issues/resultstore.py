@@ -108,7 +108,9 @@ class ResultStore:
     def put_lock(self, env_key: str, lock: str) -> None:
         """The lock an environment was made from: a confirmation re-run may need to rebuild it."""
         path = self.folder / f"lock-{env_key}.txt"
-        if not path.exists():
+        if path.exists():
+            _used(path)  # resolved to again: in use, even if no confirmation has read it
+        else:
             write_text(path, lock)
 
     def lock(self, env_key: str) -> str | None:
