@@ -15,7 +15,8 @@ of the project (so that a case can be edited without touching the checkout):
   plain   per cell, sequentially: `python -m virtualenv`, `pip install` of the requirements the cold
           run recorded for that cell, then pytest with the plugin (what nox + virtualenv + pip does)
   warm again, after plain: plain takes minutes and the machine's speed may drift meanwhile, so
-          plain is compared with the mean of the warm runs on either side of it
+          plain is compared with the mean of the warm runs on either side of it, in wall seconds and
+          in CPU-seconds (every process each way started and waited for)
 Then the cost of each case per cell, from the warm run: seconds and CPU-seconds.
 """
 
@@ -24,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -48,16 +50,24 @@ def bench_matrix(versions: list[str]) -> str:
     return head + f'[[groups]]\nname = "{GROUP}"\naxes = {{ fastapi = [{listed}], pydantic = "any" }}\n'
 
 
-def run_matrix(root: Path, matrix: Path, out: Path, envs: Path, jobs: int, *extra: str) -> float:
+def children_cpu() -> float:
+    """CPU-seconds of every process this one has waited for, and theirs, so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_matrix(root: Path, matrix: Path, out: Path, envs: Path, jobs: int, *extra: str) -> tuple[float, float]:
+    """(wall seconds, CPU-seconds) of one matrix run."""
     cmd = [sys.executable, "-m", "known_issues", "matrix", "--matrix", str(matrix), "--out", str(out)]
     cmd += ["--envs", str(envs), "--jobs", str(jobs), *extra]
-    started = time.monotonic()
+    started, cpu_before = time.monotonic(), children_cpu()
     proc = subprocess.run(cmd, cwd=root, env=_env(root), capture_output=True, text=True, check=False)
     wall = time.monotonic() - started
+    cpu = children_cpu() - cpu_before
     if proc.returncode != 0:
         sys.exit(f"matrix run failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
     print(proc.stdout.strip().splitlines()[-1], file=sys.stderr)
-    return wall
+    return wall, cpu
 
 
 def _env(root: Path = ROOT) -> dict[str, str]:
@@ -130,35 +140,37 @@ def main() -> int:
     shutil.copytree(ROOT / ".envs" / "index", envs / "index", dirs_exist_ok=True)
 
     print(f"cold: {len(versions)} cells, fresh environments and result store in {envs}", file=sys.stderr)
-    cold_wall = run_matrix(root, matrix, work / "cold", envs, args.jobs)
+    cold_wall, _ = run_matrix(root, matrix, work / "cold", envs, args.jobs)
     print("warm: the same cells, environments reused, every case observed again", file=sys.stderr)
-    warm_wall = run_matrix(root, matrix, work / "warm", envs, args.jobs, "--rerun", "all")
+    warm_wall, warm_cpu = run_matrix(root, matrix, work / "warm", envs, args.jobs, "--rerun", "all")
     print("reused: nothing changed", file=sys.stderr)
-    reused_wall = run_matrix(root, matrix, work / "reused", envs, args.jobs)
+    reused_wall, _ = run_matrix(root, matrix, work / "reused", envs, args.jobs)
     reused = cells(work / "reused")
     edited_case = args.edit
     with (root / "cases" / edited_case / "app.py").open("a", encoding="utf-8") as fh:
         fh.write("\n# edited by the benchmark\n")
     print(f"edited: {edited_case}/app.py changed", file=sys.stderr)
-    edited_wall = run_matrix(root, matrix, work / "edited", envs, args.jobs)
+    edited_wall, _ = run_matrix(root, matrix, work / "edited", envs, args.jobs)
     edited = cells(work / "edited")
     cold, warm = cells(work / "cold"), cells(work / "warm")
 
     print("plain: virtualenv + pip install + pytest, one cell after the other", file=sys.stderr)
     plain: dict[str, tuple[float, float, int]] = {}
-    plain_started = time.monotonic()
+    plain_started, plain_cpu = time.monotonic(), children_cpu()
     for cell in cold:
         if cell["status"] == "ran":
             plain[cell["cell"]["id"]] = run_plain(cell, work / "plain")
             print(f"  {cell['cell']['id']}: {plain[cell['cell']['id']]}", file=sys.stderr)
     plain_wall = time.monotonic() - plain_started
+    plain_cpu = children_cpu() - plain_cpu
     # The plain way takes minutes and this machine's speed may drift meanwhile: warm is measured on
     # both sides of it, and the ratio is taken against the mean of the two.
     print("warm again, after plain", file=sys.stderr)
-    warm_after = run_matrix(root, matrix, work / "warm-after", envs, args.jobs, "--rerun", "all")
+    warm_after, warm_after_cpu = run_matrix(root, matrix, work / "warm-after", envs, args.jobs, "--rerun", "all")
     print(f"warm before plain {warm_wall:.1f}s, after plain {warm_after:.1f}s", file=sys.stderr)
 
     print_table(cold, warm, plain, cold_wall, (warm_wall, warm_after), plain_wall, args.jobs)
+    print_cpu(plain_cpu, (warm_cpu, warm_after_cpu))
     print_incremental(reused, edited, reused_wall, edited_wall, warm_wall, edited_case)
     print_case_costs(warm)
     if args.keep is None:
@@ -214,6 +226,18 @@ def print_table(
     print("uv package cache: as found (warm if the matrix ran before); pip cache: as found")
 
 
+def print_cpu(plain_cpu: float, warm_cpus: tuple[float, float]) -> None:
+    """The same comparison in CPU-seconds: the work each way does, whatever the cores it had at once
+    (the plain way runs one cell after another, the matrix two per core). The plain way's waits on
+    the network are not in it. On a shared virtual machine CPU-seconds drift with the host as well:
+    the two warm runs show by how much."""
+    warm_cpu = sum(warm_cpus) / 2
+    print(
+        f"CPU-seconds: plain {plain_cpu:.0f}, warm {warm_cpus[0]:.0f} before and {warm_cpus[1]:.0f} after plain; "
+        f"plain / mean warm = {plain_cpu / warm_cpu:.1f}x"
+    )
+
+
 def print_incremental(
     reused: list[dict[str, Any]],
     edited: list[dict[str, Any]],
@@ -238,7 +262,7 @@ def print_incremental(
 def print_case_costs(warm: list[dict[str, Any]]) -> None:
     """What each case costs per cell in the warm run, costliest first: seconds (the sum of its tests'
     durations: inflated when cells share the cores) and CPU-seconds (its tests' process and the
-    servers they started: about the same however loaded the machine is)."""
+    servers they started: inflated far less by the sharing, but still by a busy host)."""
     ran = [c for c in warm if c["status"] == "ran"]
     seconds: dict[str, float] = {}
     cpu: dict[str, float] = {}
