@@ -153,6 +153,7 @@ class ClaimCheck:
     agree: list[str]
     differ: list[tuple[str, Verdict]]  # (cell id, observed)
     silent: list[tuple[str, Verdict]]
+    quote: str = ""  # the guide's words the expectation judges
 
 
 CLAIM_STATUSES = ("confirmed", "contradicted", "unverifiable", "no claim")
@@ -185,7 +186,7 @@ def check_claims(case: Case, rows: Mapping[Key, TestRow], cells: Iterable[CellRe
                 else:
                     differ.append((label, observed))
         status = "contradicted" if differ else "confirmed" if agree else "unverifiable"
-        checks.append(ClaimCheck(exp.test, exp.verdict, exp.where, status, agree, differ, silent))
+        checks.append(ClaimCheck(exp.test, exp.verdict, exp.where, status, agree, differ, silent, exp.quote))
     return checks
 
 

@@ -19,7 +19,20 @@ from packaging.version import Version
 from known_issues.classify import CodeRaised, SuiteFault
 from known_issues.verdicts import Reason
 
-__all__ = ["CodeRaised", "Observed", "Reason", "SuiteFault", "has", "installed", "load", "requires"]
+__all__ = [
+    "CodeRaised",
+    "Observed",
+    "Reason",
+    "SuiteFault",
+    "answer",
+    "answered",
+    "bug_or_fixed",
+    "has",
+    "installed",
+    "load",
+    "precondition",
+    "requires",
+]
 
 
 def installed(dist: str) -> Version | None:
@@ -68,6 +81,70 @@ def load(package: str | None, name: str) -> ModuleType:
     return importlib.import_module(f"{package}.{name}")
 
 
+def precondition(holds: bool, message: str) -> None:
+    """A step a test needs before it can look at the behaviour it names (the row it then updates,
+    the token it then sends). When it does not hold the suite could not observe: error
+    (reason ``precondition``) with ``message``, never fixed or broken."""
+    if not holds:
+        raise SuiteFault(Reason.PRECONDITION, message)
+
+
+def answered(response: Any, status: int) -> Any:
+    """``response`` of a setup request, which must answer ``status`` (a precondition, with its body)."""
+    precondition(
+        response.status_code == status,
+        f"a setup request ({_request_line(response)}) answered {response.status_code}, not {status}: "
+        f"{_text(response)}",
+    )
+    return response
+
+
+def answer(response: Any) -> dict[str, Any]:
+    """What a client saw, ``{"status": 422, "body": <the JSON, or the text when it is not JSON>}``,
+    to compare with ``bug_or_fixed``'s outcomes."""
+    try:
+        body: Any = response.json()
+    except ValueError:
+        body = response.text
+    return {"status": response.status_code, "body": body}
+
+
+def bug_or_fixed(observed: Any, *, bug: Any, fixed: Any) -> None:
+    """A bug test's observation judged against both documented outcomes, exactly.
+
+    ``observed == bug`` (the documented wrong behaviour): returns, the test passes (reproduces).
+    ``observed == fixed`` (the behaviour the guide or the issue says is right): a failed assertion
+    (fixed). Anything else (another status, a 422 where a 200 was expected either way) says
+    nothing about the bug: error (reason ``unexpected outcome``) with what was observed. Loosen
+    what is incidental with dirty-equals (``IsPartialDict``, ``IsStr``) inside ``bug`` and ``fixed``.
+    """
+    if observed == bug:
+        return
+    if observed == fixed:
+        raise AssertionError(f"the documented outcome is gone: observed {_short(observed)}; documented {_short(bug)}")
+    raise SuiteFault(
+        Reason.UNEXPECTED,
+        f"observed {_short(observed)}: neither the documented outcome {_short(bug)} nor the fixed one {_short(fixed)}",
+    )
+
+
+def _request_line(response: Any) -> str:
+    try:
+        request = response.request
+        return f"{request.method} {request.url.path}"
+    except (AttributeError, RuntimeError):  # httpx raises RuntimeError for a response built by hand
+        return "?"
+
+
+def _text(response: Any) -> str:
+    return _short(response.text)
+
+
+def _short(value: Any, limit: int = 600) -> str:
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 class Observed:
     """An ASGI wrapper that records the exception the app raised while handling a request.
 
@@ -94,7 +171,8 @@ class Observed:
         if not self.raised:
             raise AssertionError(f"the app raised nothing (the documented crash is {expected.__name__}: {match})")
         if len(self.raised) > 1:
-            raise AssertionError(f"the app raised {len(self.raised)} times; send one request per check")
+            # The test sent more than one request per check: the suite's fault, not the code's.
+            raise SuiteFault(Reason.HARNESS, f"the app raised {len(self.raised)} times; send one request per check")
         exc = _unwrap(self.raised.pop())
         if not isinstance(exc, expected) or not re.search(match, str(exc)):
             raise CodeRaised(

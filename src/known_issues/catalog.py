@@ -20,10 +20,12 @@ from packaging.requirements import InvalidRequirement, Requirement
 from known_issues.verdicts import OBSERVED, Role, Verdict
 
 KINDS = ("known-issue", "common-error", "pattern", "requirement")
-_TOP_KEYS = {"id", "title", "kind", "summary", "dependencies", "sources", "claim"}
+_TOP_KEYS = {"id", "title", "kind", "summary", "dependencies", "sources", "claim", "printed", "deviations"}
 _SOURCE_KEYS = {"title", "url"}
 _CLAIM_KEYS = {"section", "text", "expect"}
-_EXPECT_KEYS = {"test", "verdict", "where"}
+_EXPECT_KEYS = {"test", "verdict", "where", "quote"}
+_PRINTED_KEYS = {"file", "section", "block"}
+_DEVIATION_KEYS = {"file", "guide", "ours", "why"}
 _SLUG = re.compile(r"^[a-z][a-z0-9_]*$")
 # A claim expects something observable about the behaviour: never "error", "n/a" or "flaky".
 EXPECTABLE = tuple(v.value for v in Verdict if v in OBSERVED)
@@ -41,11 +43,14 @@ class Source:
 
 @dataclass(frozen=True)
 class Expectation:
-    """One verdict the document's claim implies for one test, optionally only where versions match."""
+    """One verdict the document's words imply for one test, optionally only where versions match.
+
+    ``quote`` is the document's own words that the expectation judges (verbatim, short)."""
 
     test: str
     verdict: Verdict
     where: tuple[str, ...] = ()
+    quote: str = ""
 
     def applies(self, versions: Mapping[str, str]) -> bool:
         for text in self.where:
@@ -54,6 +59,27 @@ class Expectation:
             if installed is None or not req.specifier.contains(installed, prereleases=True):
                 return False
         return True
+
+
+@dataclass(frozen=True)
+class Printed:
+    """A file of the case that holds one of the document's code blocks as printed: the block is the
+    ``block``-th fenced code block under the heading ``section``."""
+
+    file: str
+    section: str
+    block: int = 1
+
+
+@dataclass(frozen=True)
+class Deviation:
+    """One way the case departs from the document's code. With ``file`` (a printed file), ``guide``
+    and ``ours`` are the lines that differ there, and the check holds them against the document."""
+
+    guide: str
+    ours: str
+    why: str
+    file: str = ""
 
 
 @dataclass(frozen=True)
@@ -67,6 +93,8 @@ class Case:
     claim_section: str = ""
     claim_text: str = ""
     expectations: tuple[Expectation, ...] = ()
+    printed: tuple[Printed, ...] = ()
+    deviations: tuple[Deviation, ...] = ()
     files: Mapping[str, str] = field(default_factory=dict)  # the app modules, name -> source
 
 
@@ -107,6 +135,10 @@ def load_case(folder: Path) -> Case:
         claim_text=str(claim.get("text", "")).strip(),
         expectations=tuple(
             _expect(e, f"claim.expect[{i}]", where) for i, e in enumerate(_list(claim, "expect", where))
+        ),
+        printed=tuple(_printed(t, f"printed[{i}]", folder, where) for i, t in enumerate(_list(data, "printed", where))),
+        deviations=tuple(
+            _deviation(t, f"deviations[{i}]", where) for i, t in enumerate(_list(data, "deviations", where))
         ),
         files={
             p.name: p.read_text(encoding="utf-8")
@@ -259,4 +291,35 @@ def _expect(raw: Any, key: str, where: str) -> Expectation:
     if verdict not in EXPECTABLE:
         raise CaseError(f"{where}: {key}.verdict: {verdict!r} is not one of {', '.join(EXPECTABLE)}")
     conditions = tuple(_requirement(w, f"{key}.where[{i}]", where) for i, w in enumerate(_list(table, "where", where)))
-    return Expectation(test, Verdict(verdict), conditions)
+    # A missing quote is refused by `check` (checks.py), not here: the matrix still runs the case.
+    quote = table.get("quote", "")
+    if not isinstance(quote, str):
+        raise CaseError(f"{where}: {key}.quote: expected a string, got {quote!r}")
+    return Expectation(test, Verdict(verdict), conditions, quote.strip())
+
+
+def _printed(raw: Any, key: str, folder: Path, where: str) -> Printed:
+    table = _table(raw, key, where)
+    _no_unknown(table, _PRINTED_KEYS, key, where)
+    name = _str(table.get("file"), f"{key}.file", where)
+    if not (folder / name).is_file():
+        raise CaseError(f"{where}: {key}.file: no file {name!r} in {folder}")
+    block = table.get("block", 1)
+    if not isinstance(block, int) or isinstance(block, bool) or block < 1:
+        raise CaseError(f"{where}: {key}.block: expected a positive integer, got {block!r}")
+    return Printed(name, _str(table.get("section"), f"{key}.section", where), block)
+
+
+def _deviation(raw: Any, key: str, where: str) -> Deviation:
+    table = _table(raw, key, where)
+    _no_unknown(table, _DEVIATION_KEYS, key, where)
+    texts = {}
+    for name in ("guide", "ours"):
+        value = table.get(name)
+        if not isinstance(value, str):
+            raise CaseError(f"{where}: {key}.{name}: expected a string (empty for nothing), got {value!r}")
+        texts[name] = value
+    file = table.get("file", "")
+    if not isinstance(file, str):
+        raise CaseError(f"{where}: {key}.file: expected a string, got {file!r}")
+    return Deviation(texts["guide"], texts["ours"], _str(table.get("why"), f"{key}.why", where), file)

@@ -14,15 +14,19 @@ from pathlib import Path
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from known_issues import guide as guide_mod
 from known_issues import locks as locks_mod
 from known_issues.catalog import Case, CaseError, case_names, load_case, test_functions, test_functions_in
+from known_issues.guide import Guide
 from known_issues.matrix import Matrix, MatrixError
 from known_issues.matrix import load as load_matrix
 
 HARNESS = "known_issues"
 
 
-def check_cases(root: Path) -> list[str]:
+def check_cases(root: Path, guide: Guide | None = None) -> list[str]:
+    """Every problem of every case. With the guide's text, quotes and printed files are also held
+    against it."""
     cases_dir = root / "cases"
     problems: list[str] = []
     try:
@@ -42,6 +46,8 @@ def check_cases(root: Path) -> list[str]:
         problems += _markers(folder)
         problems += _lenient_bug_tests(folder)
         problems += _expectations(folder, case)
+        problems += _quotes(folder, case, guide)
+        problems += _printed(folder, case, guide)
         axes = _axes_everywhere(matrix, slug)
         allowed = _closure([*common, *case.dependencies, *(_with_extras(a, extras) for a in axes)])
         problems += _imports(folder, case, allowed)
@@ -96,6 +102,81 @@ def _expectations(folder: Path, case: Case) -> list[str]:
         for i, exp in enumerate(case.expectations)
         if exp.test not in tests
     ]
+
+
+def _quotes(folder: Path, case: Case, guide: Guide | None) -> list[str]:
+    """Each expectation quotes the guide's words it judges; with the guide at hand, they are there."""
+    out = []
+    for i, exp in enumerate(case.expectations):
+        key = f"{folder / 'case.toml'}: claim.expect[{i}].quote"
+        if not exp.quote:
+            out.append(
+                f"{key}: missing: quote the guide's own words that {exp.test} judges (an expectation the guide "
+                "does not make is the case's own check: remove it, the test keeps its verdict)"
+            )
+        elif guide is not None and not guide.contains(exp.quote):
+            out.append(f"{key}: not in the guide ({guide.path}): {exp.quote!r}")
+    return out
+
+
+# A case that says it runs the guide's code "as printed" must name the printed files, so that the
+# check can hold them against the guide.
+_AS_PRINTED = re.compile(r"\bas printed\b", re.IGNORECASE)
+
+
+def _printed(folder: Path, case: Case, guide: Guide | None) -> list[str]:
+    where = folder / "case.toml"
+    out = []
+    if not case.printed and _AS_PRINTED.search(f"{case.title}\n{case.summary}\n{case.claim_text}"):
+        out.append(
+            f"{where}: printed: the case says it runs the guide's code as printed but names no [[printed]] file "
+            "(file, section) to check it against"
+        )
+    printed_files = {p.file for p in case.printed}
+    declared = [(j, d) for j, d in enumerate(case.deviations) if d.file]
+    for j, dev in declared:
+        if dev.file not in printed_files:
+            out.append(f"{where}: deviations[{j}].file: {dev.file!r} is not a [[printed]] file of this case")
+    if guide is None:
+        return out
+    used: set[int] = set()
+    for i, printed in enumerate(case.printed):
+        block = guide.block(printed.section, printed.block)
+        if block is None:
+            found = len([b for b in guide.blocks if b.section == printed.section])
+            out.append(
+                f"{where}: printed[{i}].section: the guide has {found} code block(s) under the heading "
+                f"{printed.section!r}, not a block number {printed.block}"
+            )
+            continue
+        ours = (folder / printed.file).read_text(encoding="utf-8")
+        for hunk in guide_mod.differences(block, ours):
+            match = next(
+                (
+                    j
+                    for j, dev in declared
+                    if j not in used
+                    and dev.file == printed.file
+                    and guide_mod.normalise(dev.guide) == guide_mod.normalise(hunk.guide)
+                    and guide_mod.normalise(dev.ours) == guide_mod.normalise(hunk.ours)
+                ),
+                None,
+            )
+            if match is None:
+                out.append(
+                    f"{where}: printed[{i}] ({printed.file}:{hunk.line}): an undeclared difference from the guide's "
+                    f"block under {printed.section!r}: the guide has {hunk.guide!r}, the file has {hunk.ours!r}; "
+                    "print it as the guide does, or declare it in [[deviations]] (file, guide, ours, why)"
+                )
+            else:
+                used.add(match)
+    for j, dev in declared:
+        if j not in used and dev.file in printed_files:
+            out.append(
+                f"{where}: deviations[{j}]: {dev.file} has no such difference from the guide "
+                f"(guide {dev.guide!r}, ours {dev.ours!r}): remove it"
+            )
+    return out
 
 
 def _imports(folder: Path, case: Case, allowed: set[str]) -> list[str]:

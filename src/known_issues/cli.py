@@ -319,12 +319,36 @@ def _lock_tools(args: argparse.Namespace, settings: Settings) -> int:
     return lock_tools(settings)
 
 
-@command("check", needs_matrix=False)
+def _check_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--guide",
+        type=Path,
+        default=None,
+        help="the guide's text (default: $KNOWN_ISSUES_GUIDE): quotes and printed files are held against it",
+    )
+
+
+@command("check", _check_args, needs_matrix=False)
 def _check(args: argparse.Namespace) -> int:
-    """Validate every case: case.toml, role markers, expectations, imports, dependencies."""
+    """Validate every case: case.toml, role markers, expectations and their quotes, printed files,
+    imports, dependencies."""
+    from known_issues import guide as guide_mod
     from known_issues.checks import check_cases
 
-    problems = check_cases(ROOT)
+    path = guide_mod.guide_path(args.guide)
+    guide = None
+    if path is None:
+        print(
+            f"check: the guide's text is not at hand ({guide_mod.GUIDE_ENV} or --guide): quotes and printed files "
+            "are checked for their form only",
+            file=sys.stderr,
+        )
+    else:
+        try:
+            guide = guide_mod.load(path)
+        except OSError as exc:
+            raise UsageError(f"--guide / {guide_mod.GUIDE_ENV}: cannot read {path}: {exc.strerror}") from exc
+    problems = check_cases(ROOT, guide)
     for problem in problems:
         print(problem, file=sys.stderr)
     print(f"check: {len(problems)} problem(s)" if problems else "check: every case is valid")

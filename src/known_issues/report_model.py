@@ -148,6 +148,15 @@ class CheckView:
     observed: str
     differ: str
     status: str
+    quote: str = ""
+
+
+@dataclass(frozen=True)
+class DeviationView:
+    where: str  # the printed file, or "" for a deviation of the case as a whole
+    guide: str
+    ours: str
+    why: str
 
 
 @dataclass
@@ -164,6 +173,8 @@ class CaseDetail:
     tests: list[TestDetail]
     files: dict[str, str]
     known: bool = True
+    printed: list[str] = field(default_factory=list)  # "file: the guide's block under <section>"
+    deviations: list[DeviationView] = field(default_factory=list)
 
 
 @dataclass
@@ -507,6 +518,8 @@ def _detail(model: Model, slug: str, releases: Releases | None) -> CaseDetail:
         checks=[_check_view(c) for c in checks],
         tests=[_test_detail(model, row, releases) for (c, _), row in sorted(model.rows.items()) if c == slug],
         files=dict(case.files),
+        printed=[f"{p.file} (the guide's code block {p.block} under \u201c{p.section}\u201d)" for p in case.printed],
+        deviations=[DeviationView(d.file, d.guide, d.ours, d.why) for d in case.deviations],
     )
 
 
@@ -516,7 +529,9 @@ def _check_view(chk: ClaimCheck) -> CheckView:
     differ = ""
     if chk.differ:
         differ = ", ".join(f"{cid} ({v})" for cid, v in chk.differ[:12]) + (" …" if len(chk.differ) > 12 else "")
-    return CheckView(chk.test, ", ".join(chk.where) or "every cell", str(chk.expected), obs, differ, chk.status)
+    return CheckView(
+        chk.test, ", ".join(chk.where) or "every cell", str(chk.expected), obs, differ, chk.status, chk.quote
+    )
 
 
 def _test_detail(model: Model, row: TestRow, releases: Releases | None) -> TestDetail:

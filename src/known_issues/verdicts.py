@@ -63,6 +63,7 @@ class Reason(_Text):
     PORT = "port clash"
     TOOL = "missing tool"
     CRASH = "unexpected crash"  # a bug test's code raised something other than the documented crash
+    UNEXPECTED = "unexpected outcome"  # a bug test saw neither the documented outcome nor the fixed one
 
 
 class CellStatus(_Text):

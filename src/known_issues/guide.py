@@ -1,0 +1,110 @@
+"""The guide's own text, when it is at hand: what a quote and a printed file are checked against.
+
+The guide is another author's document and is not part of this repository; `check` reads it from
+the path in ``KNOWN_ISSUES_GUIDE`` (or ``check --guide PATH``). Without it, quotes and printed files
+are checked for their form only.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+GUIDE_ENV = "KNOWN_ISSUES_GUIDE"
+_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_FENCE = re.compile(r"^\s*(```|~~~)")
+
+
+@dataclass(frozen=True)
+class Block:
+    section: str  # the text of the nearest heading above the block
+    index: int  # 1 for the first block under that heading
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Hunk:
+    """One place where a printed file differs from the guide's block: the guide's lines and ours."""
+
+    guide: str
+    ours: str
+    line: int  # where it starts in our file (1-based)
+
+
+@dataclass(frozen=True)
+class Guide:
+    path: Path
+    text: str
+    blocks: tuple[Block, ...]
+
+    def contains(self, quote: str) -> bool:
+        """The quote is in the guide, whitespace-normalised (line breaks and indentation do not count)."""
+        return normalise(quote) in normalise(self.text)
+
+    def block(self, section: str, index: int = 1) -> Block | None:
+        found = [b for b in self.blocks if b.section == section]
+        return found[index - 1] if 0 < index <= len(found) else None
+
+    def sections(self) -> list[str]:
+        return list(dict.fromkeys(b.section for b in self.blocks))
+
+
+def normalise(text: str) -> str:
+    return " ".join(text.split())
+
+
+def guide_path(explicit: Path | None = None) -> Path | None:
+    """The guide's path: ``explicit`` (``--guide``), else ``KNOWN_ISSUES_GUIDE``, else None."""
+    if explicit is not None:
+        return explicit
+    env = os.environ.get(GUIDE_ENV, "").strip()
+    return Path(env) if env else None
+
+
+def load(path: Path) -> Guide:
+    text = path.read_text(encoding="utf-8")
+    return Guide(path, text, tuple(_blocks(text)))
+
+
+def _blocks(text: str) -> list[Block]:
+    blocks: list[Block] = []
+    section, counts = "", dict[str, int]()
+    fence: str | None = None
+    body: list[str] = []
+    for line in text.splitlines():
+        if fence is not None:
+            if line.strip().startswith(fence) and line.strip().strip(fence[0]) == "":
+                counts[section] = counts.get(section, 0) + 1
+                blocks.append(Block(section, counts[section], tuple(body)))
+                fence, body = None, []
+            else:
+                body.append(line)
+            continue
+        opened = _FENCE.match(line)
+        if opened:
+            fence = opened.group(1)
+            continue
+        heading = _HEADING.match(line)
+        if heading:
+            section = heading.group(2)
+    return blocks
+
+
+def differences(block: Block, ours: str) -> list[Hunk]:
+    """Where a printed file differs from the guide's block, line by line (trailing spaces aside)."""
+    theirs = [line.rstrip() for line in block.lines]
+    mine = [line.rstrip() for line in ours.splitlines()]
+    # A final blank line of the block, or of the file, is not a difference.
+    while theirs and not theirs[-1]:
+        theirs.pop()
+    while mine and not mine[-1]:
+        mine.pop()
+    matcher = difflib.SequenceMatcher(a=theirs, b=mine, autojunk=False)
+    return [
+        Hunk("\n".join(theirs[i1:i2]), "\n".join(mine[j1:j2]), j1 + 1)
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes()
+        if tag != "equal"
+    ]
