@@ -139,14 +139,21 @@ text = "Reproduces from 0.114.0"
 [[claim.expect]]
 test = "test_bug"
 verdict = "reproduces"
+quote = 'Starting in FastAPI 0.114.0 {HOSTILE}'
 where = ["fastapi>=0.114.0"]
 [[claim.expect]]
 test = "test_bug"
 verdict = "fixed"
+quote = "Worked in 0.113.0"
 where = ["fastapi==0.113.0"]
 [[claim.expect]]
 test = "test_omit_field"
 verdict = "holds"
+quote = "Omit instead of None"
+[[deviations]]
+guide = '@app.post("/") {HOSTILE}'
+ours = '@app.post("/form")'
+why = 'one app holds both routes {HOSTILE}'
 """
     )
     (cases / "literal_form" / "app.py").write_text(f"# {HOSTILE}\nfrom fastapi import FastAPI\napp = FastAPI()\n")

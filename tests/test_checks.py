@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from known_issues import guide as guide_mod
 from known_issues.checks import check_cases
+from known_issues.guide import Guide
 from known_issues.scaffold import new_case
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -71,3 +73,102 @@ def test_a_new_case_passes_the_checks_as_made(project: Path) -> None:
         new_case(project / "cases", "my_new_case")
     with pytest.raises(ValueError, match="lowercase letters"):
         new_case(project / "cases", "My-Case")
+
+
+# A stand-in for the guide (the real one is another author's document, not in this repository).
+GUIDE = """# A guide
+
+## Settings
+
+Values come from `.env`, and the   secret
+has a default.
+
+```python
+# src/config.py
+class Settings:
+    SECRET_KEY: str = "change-me"
+    DEBUG: bool = False
+```
+"""
+
+
+@pytest.fixture
+def guided(project: Path) -> tuple[Path, Guide, Path]:
+    """A new case in the copied project that quotes the stand-in guide and prints its block."""
+    folder = new_case(project / "cases", "printed_case")
+    (project / "guide.md").write_text(GUIDE)
+    (folder / "config.py").write_text(
+        '# src/config.py\nclass Settings:\n    SECRET_KEY: str = "change-me"\n    DEBUG: bool = False\n'
+    )
+    toml = folder / "case.toml"
+    toml.write_text(
+        toml.read_text().replace(
+            "TODO: the guide's own words this expectation judges, verbatim", "Values come from `.env`, and the secret"
+        )
+        + '\n[[printed]]\nfile = "config.py"\nsection = "Settings"\n'
+    )
+    return folder, guide_mod.load(project / "guide.md"), toml
+
+
+def _own(problems: list[str], folder: Path) -> list[str]:
+    return [p for p in problems if str(folder) in p]
+
+
+def test_a_quote_must_be_there_and_in_the_guide(project: Path, guided: tuple[Path, Guide, Path]) -> None:
+    folder, guide, toml = guided
+    assert _own(check_cases(project, guide), folder) == []  # whitespace and line breaks do not count
+
+    toml.write_text(toml.read_text().replace("and the secret", "and the key"))
+    assert _own(check_cases(project, guide), folder) == [
+        f"{toml}: claim.expect[0].quote: not in the guide ({project / 'guide.md'}): "
+        "'Values come from `.env`, and the key'"
+    ]
+    assert _own(check_cases(project), folder) == []  # without the guide: the form only
+
+    toml.write_text(toml.read_text().replace('quote = "Values come from `.env`, and the key"\n', ""))
+    (problem,) = _own(check_cases(project), folder)
+    assert problem.startswith(f"{toml}: claim.expect[0].quote: missing: quote the guide's own words")
+
+
+def test_a_printed_file_differs_only_where_declared(project: Path, guided: tuple[Path, Guide, Path]) -> None:
+    folder, guide, toml = guided
+    config = folder / "config.py"
+    config.write_text(config.read_text().replace('"change-me"', '"from-the-case"'))
+    (problem,) = _own(check_cases(project, guide), folder)
+    assert problem == (
+        f"{toml}: printed[0] (config.py:3): an undeclared difference from the guide's block under 'Settings': "
+        "the guide has '    SECRET_KEY: str = \"change-me\"', the file has '    SECRET_KEY: str = \"from-the-case\"'; "
+        "print it as the guide does, or declare it in [[deviations]] (file, guide, ours, why)"
+    )
+    assert _own(check_cases(project), folder) == []  # nothing to compare with
+
+    declared = (
+        '\n[[deviations]]\nfile = "config.py"\nguide = \'SECRET_KEY: str = "change-me"\'\n'
+        'ours = \'SECRET_KEY: str = "from-the-case"\'\nwhy = "a key of our own"\n'
+    )
+    toml.write_text(toml.read_text() + declared)
+    assert _own(check_cases(project, guide), folder) == []
+
+    config.write_text(config.read_text().replace('"from-the-case"', '"change-me"'))
+    (stale,) = _own(check_cases(project, guide), folder)
+    assert stale.startswith(f"{toml}: deviations[0]: config.py has no such difference from the guide")
+
+
+def test_an_as_printed_case_names_its_printed_files(project: Path, guided: tuple[Path, Guide, Path]) -> None:
+    folder, guide, toml = guided
+    toml.write_text(toml.read_text().replace('section = "Settings"', 'section = "Setings"'))
+    (problem,) = _own(check_cases(project, guide), folder)
+    assert problem == (
+        f"{toml}: printed[0].section: the guide has 0 code block(s) under the heading 'Setings', not a block number 1"
+    )
+    text = toml.read_text()
+    toml.write_text(text[: text.index("[[printed]]")].replace("TODO: what happens", "The guide's code as printed"))
+    (problem,) = _own(check_cases(project, guide), folder)
+    assert problem.startswith(f"{toml}: printed: the case says it runs the guide's code as printed but names no")
+
+
+def test_the_cases_quotes_and_printed_files_match_the_guide_when_it_is_at_hand() -> None:
+    path = guide_mod.guide_path()
+    if path is None or not path.exists():
+        pytest.skip(f"the guide's text is not at hand (set {guide_mod.GUIDE_ENV}; .ci/run does)")
+    assert check_cases(ROOT, guide_mod.load(path)) == []

@@ -285,3 +285,10 @@ def test_a_new_axis_in_a_group_shows_its_flips_in_the_report(tmp_path: Path) -> 
     flip = "reproduces → fixed at httpx 0.28.0 (last reproduces: httpx 0.27.2); caused by httpx 0.27.2 → 0.28.0"
     assert flip in page
     assert 'href="https://pypi.org/project/httpx/0.28.0/"' in page
+
+
+def test_each_claim_shows_the_guides_words_and_each_deviation_its_reason(tmp_path: Path) -> None:
+    page = _page(tmp_path)
+    assert '<td class="quote"><q>Worked in 0.113.0</q></td><td>test_bug</td><td>fastapi==0.113.0</td>' in page
+    assert "<td>the case</td><td><pre>@app.post(&#34;/&#34;) &lt;script&gt;" in page
+    assert "<td><pre>@app.post(&#34;/form&#34;)</pre></td><td>one app holds both routes &lt;script&gt;" in page

@@ -93,8 +93,7 @@ def answered(response: Any, status: int) -> Any:
     """``response`` of a setup request, which must answer ``status`` (a precondition, with its body)."""
     precondition(
         response.status_code == status,
-        f"a setup request ({_request_line(response)}) answered {response.status_code}, not {status}: "
-        f"{_text(response)}",
+        f"a setup request ({_request_line(response)}) answered {response.status_code}, not {status}: {_text(response)}",
     )
     return response
 

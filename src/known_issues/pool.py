@@ -44,7 +44,7 @@ def run_cells(ctx: RunContext, cells: Sequence[Cell], resume: bool = False) -> R
     jobs = max(1, ctx.settings.jobs)
     say(f"running {len(todo)} cell(s) with {jobs} job(s); results in {ctx.settings.out}/cells/")
     progress = Progress(len(todo))
-    previous_handler = _install_sigterm()
+    previous_handlers = _install_stop_signals()
     pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="cell")
     futures: dict[Future[CellResult], Cell] = {}
     try:
@@ -77,19 +77,23 @@ def run_cells(ctx: RunContext, cells: Sequence[Cell], resume: bool = False) -> R
             fut.cancel()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-        signal.signal(signal.SIGTERM, previous_handler)
+        for signum, handler in previous_handlers.items():
+            signal.signal(signum, handler)
         PROCESSES.stopping = False
         progress.close()
     return summary
 
 
-def _install_sigterm() -> Any:
+def _install_stop_signals() -> dict[signal.Signals, Any]:
+    """SIGINT and SIGTERM stop the run cleanly. SIGINT is set too, not inherited: a shell starts a
+    background job (`nox -s matrix &`) with SIGINT ignored, and `kill -INT` would then do nothing."""
+
     def _to_interrupt(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt
 
-    if threading.current_thread() is threading.main_thread():
-        return signal.signal(signal.SIGTERM, _to_interrupt)
-    return signal.getsignal(signal.SIGTERM)
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    return {signum: signal.signal(signum, _to_interrupt) for signum in (signal.SIGINT, signal.SIGTERM)}
 
 
 def describe(result: CellResult) -> str:

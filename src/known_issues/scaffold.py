@@ -28,7 +28,18 @@ TODO: what the guide claims (versions, symptom, status code, fix), in our words.
 [[claim.expect]]
 test = "test_{slug}_documented_behaviour"
 verdict = "reproduces"
+quote = "TODO: the guide's own words this expectation judges, verbatim"
 # where = ["fastapi>=0.114.0"]
+
+# Where the case runs one of the guide's code blocks as printed (see cases/README.md):
+# [[printed]]
+# file = "app.py"
+# section = "TODO: the guide's heading above the block"
+# [[deviations]]
+# file = "app.py"
+# guide = "TODO: the guide's line"
+# ours = "TODO: the line here"
+# why = "TODO: why it differs"
 '''
 
 APP = '''"""TODO: the minimal app: the documented usage, and each workaround as its own route or module."""
@@ -48,6 +59,8 @@ TEST = '''"""TODO: what the tests observe. Rules: cases/README.md (roles, strict
 import pytest
 from fastapi.testclient import TestClient
 
+from known_issues import casekit
+
 from .app import app
 
 
@@ -58,10 +71,14 @@ def client() -> TestClient:
 
 @pytest.mark.bug
 def test_{slug}_documented_behaviour(client: TestClient) -> None:
-    # TODO: assert the documented (wrong) behaviour exactly: status code, body, the field it is about.
+    # TODO: the documented (wrong) outcome and the one the guide or the issue calls right, exactly:
+    # the first reproduces, the second is fixed, anything else is an error (unexpected outcome).
     response = client.get("/")
-    assert response.status_code == 200
-    assert response.json() == {{"status": "ok"}}
+    casekit.bug_or_fixed(
+        casekit.answer(response),
+        bug={{"status": 200, "body": {{"status": "ok"}}}},
+        fixed={{"status": 200, "body": {{"status": "TODO: the corrected body"}}}},
+    )
 '''
 
 
