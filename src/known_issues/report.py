@@ -64,12 +64,24 @@ def render_html(page: Page) -> str:
     )
 
 
+def _cell_text(text: str) -> str:
+    """Text for one Markdown table cell: on one line, its pipes escaped."""
+    return " ".join(text.split()).replace("|", "\\|")
+
+
 def render_summary(page: Page) -> str:
     lines = [f"# {PROJECT}: summary", "", *page.summary_lines]
     if page.contradicted:
-        lines += ["", "## Contradicted claims", "", "| case | test | claimed | observed |", "|---|---|---|---|"]
         lines += [
-            f"| {case} | {test} | {claimed} | {observed} |" for case, test, claimed, observed in page.contradicted
+            "",
+            "## Contradicted claims",
+            "",
+            "| case | the guide says | test | claimed | observed |",
+            "|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {case} | {_cell_text(quote)} | {test} | {claimed} | {observed} |"
+            for case, quote, test, claimed, observed in page.contradicted
         ]
     if page.flaky:
         lines += ["", "## Flaky verdicts", "", "| case | test | cell | observed |", "|---|---|---|---|"]

@@ -211,7 +211,7 @@ class Page:
     details: list[CaseDetail]
     newest: str
     summary_lines: list[str] = field(default_factory=list)
-    contradicted: list[tuple[str, str, str, str]] = field(default_factory=list)
+    contradicted: list[tuple[str, str, str, str, str]] = field(default_factory=list)  # case, quote, test, ...
 
 
 # --------------------------------------------------------------------------------------------
@@ -610,12 +610,12 @@ def _summary_lines(model: Model, verdicts: Counter[Verdict], reasons: Counter[Re
     return lines
 
 
-def _contradicted(model: Model) -> list[tuple[str, str, str, str]]:
+def _contradicted(model: Model) -> list[tuple[str, str, str, str, str]]:
     out = []
     for slug, checks in model.checks.items():
         for chk in checks:
             if chk.status == "contradicted":
                 seen = Counter(str(v) for _, v in chk.differ)
                 observed = ", ".join(f"{v} in {n} cell(s)" for v, n in seen.items())
-                out.append((slug, chk.test, str(chk.expected), observed))
+                out.append((slug, chk.quote, chk.test, str(chk.expected), observed))
     return out
