@@ -1,12 +1,12 @@
-"""Minimal app: the injected BackgroundTasks mixed with Response(background=...), and both fixes."""
+"""The guide's Issue #2 routes: the injected BackgroundTasks mixed with Response(background=...), and
+the two ways it recommends instead. Each route has its own path (the guide puts all three at "/")."""
 
 from fastapi import BackgroundTasks, FastAPI
-from starlette.background import BackgroundTask
-from starlette.responses import Response
+from starlette.responses import BackgroundTask, Response
 
 app = FastAPI()
 
-# Names of the tasks that actually ran, in order; tests clear it before each request.
+# Names of the tasks that actually ran, in order; the tests clear it before each request.
 ran: list[str] = []
 
 

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from known_issues.casekit import Observed, requires
+from known_issues.casekit import Observed, answer, bug_or_fixed, requires
 
 from .app import app
 
@@ -19,14 +19,17 @@ strict = TestClient(app)
 form_models = requires("fastapi>=0.113.0", "Form models were added in 0.113.0")
 
 POSITIVE_MSG = IsStr(regex=r".*Value must be positive")
+# What a client gets when an exception escapes the app (Starlette's ServerErrorMiddleware).
+SERVER_ERROR = {"status": 500, "body": "Internal Server Error"}
 
 
-def assert_500_from_validator(url: str) -> None:
-    # One request through a recorder: the client's status, and the exception the app raised.
+def assert_500_from_validator(url: str, *, fixed_error: Any) -> None:
+    # One request through a recorder: what the client saw, and the exception the app raised.
     observed = Observed(app)
     response = TestClient(observed, raise_server_exceptions=False).post(url, data={"value": "-1"})
-    assert response.status_code == 500, response.text
-    # The 500 is the validator's ValueError escaping as pydantic's ValidationError.
+    bug_or_fixed(answer(response), bug=SERVER_ERROR, fixed={"status": 422, "body": {"detail": [fixed_error]}})
+    # The 500 is the validator's ValueError escaping as pydantic's ValidationError; any other
+    # exception is re-raised as a crash.
     observed.assert_raised(ValidationError, match="Value must be positive")
 
 
@@ -50,13 +53,20 @@ def assert_422_naming_value(response: Any, **error: Any) -> None:
 @pytest.mark.bug
 @form_models
 def test_form_model_value_error_gives_500() -> None:
-    assert_500_from_validator("/model")
+    # Fixed: FastAPI validates the form model itself, so the ValueError is a request error.
+    assert_500_from_validator(
+        "/model",
+        fixed_error=IsPartialDict(type="value_error", loc=["body", "value"], msg="Value error, Value must be positive"),
+    )
 
 
 @pytest.mark.bug
 def test_model_built_from_form_fields_gives_500() -> None:
     # Not FastAPI's validation: the model is built inside the route, its error is unhandled.
-    assert_500_from_validator("/fields")
+    # Fixed would be FastAPI answering it as a request error (where it locates it is incidental).
+    assert_500_from_validator(
+        "/fields", fixed_error=IsPartialDict(type="value_error", msg="Value error, Value must be positive")
+    )
 
 
 @pytest.mark.pattern("Form model: a validator's ValueError is a 422, never a 500")
@@ -74,20 +84,20 @@ def test_json_body_answers_200_or_422(n: int) -> None:
     assert_answers(response, n >= 0, "value_error", ["body", "value"])
 
 
-@pytest.mark.workaround("doc fix 1: raise ValidationError(...) in the validator (Form model)")
+@pytest.mark.workaround("the guide's fix 1: raise ValidationError(...) in the validator (Form model)")
 @form_models
 def test_fix1_form_model() -> None:
     response = strict.post("/model-fix1", data={"value": "-1"})
     assert_422_naming_value(response, msg=POSITIVE_MSG)
 
 
-@pytest.mark.workaround("doc fix 1: raise ValidationError(...) in the validator (model built in the route)")
+@pytest.mark.workaround("the guide's fix 1: raise ValidationError(...) in the validator (model built in the route)")
 def test_fix1_model_built_in_route() -> None:
     response = strict.post("/fields-fix1", data={"value": "-1"})
     assert_422_naming_value(response, msg=POSITIVE_MSG)
 
 
-@pytest.mark.workaround("doc fix 2: Annotated[int, Field(gt=0)] (Form model)")
+@pytest.mark.workaround("the guide's fix 2: Annotated[int, Field(gt=0)] (Form model)")
 @form_models
 @given(st.integers())
 def test_fix2_form_model(n: int) -> None:
@@ -96,7 +106,7 @@ def test_fix2_form_model(n: int) -> None:
     assert_answers(response, n > 0, "greater_than", ["body", "value"])
 
 
-@pytest.mark.workaround("doc fix 2: Annotated[int, Field(gt=0)] (model built in the route)")
+@pytest.mark.workaround("the guide's fix 2: Annotated[int, Field(gt=0)] (model built in the route)")
 def test_fix2_model_built_in_route() -> None:
     response = strict.post("/fields-fix2", data={"value": "-1"})
     assert_422_naming_value(response, type="greater_than")
