@@ -1,4 +1,4 @@
-"""The document's workaround 1 applied as written: the same module without the __future__ import.
+"""The guide's workaround 1 on its problematic snippet: the same module without the __future__ import.
 
 Nothing else moves, so ``Potato`` is still used (now eagerly evaluated) before it is defined.
 """
