@@ -1,16 +1,12 @@
-"""Item schemas (the guide's Pydantic Schemas): separate create, update and response models."""
-
+# src/items/schemas.py
+from pydantic import BaseModel, Field, ConfigDict
 from datetime import datetime
 from enum import Enum
-
-from pydantic import BaseModel, ConfigDict, Field
-
 
 class ItemStatus(str, Enum):
     DRAFT = "draft"
     PUBLISHED = "published"
     ARCHIVED = "archived"
-
 
 class ItemBase(BaseModel):
     name: str = Field(..., min_length=1, max_length=100)
@@ -18,17 +14,14 @@ class ItemBase(BaseModel):
     price: float = Field(..., gt=0, description="Price must be positive")
     status: ItemStatus = ItemStatus.DRAFT
 
-
 class ItemCreate(ItemBase):
     pass
-
 
 class ItemUpdate(BaseModel):
     name: str | None = Field(None, min_length=1, max_length=100)
     description: str | None = None
     price: float | None = Field(None, gt=0)
     status: ItemStatus | None = None
-
 
 class ItemResponse(ItemBase):
     id: int

@@ -1,1 +1,0 @@
-"""Shared exceptions: listed in the guide's Project Structure, its content is never shown."""
