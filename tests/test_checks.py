@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -32,7 +33,9 @@ def project(tmp_path: Path) -> Path:
 def test_planted_problems_are_named_by_file_and_key(project: Path) -> None:
     cases = project / "cases"
     test = cases / "background_tasks_overwritten" / "test_background_tasks_overwritten.py"
-    test.write_text(test.read_text().replace('@pytest.mark.workaround("use only the Response\'s background")\n', ""))
+    test.write_text(
+        re.sub(r"@pytest.mark.workaround\(.*\)\n(def test_only_response_background_runs)", r"\1", test.read_text())
+    )
     toml = cases / "annotated_forward_ref" / "case.toml"
     toml.write_text(toml.read_text() + '\n[[claim.expect]]\ntest = "test_that_does_not_exist"\nverdict = "holds"\n')
     problems = check_cases(project)
@@ -56,6 +59,32 @@ def test_a_bug_test_behind_a_lenient_client_must_assert_the_exception(project: P
         f"{test}::test_injected_tasks_are_dropped_by_response_background: a bug test beside a lenient client "
         "(raise_server_exceptions=False) must assert the server's exact exception (casekit.Observed.assert_raised)"
     ]
+
+
+def test_an_expectation_a_role_cannot_give_is_refused(project: Path) -> None:
+    toml = project / "cases" / "background_tasks_overwritten" / "case.toml"
+    # test_only_response_background_runs is a workaround: holds or broken, never "works".
+    text = toml.read_text()
+    at = text.index('test = "test_only_response_background_runs"')
+    toml.write_text(text[:at] + text[at:].replace('verdict = "holds"', 'verdict = "works"', 1))
+    problems = check_cases(project)
+    assert any(
+        p.startswith(f"{toml}: claim.expect[")
+        and p.endswith(
+            ".verdict: test_only_response_background_runs is a workaround test, which reads broken or "
+            "holds, never works"
+        )
+        for p in problems
+    ), problems
+
+
+def test_a_skip_other_than_requires_is_refused(project: Path) -> None:
+    test = project / "cases" / "background_tasks_overwritten" / "test_background_tasks_overwritten.py"
+    test.write_text(test.read_text() + "\n\npytestmark = pytest.mark.skipif(True, reason='too old')\n")
+    (problem,) = check_cases(project)
+    assert (
+        problem.startswith(f"{test}:") and "pytest.mark.skipif: a case test skips only with casekit.requires" in problem
+    )
 
 
 def test_an_undeclared_import_is_named(project: Path) -> None:

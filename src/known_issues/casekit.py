@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.metadata
+import platform
 import re
 from types import ModuleType
 from typing import Any
@@ -36,6 +37,9 @@ __all__ = [
 
 
 def installed(dist: str) -> Version | None:
+    """The installed version of a distribution, or of the interpreter for ``"python"``."""
+    if dist == "python":
+        return Version(platform.python_version())
     try:
         return Version(importlib.metadata.version(dist))
     except importlib.metadata.PackageNotFoundError:
@@ -43,7 +47,7 @@ def installed(dist: str) -> Version | None:
 
 
 def has(requirement: str) -> bool:
-    """True when e.g. ``"fastapi>=0.113"`` holds for the installed distribution."""
+    """True when e.g. ``"fastapi>=0.113"`` (or ``"python>=3.12"``) holds for what is installed."""
     name, spec = _split(requirement)
     version = installed(name)
     return version is not None and SpecifierSet(spec).contains(version, prereleases=True)

@@ -20,6 +20,7 @@ from known_issues.catalog import Case, CaseError, case_names, load_case, test_fu
 from known_issues.guide import Guide
 from known_issues.matrix import Matrix, MatrixError
 from known_issues.matrix import load as load_matrix
+from known_issues.verdicts import OBSERVED, TABLE, Role, Verdict
 
 HARNESS = "known_issues"
 
@@ -45,6 +46,7 @@ def check_cases(root: Path, guide: Guide | None = None) -> list[str]:
             continue
         problems += _markers(folder)
         problems += _lenient_bug_tests(folder)
+        problems += _skips(folder)
         problems += _expectations(folder, case)
         problems += _quotes(folder, case, guide)
         problems += _printed(folder, case, guide)
@@ -95,13 +97,48 @@ def _lenient_bug_tests(folder: Path) -> list[str]:
     return out
 
 
+def _skips(folder: Path) -> list[str]:
+    """A skip is n/a, "the feature does not exist here": only ``casekit.requires`` says that. Any other
+    skip (a skipif on the Python, an importorskip) could hide a verdict."""
+    out = []
+    for path in sorted(folder.glob("test_*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+            if isinstance(node, ast.Attribute) and node.attr in _SKIPS and _names_pytest(node.value):
+                out.append(
+                    f"{path}:{node.lineno}: {ast.unparse(node)}: a case test skips only with casekit.requires "
+                    "(the feature is absent in the installed versions: n/a)"
+                )
+    return out
+
+
+_SKIPS = {"skip", "skipif", "importorskip", "xfail"}
+
+
+def _names_pytest(node: ast.expr) -> bool:
+    """``pytest`` or ``pytest.mark``."""
+    if isinstance(node, ast.Name):
+        return node.id == "pytest"
+    return isinstance(node, ast.Attribute) and node.attr == "mark" and _names_pytest(node.value)
+
+
 def _expectations(folder: Path, case: Case) -> list[str]:
     tests = test_functions(folder)
-    return [
-        f"{folder / 'case.toml'}: claim.expect[{i}].test: no test named {exp.test!r} in {folder}/test_*.py"
-        for i, exp in enumerate(case.expectations)
-        if exp.test not in tests
-    ]
+    out = []
+    for i, exp in enumerate(case.expectations):
+        key = f"{folder / 'case.toml'}: claim.expect[{i}]"
+        if exp.test not in tests:
+            out.append(f"{key}.test: no test named {exp.test!r} in {folder}/test_*.py")
+            continue
+        roles = set(tests[exp.test])
+        if len(roles) == 1:
+            (role,) = roles
+            possible = sorted({str(v) for v in TABLE[Role(role)].values() if v in OBSERVED})
+            if exp.verdict not in {Verdict(v) for v in possible}:
+                out.append(
+                    f"{key}.verdict: {exp.test} is a {role} test, which reads {' or '.join(possible)}, "
+                    f"never {exp.verdict}"
+                )
+    return out
 
 
 def _quotes(folder: Path, case: Case, guide: Guide | None) -> list[str]:
