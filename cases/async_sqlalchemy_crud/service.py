@@ -1,6 +1,7 @@
 """Data access for items; the routes only translate to HTTP."""
 
 from collections.abc import Sequence
+from typing import Optional
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,7 +16,7 @@ async def list_items(db: AsyncSession, skip: int, limit: int) -> Sequence[Item]:
     return result.scalars().all()
 
 
-async def get_item(db: AsyncSession, item_id: int) -> Item | None:
+async def get_item(db: AsyncSession, item_id: int) -> Optional[Item]:
     result = await db.execute(select(Item).where(Item.id == item_id))
     return result.scalar_one_or_none()
 

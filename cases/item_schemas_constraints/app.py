@@ -1,4 +1,7 @@
-"""Items app built from the document's schemas and model, one SQLite file per app."""
+"""The guide's schemas and model behind its create/get routes, plus a PATCH (the guide has none).
+
+One engine and SQLite file per app; get_db is the guide's (commit after yield, rollback on error).
+"""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -7,8 +10,10 @@ from fastapi import APIRouter, Depends, FastAPI, HTTPException, status
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 from . import service
-from .models import Base, Item
-from .schemas import ItemCreate, ItemResponse, ItemUpdate, ItemUpdateChecked
+from .checked import ItemUpdateChecked
+from .database import Base
+from .models import Item
+from .schemas import ItemCreate, ItemResponse, ItemUpdate
 
 
 def create_app(database_url: str) -> FastAPI:

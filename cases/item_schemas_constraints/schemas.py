@@ -1,16 +1,12 @@
-"""The document's item schemas, as written there (Create / Update / Response over one base)."""
-
+# src/items/schemas.py
+from pydantic import BaseModel, Field, ConfigDict
 from datetime import datetime
 from enum import Enum
-
-from pydantic import BaseModel, ConfigDict, Field
-
 
 class ItemStatus(str, Enum):
     DRAFT = "draft"
     PUBLISHED = "published"
     ARCHIVED = "archived"
-
 
 class ItemBase(BaseModel):
     name: str = Field(..., min_length=1, max_length=100)
@@ -18,27 +14,17 @@ class ItemBase(BaseModel):
     price: float = Field(..., gt=0, description="Price must be positive")
     status: ItemStatus = ItemStatus.DRAFT
 
-
 class ItemCreate(ItemBase):
     pass
 
-
 class ItemUpdate(BaseModel):
-    # As in the document: description has no max_length here, unlike ItemBase.
     name: str | None = Field(None, min_length=1, max_length=100)
     description: str | None = None
     price: float | None = Field(None, gt=0)
     status: ItemStatus | None = None
-
 
 class ItemResponse(ItemBase):
     id: int
     created_at: datetime
 
     model_config = ConfigDict(from_attributes=True)
-
-
-class ItemUpdateChecked(ItemUpdate):
-    """Ours, not the document's: the update keeps the same 500-character limit as ItemBase."""
-
-    description: str | None = Field(None, max_length=500)

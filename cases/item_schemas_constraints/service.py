@@ -1,6 +1,9 @@
-"""Business logic kept out of the routes, as the document asks."""
+"""Business logic kept out of the routes, as the guide's Critical Rules ask (its router inlines it)."""
+
+from typing import Optional
 
 from pydantic import BaseModel
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .models import Item
@@ -15,8 +18,9 @@ async def create_item(db: AsyncSession, data: ItemCreate) -> Item:
     return item
 
 
-async def get_item(db: AsyncSession, item_id: int) -> Item | None:
-    return await db.get(Item, item_id)
+async def get_item(db: AsyncSession, item_id: int) -> Optional[Item]:
+    result = await db.execute(select(Item).where(Item.id == item_id))
+    return result.scalar_one_or_none()
 
 
 async def update_item(db: AsyncSession, item: Item, data: BaseModel) -> Item:
