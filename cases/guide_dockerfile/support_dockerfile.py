@@ -1,10 +1,11 @@
 """Rehearse the guide's Dockerfile without a container engine (a helper of the suite, not code under test).
 
 What is rehearsed, and how:
-- the build context: without a ``.dockerignore``, ``COPY . .`` sends every file of the folder;
-- ``COPY . .`` into a fresh folder standing for ``WORKDIR /app``. Paths outside the context (the
-  interpreter the developer's ``.venv`` links to, its ``pyvenv.cfg`` home) do not exist in the image:
-  they are rewritten to point under ``/nonexistent-in-image`` so that uv sees what it would see there;
+- ``COPY . .`` into a fresh folder standing for ``WORKDIR /app``: with no ``.dockerignore`` Docker
+  sends every file of the folder (its documented rule, not observed here), so everything is copied.
+  Paths outside the context (the interpreter the developer's ``.venv`` links to, its ``pyvenv.cfg``
+  home) do not exist in the image: they are rewritten to point under ``/nonexistent-in-image`` so
+  that uv sees what it would see there;
 - the ``uv ...`` commands of the ``RUN`` line, with the uv of the cell (``pip install uv`` installs
   the newest uv from the package index; the cell's is the newest at resolve time) and with only the
   image's Python visible: PATH holds nothing but that interpreter, uv's managed-Python folder is
@@ -24,6 +25,8 @@ import shutil
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from known_issues.casekit import Reason, SuiteFault
 
 from ..guide_project_setup.support_uvproject import uv_env
 
@@ -82,16 +85,6 @@ def parse_dockerfile(text: str) -> Dockerfile:
     return parsed
 
 
-def context_files(root: Path) -> list[str]:
-    """Every path the build sends when the folder has no .dockerignore (relative, sorted)."""
-    assert not (root / ".dockerignore").exists(), "this rehearsal only models a context without .dockerignore"
-    found = []
-    for folder, dirs, files in os.walk(root):
-        for name in files + [d for d in dirs if (Path(folder) / d).is_symlink()]:
-            found.append(str((Path(folder) / name).relative_to(root)))
-    return sorted(found)
-
-
 def link_or_copy(src: str, dst: str) -> None:
     try:
         os.link(src, dst)
@@ -106,6 +99,9 @@ def copy_tree(src: Path, dst: Path) -> None:
 
 def copy_into_image(context: Path, image_root: Path) -> list[str]:
     """``COPY . .`` into ``image_root``; returns the host-only paths that had to be cut off."""
+    if (context / ".dockerignore").exists():
+        # Docker would leave out what it lists; this rehearsal does not read it.
+        raise SuiteFault(Reason.HARNESS, "the context has a .dockerignore, which this rehearsal does not model")
     copy_tree(context, image_root)
     cut = []
     for folder, dirs, files in os.walk(image_root):

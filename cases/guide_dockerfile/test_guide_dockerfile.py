@@ -19,8 +19,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from dirty_equals import Contains
 
-from known_issues.casekit import CodeRaised, Reason, SuiteFault
+from known_issues.casekit import CodeRaised, Reason, SuiteFault, answer, bug_or_fixed
 from known_issues.serving import Server, free_port, serve
 
 from ..guide_app_assembled.app import PROJECT as GUIDE_APP
@@ -28,7 +29,6 @@ from ..guide_project_setup.support_uvproject import quickstart_project, run_uv, 
 from .app import DOCKERFILE, GUIDE_TESTS
 from .support_dockerfile import (
     Dockerfile,
-    context_files,
     copy_into_image,
     copy_tree,
     find_python,
@@ -171,14 +171,22 @@ def container(
 
 
 @pytest.mark.bug
-def test_copy_without_dockerignore_ships_local_files(context: Path) -> None:
-    files = context_files(context)
-    top = sorted({path.split(os.sep)[0] for path in files})
-    # No .dockerignore: the developer's secrets, virtualenv and git history go into the image too.
-    assert {".env", ".venv", ".git"} <= set(top), f"context top level: {top}"
-    assert "SECRET_KEY=" in (context / ".env").read_text(encoding="utf-8")
-    venv_links = [p for p in files if p.startswith(".venv/bin/python")]
-    assert venv_links, f"no .venv interpreter links in the context: {top}"
+def test_guide_commands_leave_venv_and_git_without_dockerignore(context: Path) -> None:
+    # What `uv init` + `uv add` left in the folder `COPY . .` sends. With no .dockerignore Docker
+    # sends it all (its documented rule; no daemon here to watch it), the guide's .env included.
+    observed = {
+        "made by uv": sorted(name for name in (".venv", ".git") if (context / name).exists()),
+        ".dockerignore": (
+            (context / ".dockerignore").read_text(encoding="utf-8").split()
+            if (context / ".dockerignore").exists()
+            else None
+        ),
+    }
+    bug_or_fixed(
+        observed,
+        bug={"made by uv": [".git", ".venv"], ".dockerignore": None},
+        fixed={"made by uv": [".git", ".venv"], ".dockerignore": Contains(".venv", ".env")},
+    )
 
 
 @pytest.mark.pattern("RUN pip install uv && uv sync installs with the image's own Python (python:3.12-slim)")
@@ -205,10 +213,9 @@ def test_cmd_serves_the_app(container: Server, installed_image: Install) -> None
     with httpx.Client(base_url=container.url, timeout=10.0, trust_env=False) as client:
         items = client.get("/items")
         docs = client.get("/docs")
-    assert (items.status_code, items.json()) == (200, [])
-    assert docs.status_code == 200
-    # The lifespan made the guide's relative SQLite file in WORKDIR.
-    assert (installed_image.image / "database.db").exists()
+    # The guide's items router answers from the database the lifespan made in WORKDIR.
+    assert answer(items) == {"status": 200, "body": []}, f"installed from: {installed_image.attempts}"
+    assert docs.status_code == 200, docs.text[:500]
 
 
 @pytest.mark.pattern("docker stop: SIGTERM to the CMD's process (uv run) stops uvicorn gracefully")

@@ -1,9 +1,9 @@
-"""The documented setup, as data: the Quick Start's two commands and what the guide's code imports.
+"""The documented setup, as data: the Quick Start's commands and what the guide's later code needs.
 
-There is no app to run here: the claim is that `uv init my-api` followed by the `uv add` line
-gives a project in which every later section's code and tests import. GUIDE_IMPORTS lists those
-imports, one probe per module, with the section that makes it; the test builds the project with
-uv (support_uvproject) and runs each probe in the project's own environment.
+There is no app to run here. The test builds the project with uv (support_uvproject) from
+INIT_LINE and INSTALL_LINE, then looks at it three ways: what the install line names (each
+requirement with its extra), the commands the guide runs in it (``uv run fastapi dev``,
+``uv run pytest``) and, as the case's own check, every module the guide's code imports.
 """
 
 INIT_LINE = "uv init my-api"
@@ -27,14 +27,12 @@ GUIDE_IMPORTS: dict[str, tuple[str, str]] = {
     "passlib.context": ("Auth Service", "from passlib.context import CryptContext"),
     "bcrypt": ("Auth Service (CryptContext bcrypt backend)", "import bcrypt"),
     "uvicorn": ("Deployment (uvicorn src.main:app)", "import uvicorn"),
-    "fastapi command": (
-        "Quick Start (uv run fastapi dev src/main.py)",
-        "import os, sys\n"
-        "script = os.path.join(os.path.dirname(sys.executable), 'fastapi')\n"
-        "assert os.path.exists(script), 'no fastapi script in ' + os.path.dirname(sys.executable)\n"
-        "import fastapi_cli",
-    ),
     "httpx": ("Testing (AsyncClient, ASGITransport)", "from httpx import ASGITransport, AsyncClient"),
+}
+
+# What `uv run pytest` on the Testing section's tests/test_main.py needs in the project: pytest,
+# and pytest-asyncio for its @pytest.mark.asyncio tests and async fixture.
+TESTING_IMPORTS: dict[str, tuple[str, str]] = {
     "pytest": ("Testing (uv run pytest)", "import pytest"),
     "pytest_asyncio": ("Testing (@pytest.mark.asyncio, async fixture)", "import pytest_asyncio"),
 }

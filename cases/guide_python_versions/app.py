@@ -22,8 +22,3 @@ async def form_individual(
 @app.post("/attribute")
 async def attribute_form(attribute: Annotated[str | None, Form()] = None) -> dict:
     return {"attribute": attribute}
-
-
-@app.get("/items")
-async def list_items(q: str | None = None, limit: int | None = None) -> dict:
-    return {"q": q, "limit": limit}

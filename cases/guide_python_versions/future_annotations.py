@@ -27,8 +27,3 @@ async def form_individual(
     field_2: Annotated[str | None, Form()] = None,
 ) -> dict:
     return {"field_1": field_1, "field_2": field_2}
-
-
-@app.get("/items")
-async def list_items(q: str | None = None, limit: int | None = None) -> dict:
-    return {"q": q, "limit": limit}

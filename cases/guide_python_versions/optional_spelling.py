@@ -21,8 +21,3 @@ async def form_individual(
     field_2: Annotated[Optional[str], Form()] = None,
 ) -> dict:
     return {"field_1": field_1, "field_2": field_2}
-
-
-@app.get("/items")
-async def list_items(q: Optional[str] = None, limit: Optional[int] = None) -> dict:
-    return {"q": q, "limit": limit}

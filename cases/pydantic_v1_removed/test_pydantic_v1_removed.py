@@ -72,6 +72,6 @@ def test_plain_model_body_under_pydantic_1() -> None:
 
 
 @requires("pydantic>=2", "needs a Pydantic 2 installation")
-@pytest.mark.workaround("migrate the model to Pydantic v2")
+@pytest.mark.pattern("a Pydantic 2 model as request body is validated and served")
 def test_pydantic_v2_model_body_served() -> None:
     check_item_body(plain_body_app())
