@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import textwrap
+from typing import Any
 
 import pytest
 
@@ -297,3 +298,20 @@ def test_the_grid_gives_each_role_what_a_crash_on_import_gives() -> None:
     assert rows[("demo", "test_fix")].verdict(crashed.id) == "broken"
     assert rows[("demo", "test_bug")].verdict(crashed.id) == "error"
     assert rows[("demo", "test_bug")].reasons[crashed.id] == "unexpected crash"
+
+
+def test_a_crash_names_the_innermost_line_of_the_code_under_test() -> None:
+    """A schema module that fails when the app module imports it: the message names the schema's line."""
+    from known_issues.classify import code_under_test_frame
+
+    inner = compile("def build():\n    raise TypeError('unsupported operand')\n", "/x/cases/demo/schemas.py", "exec")
+    outer = compile("def load(build):\n    build()\n", "/x/cases/demo/app.py", "exec")
+    names: dict[str, Any] = {}
+    exec(inner, names)
+    exec(outer, names)
+    try:
+        names["load"](names["build"])
+    except TypeError as exc:
+        assert code_under_test_frame(exc.__traceback__) == "schemas.py:2"
+    else:
+        raise AssertionError("the planted code did not raise")

@@ -156,13 +156,15 @@ def is_code_under_test(filename: str) -> bool:
 
 
 def code_under_test_frame(tb: TracebackType | None) -> str | None:
-    """Where the traceback entered the code under test ("app.py:12", "the ASGI app"), or None."""
+    """The innermost line of the code under test the traceback passes through ("schemas.py:11", not
+    the app.py that imported it), else "the ASGI app" when it passed through one; None otherwise."""
+    where = None
     for filename, name, lineno in _frames(tb):
         if is_code_under_test(filename):
-            return f"{os.path.basename(filename)}:{lineno}"
-        if name == "__call__" and filename.endswith(_ASGI_ENTRIES):
-            return "the ASGI app, handling a request"
-    return None
+            where = f"{os.path.basename(filename)}:{lineno}"
+        elif where is None and name == "__call__" and filename.endswith(_ASGI_ENTRIES):
+            where = "the ASGI app, handling a request"
+    return where
 
 
 def _innermost(tb: TracebackType | None) -> tuple[str, int] | None:
