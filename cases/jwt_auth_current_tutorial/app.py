@@ -3,9 +3,8 @@
 from fastapi import FastAPI
 
 from ..jwt_auth_documented.app import build_app
-from ..jwt_auth_documented.config import Settings
 from . import service
 
 
-def create_app(settings: Settings) -> FastAPI:
-    return build_app(settings, service)
+def create_app(database_url: str) -> FastAPI:
+    return build_app(database_url, service)

@@ -5,8 +5,11 @@ supplies the ``stack`` they run on, so their verdicts are this case's. Only what
 this stack is written here.
 """
 
+from __future__ import annotations
+
 import sqlite3
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from fastapi.testclient import TestClient
@@ -18,6 +21,9 @@ from known_issues.casekit import load
 from ..jwt_auth_documented.test_jwt_auth_documented import *  # noqa: F403 - the shared suite
 from ..jwt_auth_documented.test_jwt_auth_documented import Stack
 
+if TYPE_CHECKING:
+    from ..jwt_auth_documented.config import Settings
+
 
 def cheapest_argon2(cls: type[PasswordHash]) -> PasswordHash:
     """PasswordHash.recommended() with Argon2id at its cheapest cost (~1 ms a hash, not ~100 ms)."""
@@ -25,7 +31,9 @@ def cheapest_argon2(cls: type[PasswordHash]) -> PasswordHash:
 
 
 @pytest.fixture(scope="module")
-def stack() -> Stack:
+def stack(guide_settings: Settings) -> Stack:
+    """This case's stack. After ``guide_settings``: the service reads the guide's config, which makes
+    its ``settings`` when first imported (where that fixture decides)."""
     # Patched while the service is imported: its hasher and dummy hash are made at import time.
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(PasswordHash, "recommended", classmethod(cheapest_argon2))
@@ -37,4 +45,4 @@ def stack() -> Stack:
 def test_stored_hash_is_argon2(client: TestClient, alice: dict[str, str], db_path: Path) -> None:
     with sqlite3.connect(db_path) as conn:
         (stored,) = conn.execute("SELECT hashed_password FROM users WHERE email = ?", (alice["email"],)).fetchone()
-    assert stored.startswith("$argon2id$")
+    assert stored.startswith("$argon2id$"), stored
