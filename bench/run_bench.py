@@ -102,7 +102,7 @@ def run_plain(cell: dict[str, Any], work: Path) -> tuple[float, float, int]:
     started = time.monotonic()
     results = work / "tests.json"
     results.unlink(missing_ok=True)
-    cmd = [str(venv / "bin" / "python"), "-m", "pytest", "cases", "-p", "known_issues.plugin"]
+    cmd = [str(venv / "bin" / "python"), "-m", "pytest", "cases", "-p", "known_issues.cell.plugin"]
     cmd += ["--ki-results", str(results), "-p", "no:cacheprovider", "-q", "--color=no"]
     cmd += ["-o", "asyncio_default_fixture_loop_scope=function"]
     subprocess.run(cmd, cwd=ROOT, env=_env(), capture_output=True, text=True, check=False)

@@ -63,7 +63,7 @@ def _case(pytester: pytest.Pytester, tests: str, app: str = APP) -> dict:
     (folder / "app.py").write_text(app)
     (folder / "test_demo.py").write_text(textwrap.dedent(tests))
     out = pytester.path / "results.json"
-    pytester.runpytest_subprocess("-p", "known_issues.plugin", "--ki-results", str(out), "-p", "no:cacheprovider")
+    pytester.runpytest_subprocess("-p", "known_issues.cell.plugin", "--ki-results", str(out), "-p", "no:cacheprovider")
     return {t["test"]: t for t in json.loads(out.read_text())["tests"]}
 
 
@@ -273,7 +273,7 @@ def test_a_case_module_that_crashes_on_import_makes_the_cases_tests_broken(pytes
     (other / "__init__.py").write_text("")
     (other / "test_ours.py").write_text("import pytest\n{}['a test module bug']\n")
     out = pytester.path / "results.json"
-    pytester.runpytest_subprocess("-p", "known_issues.plugin", "--ki-results", str(out), "-p", "no:cacheprovider")
+    pytester.runpytest_subprocess("-p", "known_issues.cell.plugin", "--ki-results", str(out), "-p", "no:cacheprovider")
     errors = {e["case"]: e for e in json.loads(out.read_text())["collect_errors"]}
     assert errors["demo"]["outcome"] == "crashed"
     assert errors["demo"]["message"].startswith("TypeError: like str | None on Python 3.9 (raised in app.py:3)")
@@ -283,9 +283,9 @@ def test_a_case_module_that_crashes_on_import_makes_the_cases_tests_broken(pytes
 def test_the_grid_gives_each_role_what_a_crash_on_import_gives() -> None:
     from fixtures import cell, t
 
-    from known_issues import analysis
-    from known_issues.records import CollectError
-    from known_issues.verdicts import Outcome
+    from known_issues.cell.observations import CollectError
+    from known_issues.cell.verdicts import Outcome
+    from known_issues.reporting import analysis
 
     seen = cell(
         "0.1.0", "2.0", tests=[t("demo", "test_bug", "bug", "passed"), t("demo", "test_fix", "workaround", "passed")]

@@ -6,9 +6,9 @@ import copy
 
 from fixtures import cell, t
 
-from known_issues.confirm import apply, suspects
+from known_issues.cell.verdicts import Verdict
 from known_issues.results import CellResult, RunResult
-from known_issues.verdicts import Verdict
+from known_issues.runner.confirm import apply, suspects
 
 
 def _run(*outcomes: str) -> RunResult:

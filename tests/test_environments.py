@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from known_issues import environments as envs
-from known_issues import locks
-from known_issues.pytest_in_cell import child_env
+from known_issues.runner import environments as envs
+from known_issues.runner import locks
+from known_issues.runner.pytest_process import child_env
 
 VERSION = f"{sys.version_info[0]}.{sys.version_info[1]}"
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from known_issues.environments import COMPLETE
-from known_issues.gc import GB, collect
-from known_issues.resultstore import CaseResult, ResultStore
+from known_issues.runner.environments import COMPLETE
+from known_issues.runner.gc import GB, collect
+from known_issues.runner.result_store import CaseResult, ResultStore
 
 DAY = 86400.0
 

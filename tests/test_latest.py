@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from fixtures import cell
 
+from known_issues.cell.verdicts import CellStatus
 from known_issues.latest import _baseline_cell
-from known_issues.pypi import PackageIndex
 from known_issues.results import RunResult
-from known_issues.verdicts import CellStatus
+from known_issues.runner.pypi import PackageIndex
 
 ROOT = Path(__file__).resolve().parent.parent
 BUG = "test_json_form_field_rejects_valid_json_list"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from known_issues.verdicts import Outcome, Role, verdict
+from known_issues.cell.verdicts import Outcome, Role, verdict
 
 ROLES = [r.value for r in Role]
 OUTCOMES = [o.value for o in Outcome if o != Outcome.CRASHED]
@@ -48,7 +48,7 @@ def _write_case(pytester: pytest.Pytester, body: str, slug: str = "demo") -> Non
 def _run(pytester: pytest.Pytester, *extra: str) -> tuple[pytest.RunResult, dict]:
     out = pytester.path / "results.json"
     result = pytester.runpytest_subprocess(
-        "-p", "known_issues.plugin", "--ki-results", str(out), "-p", "no:cacheprovider", *extra
+        "-p", "known_issues.cell.plugin", "--ki-results", str(out), "-p", "no:cacheprovider", *extra
     )
     data = json.loads(out.read_text()) if out.exists() else {}
     return result, data
@@ -135,7 +135,7 @@ def test_hanging_test_becomes_error_timeout(pytester: pytest.Pytester) -> None:
     _, data = _run(pytester, "--ki-timeout", "1")
     got = {t["test"]: t for t in data["tests"]}
     assert got["test_hangs"]["verdict"] == "error"
-    assert got["test_hangs"]["message"].startswith("known_issues.classify.TestTimeout: timeout")
+    assert got["test_hangs"]["message"].startswith("known_issues.cell.classify.TestTimeout: timeout")
     assert got["test_hangs"]["reason"] == "timeout"
     assert got["test_after"]["verdict"] == "works"
 

@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from known_issues import cellrun, locks
-from known_issues.cellrun import RunContext
+from known_issues.cell.verdicts import CellStatus, Reason
 from known_issues.matrix import Cell
 from known_issues.matrix import load as load_matrix
-from known_issues.pool import Progress, run_cells
 from known_issues.results import CellResult
-from known_issues.resultstore import ResultStore
+from known_issues.runner import locks, one_cell
+from known_issues.runner.all_cells import Progress, run_cells
+from known_issues.runner.one_cell import RunContext
+from known_issues.runner.result_store import ResultStore
 from known_issues.settings import Settings
-from known_issues.verdicts import CellStatus, Reason
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,7 +28,7 @@ def test_an_unexpected_exception_in_one_cell_is_that_cells_error(
             raise KeyError("a bug of the harness")
         result.status = CellStatus.RAN
 
-    monkeypatch.setattr(cellrun, "_run", run)
+    monkeypatch.setattr(one_cell, "_run", run)
     settings = Settings(ROOT, load_matrix(ROOT / "matrix.toml"), tmp_path / "out", tmp_path / "envs", jobs=2)
     ctx = RunContext(settings, None, {}, "", "h", {}, ResultStore(tmp_path / "r"), locks.Locks(tmp_path / "l"))
     cells = [Cell(group, "3.11", (("fastapi", "0.1.0"),)) for group in ("before", "bad", "after")]

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from fixtures import HOSTILE, cell, run_with_every_verdict, t, write_cases
 
-from known_issues import analysis
 from known_issues.catalog import CaseError, Expectation, load_cases
-from known_issues.diff import diff_runs, needs_attention, to_markdown
-from known_issues.report import build
-from known_issues.report_model import SYMBOLS
+from known_issues.cell.verdicts import Change, Verdict
+from known_issues.reporting import analysis
+from known_issues.reporting.build import build
+from known_issues.reporting.diff import diff_runs, needs_attention, to_markdown
+from known_issues.reporting.view_model import SYMBOLS
 from known_issues.results import CellResult, RunResult
-from known_issues.verdicts import Change, Verdict
 
 GOLD = Path(__file__).parent / "data" / "report-gold.html"
 

@@ -11,7 +11,7 @@ import pytest
 from fixtures import HOSTILE, run_with_every_verdict, write_cases
 
 from known_issues.catalog import load_cases
-from known_issues.report import build
+from known_issues.reporting.build import build
 
 playwright = pytest.importorskip("playwright.sync_api", reason="playwright is in the dev dependency group")
 

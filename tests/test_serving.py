@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from known_issues.classify import SuiteFault
-from known_issues.listeners import listened_by_group
-from known_issues.serving import _with_port, free_port, serve
-from known_issues.verdicts import Reason
+from known_issues.cell.classify import SuiteFault
+from known_issues.cell.listeners import listened_by_group
+from known_issues.cell.serving import _with_port, free_port, serve
+from known_issues.cell.verdicts import Reason
 
 # Slow to start like `fastapi dev` on a loaded machine: it binds only after the other server answers.
 SLOW_SERVER = (

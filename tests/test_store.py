@@ -12,26 +12,27 @@ from pathlib import Path
 import pytest
 from fixtures import cell, run_with_every_verdict, t
 
-from known_issues import resultstore, store
-from known_issues.atomic import write_json
+from known_issues import run_files
+from known_issues.cell.atomic import write_json
+from known_issues.cell.observations import SchemaError
+from known_issues.cell.serial import dump, load
+from known_issues.cell.verdicts import CellStatus
 from known_issues.matrix import Cell
-from known_issues.records import SchemaError
 from known_issues.results import CellResult, RunResult
-from known_issues.resultstore import CaseResult, Inputs, ResultStore
-from known_issues.serial import dump, load
-from known_issues.verdicts import CellStatus
+from known_issues.runner import result_store
+from known_issues.runner.result_store import CaseResult, Inputs, ResultStore
 
 
 def _manifest(out: Path, cells: list[CellResult]) -> None:
-    store.write_manifest(out, store.build_manifest([c.cell for c in cells], "m.toml", {}))
+    run_files.write_manifest(out, run_files.build_manifest([c.cell for c in cells], "m.toml", {}))
 
 
 def test_merge_follows_the_manifest_and_reports_missing(tmp_path: Path) -> None:
     a, b, c, stale = (cell(v, "2.0") for v in ("0.1.0", "0.2.0", "0.3.0", "0.4.0"))
     _manifest(tmp_path, [b, a, c])
     for result in (a, b, stale):  # stale: not in the manifest, left out
-        store.write_cell(tmp_path, result)
-    run = store.merge(tmp_path)
+        run_files.write_cell(tmp_path, result)
+    run = run_files.merge(tmp_path)
     assert [x.id for x in run.cells] == [b.id, a.id]
     assert run.missing == [c.cell]
     assert dump(RunResult.read(tmp_path / "results.json")) == dump(run)
@@ -41,13 +42,13 @@ def test_rerunning_one_cell_replaces_only_that_cell(tmp_path: Path) -> None:
     a_err = cell("0.1.0", "2.0", status=CellStatus.ERROR, reason="first try")
     b = cell("0.2.0", "2.0")
     _manifest(tmp_path, [a_err, b])
-    store.write_cell(tmp_path, a_err)
-    store.write_cell(tmp_path, b)
-    before_b = store.cell_file(tmp_path, b.id).read_bytes()
-    store.write_cell(tmp_path, cell("0.1.0", "2.0"))
-    run = store.merge(tmp_path)
+    run_files.write_cell(tmp_path, a_err)
+    run_files.write_cell(tmp_path, b)
+    before_b = run_files.cell_file(tmp_path, b.id).read_bytes()
+    run_files.write_cell(tmp_path, cell("0.1.0", "2.0"))
+    run = run_files.merge(tmp_path)
     assert [x.status for x in run.cells] == ["ran", "ran"]
-    assert store.cell_file(tmp_path, b.id).read_bytes() == before_b
+    assert run_files.cell_file(tmp_path, b.id).read_bytes() == before_b
 
 
 def test_typed_records_round_trip_through_json() -> None:
@@ -62,19 +63,19 @@ def test_reading_checks_the_schema_version(tmp_path: Path) -> None:
     data["schema"] = 1
     (tmp_path / "old.json").write_text(json.dumps(data))
     with pytest.raises(SchemaError, match="written with results schema 1, this harness reads schema 2"):
-        store.load_run(tmp_path / "old.json")
+        run_files.load_run(tmp_path / "old.json")
     (tmp_path / "x.json").write_text('{"hello": 1}')
     with pytest.raises(SchemaError):
-        store.load_run(tmp_path / "x.json")
+        run_files.load_run(tmp_path / "x.json")
     # A cell file of another schema is as good as absent: the cell runs again.
-    path = store.cell_file(tmp_path, "c")
+    path = run_files.cell_file(tmp_path, "c")
     path.parent.mkdir(parents=True)
     path.write_text(json.dumps({**data["cells"][0], "schema": 1}))
-    assert store.read_cell(tmp_path, "c") is None
+    assert run_files.read_cell(tmp_path, "c") is None
 
 
 def test_cell_ids_become_safe_file_names(tmp_path: Path) -> None:
-    assert store.cell_file(tmp_path, "g-py3.11-fastapi0.1/../x").name == "g-py3.11-fastapi0.1_.._x.json"
+    assert run_files.cell_file(tmp_path, "g-py3.11-fastapi0.1/../x").name == "g-py3.11-fastapi0.1_.._x.json"
 
 
 def test_failed_write_leaves_the_old_file_and_no_temporary(tmp_path: Path) -> None:
@@ -99,7 +100,7 @@ def test_written_files_have_normal_permissions(tmp_path: Path) -> None:
     from fixtures import write_cases
 
     from known_issues.catalog import load_cases
-    from known_issues.report import build
+    from known_issues.reporting.build import build
 
     build(run_with_every_verdict(), load_cases(write_cases(tmp_path)), tmp_path / "report")
     for path in (tmp_path / "report").rglob("*"):
@@ -125,8 +126,8 @@ def test_result_store_keys_on_every_input(tmp_path: Path) -> None:
 def test_a_second_run_waits_for_the_first(tmp_path: Path) -> None:
     """Two runs on one .envs: the second waits for the lock, says so, and goes on once the first ends."""
     code = (
-        "import sys\nfrom known_issues import store\nfrom pathlib import Path\n"
-        "with store.exclusive(Path(sys.argv[1])):\n    print('got it', flush=True)\n    sys.stdin.readline()\n"
+        "import sys\nfrom known_issues import run_files\nfrom pathlib import Path\n"
+        "with run_files.exclusive(Path(sys.argv[1])):\n    print('got it', flush=True)\n    sys.stdin.readline()\n"
     )
     first = subprocess.Popen(
         [sys.executable, "-c", code, str(tmp_path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
@@ -153,18 +154,22 @@ def test_a_second_run_waits_for_the_first(tmp_path: Path) -> None:
 def test_manifest_keeps_earlier_cells_when_one_cell_is_added(tmp_path: Path) -> None:
     first = Cell("g", "3.11", (("fastapi", "0.1.0"),))
     second = Cell("g", "3.11", (("fastapi", "0.2.0"),))
-    store.write_manifest(tmp_path, store.build_manifest([first], "matrix.toml", {"fastapi": {"from": "index"}}))
-    previous = store.read_manifest(tmp_path)
-    merged = store.build_manifest([second, first], "matrix.toml", {}, previous)
+    run_files.write_manifest(tmp_path, run_files.build_manifest([first], "matrix.toml", {"fastapi": {"from": "index"}}))
+    previous = run_files.read_manifest(tmp_path)
+    merged = run_files.build_manifest([second, first], "matrix.toml", {}, previous)
     assert merged.cells == [first, second]
     assert merged.index == {"fastapi": {"from": "index"}}
 
 
 def test_the_key_covers_every_harness_module_a_cell_imports() -> None:
     code = (
-        "import sys, known_issues.plugin, known_issues.casekit, known_issues.serving; "
+        "import sys, known_issues.plugin, known_issues.casekit, known_issues.serving, known_issues.cell.smoke; "
         "print(' '.join(sorted(m for m in sys.modules if m.startswith('known_issues'))))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
-    imported = sorted("__init__.py" if m == "known_issues" else m.split(".")[1] + ".py" for m in out)
-    assert resultstore.in_cell_modules() == imported
+    imported = {
+        "__init__.py" if m == "known_issues" else m.removeprefix("known_issues.").replace(".", "/") for m in out
+    }
+    files = {name if name.endswith(".py") else f"{name}.py" for name in imported}
+    files = {"cell/__init__.py" if f == "cell.py" else f for f in files}
+    assert files <= set(result_store.in_cell_modules()), files - set(result_store.in_cell_modules())

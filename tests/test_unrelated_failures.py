@@ -123,7 +123,7 @@ def _verdicts(pytester: pytest.Pytester) -> dict[str, dict[str, str]]:
     (folder / "app.py").write_text(APP)
     (folder / "test_planted.py").write_text(TESTS)
     out = pytester.path / "results.json"
-    pytester.runpytest_subprocess("-p", "known_issues.plugin", "--ki-results", str(out), "-p", "no:cacheprovider")
+    pytester.runpytest_subprocess("-p", "known_issues.cell.plugin", "--ki-results", str(out), "-p", "no:cacheprovider")
     tests = json.loads(Path(out).read_text())["tests"]
     return {t["test"]: t for t in tests}
 
@@ -146,7 +146,7 @@ def test_only_the_documented_and_the_fixed_outcome_give_a_bug_verdict(pytester: 
     # No header at all: observed (None), neither the documented value nor the fixed one.
     assert verdict["test_missing_header[unrelated]"] == ("error", "unexpected outcome")
     assert got["test_missing_header[unrelated]"]["message"].startswith(
-        "known_issues.classify.SuiteFault: observed None"
+        "known_issues.cell.classify.SuiteFault: observed None"
     )
     # Both tasks lost is not "the injected task lost": not fixed either.
     assert verdict["test_two_tasks_lost[unrelated]"] == ("error", "unexpected outcome")

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from known_issues import matrix as matrix_mod
-from known_issues.pypi import PackageIndex
+from known_issues.runner.pypi import PackageIndex
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
@@ -161,7 +161,7 @@ def test_report_builds_from_downloaded_cell_files_without_a_manifest(tmp_path: P
     # CI's report job has only report/cells/*.json (one artifact per cell job), no report/run.json.
     from fixtures import cell, t
 
-    from known_issues import store
+    from known_issues import run_files
 
     cells = matrix_mod.expand(matrix_mod.load(ROOT / "matrix.toml"),
                               PackageIndex(cache_dir=ROOT / ".envs" / "index").versions)  # fmt: skip
@@ -172,8 +172,8 @@ def test_report_builds_from_downloaded_cell_files_without_a_manifest(tmp_path: P
     for matrix_cell in (cells[5], cells[0]):
         result = cell("0.128.2", "2.11.7", tests=ran)
         result.cell = matrix_cell
-        store.write_cell(out, result)
-    store.write_cell(out, extra)
+        run_files.write_cell(out, result)
+    run_files.write_cell(out, extra)
     proc = subprocess.run([sys.executable, "-m", "known_issues", "report", "--out", str(out)], cwd=ROOT,
                           capture_output=True, text=True, timeout=300, check=False)  # fmt: skip
     assert proc.returncode == 0, proc.stdout + proc.stderr

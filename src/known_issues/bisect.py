@@ -18,15 +18,15 @@ from pathlib import Path
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from known_issues import store
-from known_issues.atomic import write_json
+from known_issues import run_files
 from known_issues.catalog import test_functions
-from known_issues.cellrun import RunContext, run_cell
+from known_issues.cell.atomic import write_json
+from known_issues.cell.verdicts import UNUSABLE_FOR_BISECT, Verdict
 from known_issues.matrix import ANY, Cell, Matrix
-from known_issues.pool import say
-from known_issues.pypi import PackageIndex
 from known_issues.results import CellResult
-from known_issues.verdicts import UNUSABLE_FOR_BISECT, Verdict
+from known_issues.runner.all_cells import say
+from known_issues.runner.one_cell import RunContext, run_cell
+from known_issues.runner.pypi import PackageIndex
 
 # Verdicts that say nothing about where the flip is: the release cannot run the test at all.
 UNUSABLE = frozenset(str(v) for v in UNUSABLE_FOR_BISECT)
@@ -252,7 +252,7 @@ def bisect_releases(
 
     def evaluate(version: str) -> str:
         result = run_cell(ctx, plan.cell(version, target.case))
-        store.write_cell(ctx.settings.out, result)
+        run_files.write_cell(ctx.settings.out, result)
         return target_verdict(result, target)
 
     def show(step: Step) -> None:

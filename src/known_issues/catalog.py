@@ -17,7 +17,7 @@ from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
 
-from known_issues.verdicts import OBSERVED, Role, Verdict
+from known_issues.cell.verdicts import OBSERVED, Role, Verdict
 
 KINDS = ("known-issue", "common-error", "pattern", "requirement")
 _TOP_KEYS = {"id", "title", "kind", "summary", "dependencies", "sources", "claim", "printed", "deviations"}

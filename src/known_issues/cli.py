@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from known_issues import matrix as matrix_mod
-from known_issues import store
+from known_issues import run_files
+from known_issues.cell.observations import SchemaError
 from known_issues.matrix import Cell, MatrixError
-from known_issues.pypi import IndexError_, PackageIndex
-from known_issues.records import SchemaError
+from known_issues.runner.pypi import IndexError_, PackageIndex
 from known_issues.settings import Settings, default_jobs
 
 ROOT = Path(os.environ.get("KNOWN_ISSUES_ROOT", Path.cwd()))
@@ -219,10 +219,10 @@ def _cells(args: argparse.Namespace, settings: Settings) -> int:
 @command("diff", _diff_args, needs_matrix=False)
 def _diff(args: argparse.Namespace) -> int:
     """Verdicts that changed between two results files."""
-    from known_issues.diff import diff_runs, to_json, to_markdown
+    from known_issues.reporting.diff import diff_runs, to_json, to_markdown
 
     try:
-        old, new = store.load_run(args.old), store.load_run(args.new)
+        old, new = run_files.load_run(args.old), run_files.load_run(args.new)
     except OSError as exc:
         raise UsageError(str(exc)) from exc
     changes = diff_runs(old, new)
@@ -235,9 +235,9 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
     """Merge the cell results on disk and rebuild the report."""
     from known_issues.commands import rebuild_manifest, report
 
-    if store.read_manifest(settings.out) is None and any((settings.out / "cells").glob("*.json")):
+    if run_files.read_manifest(settings.out) is None and any((settings.out / "cells").glob("*.json")):
         rebuild_manifest(settings, _index(settings))
-    baseline = store.load_run(args.baseline) if args.baseline else None
+    baseline = run_files.load_run(args.baseline) if args.baseline else None
     report(settings, baseline)
     return 0
 
@@ -267,7 +267,7 @@ def _cell(args: argparse.Namespace, settings: Settings) -> int:
     if missing:
         raise UsageError(f"no such cell: {', '.join(missing)} (list them with `cells`)")
     if settings.only_cases:
-        from known_issues.cellrun import RunContext
+        from known_issues.runner.one_cell import RunContext
 
         ctx = RunContext.build(settings, None)
         idle = [i for i in args.ids if not ctx.selected(by_id[i])]
@@ -304,9 +304,9 @@ def _bisect(args: argparse.Namespace, settings: Settings) -> int:
 def _gc(args: argparse.Namespace, settings: Settings) -> int:
     """Remove environments unused for a while, then the least recently used, to stay under a size;
     and stored results no run has read for as long."""
-    from known_issues.gc import collect
+    from known_issues.runner.gc import collect
 
-    with store.exclusive(settings.envs):
+    with run_files.exclusive(settings.envs):
         collect(settings.envs, max_age_days=args.max_age_days, max_gb=args.max_gb, dry_run=args.dry_run)
     return 0
 

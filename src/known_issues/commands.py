@@ -8,17 +8,17 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from known_issues import locks as locks_mod
 from known_issues import matrix as matrix_mod
-from known_issues import store
+from known_issues import run_files
 from known_issues.catalog import load_cases
-from known_issues.cellrun import RunContext
-from known_issues.confirm import confirm
+from known_issues.cell.observations import SchemaError
 from known_issues.matrix import Cell
-from known_issues.pool import run_cells, say
-from known_issues.pypi import IndexError_, PackageIndex
-from known_issues.records import SchemaError
 from known_issues.results import RunResult
+from known_issues.runner import locks as locks_mod
+from known_issues.runner.all_cells import run_cells, say
+from known_issues.runner.confirm import confirm
+from known_issues.runner.one_cell import RunContext
+from known_issues.runner.pypi import IndexError_, PackageIndex
 from known_issues.settings import Settings
 
 EXIT_OK, EXIT_UNOBSERVED, EXIT_INTERRUPTED = 0, 1, 130
@@ -27,7 +27,7 @@ EXIT_OK, EXIT_UNOBSERVED, EXIT_INTERRUPTED = 0, 1, 130
 def previous_run(out: Path) -> RunResult | None:
     """The results this run replaces (the default baseline for confirming flips)."""
     try:
-        return store.load_run(out / "results.json")
+        return run_files.load_run(out / "results.json")
     except (OSError, SchemaError) as exc:
         if not isinstance(exc, FileNotFoundError):
             say(
@@ -49,11 +49,11 @@ def run_matrix(
     """Run cells, confirm their flips, merge, rebuild the report. Exit 0 when every cell gave verdicts
     (or a definite not installable / incompatible), 1 when some cell could not be observed, 130 when
     interrupted."""
-    with store.exclusive(settings.envs, settings.out, wait_message=" (another run uses the same folders)"):
+    with run_files.exclusive(settings.envs, settings.out, wait_message=" (another run uses the same folders)"):
         ctx = RunContext.build(settings, index)
-        previous = None if replace else store.read_manifest(settings.out)
-        store.write_manifest(
-            settings.out, store.build_manifest(cells, settings.matrix.name, dict(index.sources), previous)
+        previous = None if replace else run_files.read_manifest(settings.out)
+        run_files.write_manifest(
+            settings.out, run_files.build_manifest(cells, settings.matrix.name, dict(index.sources), previous)
         )
         summary = run_cells(ctx, cells, resume=resume)
         merged = None
@@ -63,8 +63,8 @@ def run_matrix(
             # reused verdict was settled when it was observed.
             baseline = None
             if observed:
-                baseline = store.load_run(baseline_path) if baseline_path else previous_run(settings.out)
-            merged = store.merge(settings.out)
+                baseline = run_files.load_run(baseline_path) if baseline_path else previous_run(settings.out)
+            merged = run_files.merge(settings.out)
             if observed and confirm(ctx, merged, baseline, [c.id for c in cells]):
                 merged = None  # re-runs rewrote cell files: merge them again
         report(settings, None, merged)
@@ -102,9 +102,9 @@ class _CachedReleases:
 def report(settings: Settings, baseline: RunResult | None, merged: RunResult | None = None) -> Path:
     """Build the report from ``merged`` (the results just merged), else merge the cell files."""
     from known_issues.bisect import read_answers
-    from known_issues.report import build
+    from known_issues.reporting.build import build
 
-    run = merged if merged is not None else store.merge(settings.out)
+    run = merged if merged is not None else run_files.merge(settings.out)
     cases = load_cases(settings.cases_dir)
     releases = _CachedReleases(PackageIndex(cache_dir=settings.env_dir("index"), offline=settings.offline))
     path = build(run, cases, settings.out, baseline, releases, read_answers(settings.out))
@@ -130,7 +130,7 @@ def rebuild_manifest(settings: Settings, index: PackageIndex) -> None:
         if cell.id not in ids:
             ids.add(cell.id)
             cells.append(cell)
-    store.write_manifest(settings.out, store.build_manifest(cells, settings.matrix.name, dict(index.sources)))
+    run_files.write_manifest(settings.out, run_files.build_manifest(cells, settings.matrix.name, dict(index.sources)))
     print(f"no {settings.out / 'run.json'}: rebuilt it from the matrix and the cell files ({len(cells)} cells)")
 
 
@@ -138,11 +138,11 @@ def stale_cells(settings: Settings, index: PackageIndex, cells: Sequence[Cell]) 
     """The cells a run would observe anything in; the others are served whole from the result store."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from known_issues.cellrun import needs_run
+    from known_issues.runner.one_cell import needs_run
 
     ctx = RunContext.build(settings, index)
     with ThreadPoolExecutor(max_workers=max(1, settings.jobs)) as pool:
-        flags = list(pool.map(lambda c: needs_run(ctx, c, store.read_cell(settings.out, c.id)), cells))
+        flags = list(pool.map(lambda c: needs_run(ctx, c, run_files.read_cell(settings.out, c.id)), cells))
     stale = [c for c, flag in zip(cells, flags, strict=True) if flag]
     print(f"{len(stale)} of {len(cells)} cell(s) have something to observe", file=sys.stderr)
     return stale
@@ -151,7 +151,7 @@ def stale_cells(settings: Settings, index: PackageIndex, cells: Sequence[Cell]) 
 def run_latest_command(settings: Settings, index: PackageIndex, args: argparse.Namespace) -> int:
     from known_issues.latest import run_latest
 
-    with store.exclusive(settings.envs, settings.out):
+    with run_files.exclusive(settings.envs, settings.out):
         ctx = RunContext.build(settings, index)
         result = run_latest(ctx, args.python, args.baseline)
     if result is None:
@@ -189,7 +189,7 @@ def run_bisect(settings: Settings, index: PackageIndex, args: argparse.Namespace
         f"{versions[0]}..{versions[-1]}, at most {limit} cells"
     )
     settings = replace(settings, out=settings.out / "bisect", jobs=1, only_cases=(target.case,))
-    with store.exclusive(settings.envs):
+    with run_files.exclusive(settings.envs):
         ctx = RunContext.build(settings, index)
         outcome = bisect_releases(ctx, target, plan, versions, max_cells=limit)
     print(f"evaluated {len(outcome.steps)} of at most {limit} cells ({len(versions)} releases)")

@@ -15,15 +15,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from known_issues import matrix as matrix_mod
-from known_issues import store
-from known_issues.analysis import newest_cell
-from known_issues.cellrun import RunContext
-from known_issues.confirm import confirm
-from known_issues.diff import VerdictChange, diff_runs, needs_attention, to_markdown
+from known_issues import run_files
 from known_issues.matrix import LATEST, Cell, Group, Matrix, Selector
-from known_issues.pool import describe, run_cells, say
-from known_issues.pypi import PackageIndex
+from known_issues.reporting.analysis import newest_cell
+from known_issues.reporting.diff import VerdictChange, diff_runs, needs_attention, to_markdown
 from known_issues.results import CellResult, RunResult
+from known_issues.runner.all_cells import describe, run_cells, say
+from known_issues.runner.confirm import confirm
+from known_issues.runner.one_cell import RunContext
+from known_issues.runner.pypi import PackageIndex
 
 GROUP = "latest"
 
@@ -100,21 +100,23 @@ def run_latest(
     if baseline is None and kept.exists():
         baseline = out / "previous.json"
         shutil.copyfile(kept, baseline)
-    old_run = store.load_run(baseline) if baseline is not None else None
+    old_run = run_files.load_run(baseline) if baseline is not None else None
 
     cell = cell_of_newest_releases(settings.matrix, index, python, settings.only_cases)
     newest = {name: index.releases(name)[-1].version for name in axis_packages(settings.matrix)}
     echo(f"newest on the index: {', '.join(f'{n} {v}' for n, v in newest.items())}")
-    store.write_manifest(out, store.build_manifest([cell], settings.matrix.name, dict(index.sources), newest=newest))
+    run_files.write_manifest(
+        out, run_files.build_manifest([cell], settings.matrix.name, dict(index.sources), newest=newest)
+    )
     summary = run_cells(ctx, [cell])
     if summary.interrupted:
         return None
-    run = store.merge(out)
+    run = run_files.merge(out)
     old_cell = _baseline_cell(old_run, python)
     baseline_id = old_cell.id if old_cell is not None else None
     if old_run is not None and baseline_id is not None:
         confirm(ctx, run, old_run, [cell.id], pairs={cell.id: baseline_id})
-        run = store.merge(out)
+        run = run_files.merge(out)
     result = run.cells[0]
     changes = diff_runs(old_run, run, pair=(baseline_id, cell.id)) if old_run and baseline_id else []
     path = out / "summary.md"

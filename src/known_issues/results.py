@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from known_issues.cell.observations import CollectError, SchemaError, TestResult, check_schema
+from known_issues.cell.serial import load
+from known_issues.cell.verdicts import CELL_VERDICT, CellStatus, Reason, Verdict
 from known_issues.matrix import Cell
-from known_issues.records import CollectError, SchemaError, TestResult, check_schema
-from known_issues.serial import load
-from known_issues.verdicts import CELL_VERDICT, CellStatus, Reason, Verdict
 
 SCHEMA = 2
 

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from known_issues.environments import COMPLETE
+from known_issues.runner.environments import COMPLETE
 
 GB = 1024**3
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from known_issues.analysis import grid
+from known_issues.cell.serial import dump
+from known_issues.cell.verdicts import ATTENTION, Change, Role, Verdict, change_kind
+from known_issues.reporting.analysis import grid
 from known_issues.results import RunResult
-from known_issues.serial import dump
-from known_issues.verdicts import ATTENTION, Change, Role, Verdict, change_kind
 
 
 @dataclass(frozen=True)

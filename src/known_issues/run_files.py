@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from known_issues.atomic import write_json
+from known_issues.cell.atomic import write_json
+from known_issues.cell.observations import SchemaError, check_schema
+from known_issues.cell.serial import dump, load
 from known_issues.matrix import Cell
-from known_issues.records import SchemaError, check_schema
 from known_issues.results import CellResult, RunResult
-from known_issues.serial import dump, load
 from known_issues.timestamps import utc_now
 
 MANIFEST_SCHEMA = 2

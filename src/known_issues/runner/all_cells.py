@@ -12,12 +12,12 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from known_issues import store
-from known_issues.cellrun import RunContext, run_cell
+from known_issues import run_files
+from known_issues.cell.verdicts import CellStatus, Verdict
 from known_issues.matrix import Cell
-from known_issues.processes import PROCESSES
 from known_issues.results import CellResult
-from known_issues.verdicts import CellStatus, Verdict
+from known_issues.runner.one_cell import RunContext, run_cell
+from known_issues.runner.processes import PROCESSES
 
 
 @dataclass
@@ -35,7 +35,7 @@ def run_cells(ctx: RunContext, cells: Sequence[Cell], resume: bool = False) -> R
     summary = RunSummary()
     todo = []
     for cell in cells:
-        previous = store.read_cell(ctx.settings.out, cell.id) if resume else None
+        previous = run_files.read_cell(ctx.settings.out, cell.id) if resume else None
         if previous is not None and previous.status != CellStatus.ERROR:
             summary.results.append(previous)
             say(f"[resume] {cell.id}: kept ({previous.status})")
@@ -63,7 +63,7 @@ def run_cells(ctx: RunContext, cells: Sequence[Cell], resume: bool = False) -> R
             for fut in finished:
                 futures.pop(fut)
                 result = fut.result()
-                store.write_cell(ctx.settings.out, result)
+                run_files.write_cell(ctx.settings.out, result)
                 summary.results.append(result)
                 progress.ended()
                 done.append(result)

@@ -14,11 +14,11 @@ import jinja2
 from markupsafe import Markup
 
 from known_issues import PROJECT
-from known_issues.atomic import write_text
 from known_issues.catalog import Case
-from known_issues.diff import to_markdown
-from known_issues.junit import write_junit
-from known_issues.report_model import Model, Page, Releases, build_page
+from known_issues.cell.atomic import write_text
+from known_issues.reporting.diff import to_markdown
+from known_issues.reporting.junit import write_junit
+from known_issues.reporting.view_model import Model, Page, Releases, build_page
 from known_issues.results import RunResult
 
 TEMPLATES = Path(__file__).with_name("templates")

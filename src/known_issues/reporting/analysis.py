@@ -17,8 +17,7 @@ from typing import Any
 from packaging.version import InvalidVersion, Version
 
 from known_issues.catalog import Case
-from known_issues.results import CellResult
-from known_issues.verdicts import (
+from known_issues.cell.verdicts import (
     CLAIMED_TO_WORK,
     CONFIRMABLE,
     SILENT_FOR_CLAIMS,
@@ -28,6 +27,7 @@ from known_issues.verdicts import (
     Verdict,
     verdict,
 )
+from known_issues.results import CellResult
 
 Key = tuple[str, str]  # (case, test)
 

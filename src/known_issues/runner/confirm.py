@@ -16,15 +16,15 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from known_issues import environments as envs
-from known_issues import store
-from known_issues.analysis import ordered_cells
-from known_issues.cellrun import RunContext, lock_of
-from known_issues.pytest_in_cell import run_pytest
-from known_issues.records import TestResult
+from known_issues import run_files
+from known_issues.cell.observations import TestResult
+from known_issues.cell.verdicts import CONFIRMABLE, Verdict
+from known_issues.reporting.analysis import ordered_cells
 from known_issues.results import CellResult, RunResult
-from known_issues.resultstore import Inputs
-from known_issues.verdicts import CONFIRMABLE, Verdict
+from known_issues.runner import environments as envs
+from known_issues.runner.one_cell import RunContext, lock_of
+from known_issues.runner.pytest_process import run_pytest
+from known_issues.runner.result_store import Inputs
 
 Key = tuple[str, str]  # (case, test)
 
@@ -162,7 +162,7 @@ def confirm(
 
     changed = apply(run, found, rerun, ctx.settings.confirm_runs, ctx.settings.jobs)
     for cell in changed:
-        store.write_cell(ctx.settings.out, cell)
+        run_files.write_cell(ctx.settings.out, cell)
         _restore(ctx, cell, {s.test.case for s in found if s.cell == cell.id})
     flaky = sum(1 for s in found if s.test.verdict == Verdict.FLAKY)
     print(f"confirmed {len(found) - flaky}, flaky {flaky}", flush=True)

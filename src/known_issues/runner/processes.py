@@ -2,7 +2,7 @@
 and nothing they leave behind survives them.
 
 A cell's pytest runs as the leader of a new session. The servers a case starts
-(``known_issues.serving``) get a process group of their own but stay in that session, so when the
+(``known_issues.cell.serving``) get a process group of their own but stay in that session, so when the
 pytest process is gone, however it went (it finished, crashed, timed out, was killed before its
 fixtures could stop their servers), every process still in its session is killed and reported.
 """

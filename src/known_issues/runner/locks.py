@@ -26,8 +26,8 @@ from pathlib import Path
 from packaging.markers import InvalidMarker, Marker
 from packaging.utils import canonicalize_name
 
-from known_issues import environments as envs
-from known_issues.atomic import write_text
+from known_issues.cell.atomic import write_text
+from known_issues.runner import environments as envs
 
 DEFAULT_TTL = 6 * 3600
 TOOLS_LOCK = "tools.lock"

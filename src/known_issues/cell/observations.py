@@ -1,4 +1,4 @@
-"""What one pytest run inside a cell observed: typed records (JSON by ``known_issues.serial``).
+"""What one pytest run inside a cell observed: typed records (JSON by ``known_issues.cell.serial``).
 
 The plugin writes a ``PytestRun``; the runner reads it back. Standard library only and runnable
 on Python 3.9, like the rest of what cells import from the harness.
@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from known_issues.verdicts import Outcome, Reason, Role, Verdict, verdict
+from known_issues.cell.verdicts import Outcome, Reason, Role, Verdict, verdict
 
 
 class SchemaError(ValueError):

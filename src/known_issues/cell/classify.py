@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from types import TracebackType
 
-from known_issues.verdicts import Outcome, Reason
+from known_issues.cell.verdicts import Outcome, Reason
 
 MESSAGE_LIMIT = 4000
 _RAISES_OTHER_MESSAGE = "Regex pattern did not match"

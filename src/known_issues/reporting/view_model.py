@@ -11,12 +11,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from known_issues import analysis
-from known_issues.analysis import ClaimCheck, Flip, Key, TestRow
 from known_issues.catalog import KINDS, Case
-from known_issues.diff import VerdictChange, diff_runs, needs_attention
+from known_issues.cell.verdicts import FROM_CELL, NO_CHANGE_SIGNAL, PASSING, WITH_FAILURE_MESSAGE, Reason, Role, Verdict
+from known_issues.reporting import analysis
+from known_issues.reporting.analysis import ClaimCheck, Flip, Key, TestRow
+from known_issues.reporting.diff import VerdictChange, diff_runs, needs_attention
 from known_issues.results import CellResult, RunResult
-from known_issues.verdicts import FROM_CELL, NO_CHANGE_SIGNAL, PASSING, WITH_FAILURE_MESSAGE, Reason, Role, Verdict
 
 SYMBOLS: dict[Verdict, tuple[str, str]] = {
     Verdict.REPRODUCES: ("R", "bug reproduces"),

@@ -12,19 +12,19 @@ from pathlib import Path
 
 from packaging.version import Version
 
-from known_issues import environments as envs
-from known_issues import locks as locks_mod
 from known_issues.catalog import Case, case_dependencies, load_cases
+from known_issues.cell.observations import PytestRun
+from known_issues.cell.verdicts import CellStatus, Reason
 from known_issues.matrix import ANY, Cell
-from known_issues.processes import PROCESSES
-from known_issues.pypi import IndexError_, PackageIndex
-from known_issues.pytest_in_cell import child_env, run_pytest
-from known_issues.records import PytestRun
 from known_issues.results import AppliedRule, CellResult, CompatFinding
-from known_issues.resultstore import CaseResult, Inputs, ResultStore, case_digests, harness_digest
+from known_issues.runner import environments as envs
+from known_issues.runner import locks as locks_mod
+from known_issues.runner.processes import PROCESSES
+from known_issues.runner.pypi import IndexError_, PackageIndex
+from known_issues.runner.pytest_process import child_env, run_pytest
+from known_issues.runner.result_store import CaseResult, Inputs, ResultStore, case_digests, harness_digest
 from known_issues.settings import Settings
 from known_issues.timestamps import utc_now
-from known_issues.verdicts import CellStatus, Reason
 
 MAX_FALLBACKS = 6
 SMOKE_TIMEOUT = 120
@@ -380,7 +380,10 @@ def _smoke(ctx: RunContext, result: CellResult, resolved: _Resolved) -> tuple[bo
         raise NeedsRun
     env = _environment(ctx, result, resolved)
     code, out, timed_out, _ = PROCESSES.run(
-        [str(env.python), "-m", "known_issues.smoke"], timeout=SMOKE_TIMEOUT, cwd=ctx.settings.root, env=child_env()
+        [str(env.python), "-m", "known_issues.cell.smoke"],
+        timeout=SMOKE_TIMEOUT,
+        cwd=ctx.settings.root,
+        env=child_env(),
     )
     if PROCESSES.stopping:
         raise KeyboardInterrupt

@@ -1,16 +1,15 @@
 """The result store: what one case gave in one environment, reused while nothing it depends on changed.
 
 A stored result is keyed by everything that can change it: the environment (the interpreter and
-the resolved lock), the case folder's files, the harness code that runs inside the cell (plugin,
-classifier, verdict model, casekit, serving, the shared cases/conftest.py) and the per-test time
-limit. Change any of them and that case, only that case, runs again in that cell. The smoke
+the resolved lock), the case folder's files, the harness code that runs inside the cell (the cell
+kernel ``known_issues/cell/``, the shims cases import, the shared cases/conftest.py) and the per-test
+time limit. Change any of them and that case, only that case, runs again in that cell. The smoke
 check's answer is kept per environment the same way, so a run where everything is reused needs
 no environment at all.
 """
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import json
 import os
@@ -18,40 +17,27 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from known_issues.atomic import write_json, write_text
 from known_issues.catalog import files_digest
-from known_issues.records import CollectError, SchemaError, TestResult, check_schema
-from known_issues.serial import dump, load
+from known_issues.cell.atomic import write_json, write_text
+from known_issues.cell.observations import CollectError, SchemaError, TestResult, check_schema
+from known_issues.cell.serial import dump, load
 
 SCHEMA = 1
-HARNESS_DIR = Path(__file__).resolve().parent
-# What the cases import from the harness; the modules these import in turn are found by reading them,
-# so a new helper module cannot be left out of the key by a list someone forgot to update.
-IN_CELL_ENTRY_POINTS = ("__init__.py", "plugin.py", "casekit.py", "serving.py")
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+# The code on a cell's path: the kernel, and the package's face and the shims cases import.
+CELL_SHIMS = ("__init__.py", "casekit.py", "plugin.py", "serving.py")
 
 
 def in_cell_modules() -> list[str]:
-    """The harness modules a cell imports: the entry points and every known_issues module they import."""
-    found: set[str] = set()
-    todo = list(IN_CELL_ENTRY_POINTS)
-    while todo:
-        name = todo.pop()
-        if name in found:
-            continue
-        found.add(name)
-        tree = ast.parse((HARNESS_DIR / name).read_text(encoding="utf-8"))
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("known_issues."):
-                todo.append(node.module.split(".")[1] + ".py")
-            elif isinstance(node, ast.Import):
-                todo += [a.name.split(".")[1] + ".py" for a in node.names if a.name.startswith("known_issues.")]
-    return sorted(found)
+    """The harness files a cell can run, relative to the package: every module of ``cell/`` and the shims."""
+    kernel = sorted(p.relative_to(PACKAGE_DIR).as_posix() for p in (PACKAGE_DIR / "cell").glob("*.py"))
+    return sorted([*CELL_SHIMS, *kernel])
 
 
 def harness_digest(cases_dir: Path) -> str:
     digest = hashlib.sha256()
     for name in in_cell_modules():
-        digest.update(name.encode() + b"\0" + (HARNESS_DIR / name).read_bytes())
+        digest.update(name.encode() + b"\0" + (PACKAGE_DIR / name).read_bytes())
     for shared in ("conftest.py", "__init__.py"):
         path = cases_dir / shared
         if path.exists():
@@ -60,7 +46,7 @@ def harness_digest(cases_dir: Path) -> str:
 
 
 def smoke_digest() -> str:
-    return hashlib.sha256((HARNESS_DIR / "smoke.py").read_bytes()).hexdigest()[:12]
+    return hashlib.sha256((PACKAGE_DIR / "cell" / "smoke.py").read_bytes()).hexdigest()[:12]
 
 
 @dataclass(frozen=True)

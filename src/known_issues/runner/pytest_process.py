@@ -9,12 +9,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from known_issues.processes import PROCESSES
-from known_issues.records import PYTEST_RUN_SCHEMA, PytestRun, SchemaError, check_schema
-from known_issues.serial import load
-from known_issues.verdicts import Reason
+from known_issues.cell.observations import PYTEST_RUN_SCHEMA, PytestRun, SchemaError, check_schema
+from known_issues.cell.serial import load
+from known_issues.cell.verdicts import Reason
+from known_issues.runner.processes import PROCESSES
 
-HARNESS_SRC = Path(__file__).resolve().parent.parent
+HARNESS_SRC = Path(__file__).resolve().parents[2]  # src/, where known_issues lives
 
 
 @dataclass
@@ -63,7 +63,7 @@ def run_pytest(
             "pytest",
             *targets,
             "-p",
-            "known_issues.plugin",
+            "known_issues.cell.plugin",
             "--ki-results",
             str(results_path),
             "--ki-timeout",

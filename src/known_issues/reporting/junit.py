@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-from known_issues.atomic import write_text
+from known_issues.cell.atomic import write_text
+from known_issues.cell.verdicts import Outcome, Verdict
 from known_issues.results import CellResult
-from known_issues.store import safe
-from known_issues.verdicts import Outcome, Verdict
+from known_issues.run_files import safe
 
 
 def write_junit(folder: Path, cells: Sequence[CellResult]) -> None:

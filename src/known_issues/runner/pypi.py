@@ -19,7 +19,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from known_issues.atomic import write_json
+from known_issues.cell.atomic import write_json
 
 DEFAULT_URL = "https://pypi.org/pypi"
 TIMEOUT = 30

@@ -1,0 +1,194 @@
+"""Small helpers for case tests. Imports nothing but the standard library, pytest and packaging.
+
+What a case test may raise and how it is judged is in ``known_issues.cell.classify``; the exception
+types the helpers raise are re-exported here so a case imports everything from one place.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import platform
+import re
+from types import ModuleType
+from typing import Any
+
+import pytest
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
+
+from known_issues.cell.classify import CodeRaised, SuiteFault
+from known_issues.cell.verdicts import Reason
+
+__all__ = [
+    "CodeRaised",
+    "Observed",
+    "Reason",
+    "SuiteFault",
+    "answer",
+    "answered",
+    "bug_or_fixed",
+    "has",
+    "installed",
+    "load",
+    "precondition",
+    "requires",
+]
+
+
+def installed(dist: str) -> Version | None:
+    """The installed version of a distribution, or of the interpreter for ``"python"``."""
+    if dist == "python":
+        return Version(platform.python_version())
+    try:
+        return Version(importlib.metadata.version(dist))
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def has(requirement: str) -> bool:
+    """True when e.g. ``"fastapi>=0.113"`` (or ``"python>=3.12"``) holds for what is installed."""
+    name, spec = _split(requirement)
+    version = installed(name)
+    return version is not None and SpecifierSet(spec).contains(version, prereleases=True)
+
+
+def requires(requirement: str, reason: str) -> pytest.MarkDecorator:
+    """Skip (verdict n/a) where the feature under test does not exist yet.
+
+    Use it only for "feature absent in this version": any other skip would hide a verdict.
+    """
+    name, spec = _split(requirement)
+    return pytest.mark.skipif(
+        not has(requirement),
+        reason=f"feature absent: {reason} (needs {name}{spec}, installed {installed(name)})",
+    )
+
+
+def _split(requirement: str) -> tuple[str, str]:
+    for i, ch in enumerate(requirement):
+        if ch in "<>=!~":
+            return requirement[:i].strip(), requirement[i:].strip()
+    raise ValueError(f"not a requirement with a version specifier: {requirement!r}")
+
+
+def load(package: str | None, name: str) -> ModuleType:
+    """Import the case module ``name`` (e.g. ``load(__package__, "app_no_future")``) inside the test.
+
+    Where importing the documented code is itself what may fail (a snippet that raises when its
+    routes are declared), import it in the test, not at the top of the test module: the failure is
+    then that test's observation (a crash of the code under test), and the case's other tests
+    still run. A failure at the top of a test module is a collection error of the whole case.
+    """
+    if not package:
+        raise ValueError("load() needs the test module's __package__")
+    return importlib.import_module(f"{package}.{name}")
+
+
+def precondition(holds: bool, message: str) -> None:
+    """A step a test needs before it can look at the behaviour it names (the row it then updates,
+    the token it then sends). When it does not hold the suite could not observe: error
+    (reason ``precondition``) with ``message``, never fixed or broken."""
+    if not holds:
+        raise SuiteFault(Reason.PRECONDITION, message)
+
+
+def answered(response: Any, status: int) -> Any:
+    """``response`` of a setup request, which must answer ``status`` (a precondition, with its body)."""
+    precondition(
+        response.status_code == status,
+        f"a setup request ({_request_line(response)}) answered {response.status_code}, not {status}: {_text(response)}",
+    )
+    return response
+
+
+def answer(response: Any) -> dict[str, Any]:
+    """What a client saw, ``{"status": 422, "body": <the JSON, or the text when it is not JSON>}``,
+    to compare with ``bug_or_fixed``'s outcomes."""
+    try:
+        body: Any = response.json()
+    except ValueError:
+        body = response.text
+    return {"status": response.status_code, "body": body}
+
+
+def bug_or_fixed(observed: Any, *, bug: Any, fixed: Any) -> None:
+    """A bug test's observation judged against both documented outcomes, exactly.
+
+    ``observed == bug`` (the documented wrong behaviour): returns, the test passes (reproduces).
+    ``observed == fixed`` (the behaviour the guide or the issue says is right): a failed assertion
+    (fixed). Anything else (another status, a 422 where a 200 was expected either way) says
+    nothing about the bug: error (reason ``unexpected outcome``) with what was observed. Loosen
+    what is incidental with dirty-equals (``IsPartialDict``, ``IsStr``) inside ``bug`` and ``fixed``.
+    """
+    if observed == bug:
+        return
+    if observed == fixed:
+        raise AssertionError(f"the documented outcome is gone: observed {_short(observed)}; documented {_short(bug)}")
+    raise SuiteFault(
+        Reason.UNEXPECTED,
+        f"observed {_short(observed)}: neither the documented outcome {_short(bug)} nor the fixed one {_short(fixed)}",
+    )
+
+
+def _request_line(response: Any) -> str:
+    try:
+        request = response.request
+        return f"{request.method} {request.url.path}"
+    except (AttributeError, RuntimeError):  # httpx raises RuntimeError for a response built by hand
+        return "?"
+
+
+def _text(response: Any) -> str:
+    return _short(response.text)
+
+
+def _short(value: Any, limit: int = 600) -> str:
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class Observed:
+    """An ASGI wrapper that records the exception the app raised while handling a request.
+
+    For a bug whose documented symptom *is* a crash (a 500): wrap the app, send the request once
+    with ``TestClient(observed, raise_server_exceptions=False)`` to see the status a client gets,
+    then ``observed.assert_raised(SomeError, match="...")``. Any other exception raised by the app
+    is re-raised as what it is (a crash, never "fixed"); no exception at all fails the assertion.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.raised: list[BaseException] = []
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await self.app(scope, receive, send)
+        except BaseException as exc:  # recorded, then passed on unchanged
+            if scope.get("type") == "http":
+                self.raised.append(exc)
+            raise
+
+    def assert_raised(self, expected: type[BaseException], match: str) -> BaseException:
+        """The one exception the app raised, checked for its exact type and message."""
+        if not self.raised:
+            raise AssertionError(f"the app raised nothing (the documented crash is {expected.__name__}: {match})")
+        if len(self.raised) > 1:
+            # The test sent more than one request per check: the suite's fault, not the code's.
+            raise SuiteFault(Reason.HARNESS, f"the app raised {len(self.raised)} times; send one request per check")
+        exc = _unwrap(self.raised.pop())
+        if not isinstance(exc, expected) or not re.search(match, str(exc)):
+            raise CodeRaised(
+                f"the app raised {type(exc).__module__}.{type(exc).__qualname__}: {exc}, "
+                f"not the documented {expected.__name__} matching {match!r}"
+            ) from exc
+        return exc
+
+
+def _unwrap(exc: BaseException) -> BaseException:
+    """A lone exception inside an exception group (anyio task groups in middleware) is the exception."""
+    inner = getattr(exc, "exceptions", None)
+    while isinstance(inner, (list, tuple)) and len(inner) == 1 and isinstance(inner[0], BaseException):
+        exc = inner[0]
+        inner = getattr(exc, "exceptions", None)
+    return exc

@@ -1,0 +1,280 @@
+"""pytest plugin loaded inside every matrix cell (``-p known_issues.cell.plugin``).
+
+It registers the role markers, refuses case tests without exactly one role, classifies each
+phase's exception (``known_issues.cell.classify``: the code under test crashed, an assertion failed,
+or the suite could not observe), turns the outcome into a verdict and writes the cell's results
+atomically. It must import with only the standard library and pytest: FastAPI may be missing or
+broken in the cell, and the cell's Python may be as old as 3.9.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import platform
+import signal
+import sys
+import threading
+import time
+from collections.abc import Generator, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from known_issues.cell.atomic import write_json
+from known_issues.cell.classify import PASSED, Classified, TestTimeout, classify, short, worst
+from known_issues.cell.observations import CollectError, PytestRun, TestResult
+from known_issues.cell.serial import dump
+from known_issues.cell.verdicts import Outcome, Reason, Role
+
+try:
+    import resource
+except ImportError:  # not on Windows: CPU is then not recorded (0.0)
+    resource = None  # type: ignore[assignment]
+
+__all__ = ["TestTimeout", "case_of"]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("known_issues")
+    group.addoption("--ki-results", default=None, help="write the cell's results JSON here")
+    group.addoption(
+        "--ki-timeout",
+        type=float,
+        default=60.0,
+        help="per-test time limit in seconds for setup, call and teardown (0: none)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for role, text in (
+        ("bug", "asserts the documented buggy behaviour: passed=reproduces, failed=fixed"),
+        ("workaround", "asserts a documented workaround: passed=holds, failed=broken"),
+        ("pattern", "asserts a documented pattern: passed=works, failed=broken"),
+    ):
+        config.addinivalue_line("markers", f"{role}(note=''): {text}")
+    # One case that fails to import (a name missing in this version) must not stop the others.
+    config.option.continue_on_collection_errors = True
+    config.pluginmanager.register(_Recorder(config), "known_issues_recorder")
+
+
+def case_of(nodeid: str) -> str | None:
+    """The case folder a node id belongs to (``cases/<slug>/...``), if any."""
+    parts = nodeid.split("::", 1)[0].split("/")
+    if "cases" in parts:
+        idx = parts.index("cases")
+        if idx + 2 < len(parts) or (idx + 1 < len(parts) and "." not in parts[idx + 1]):
+            return parts[idx + 1]
+    return None
+
+
+ROLE_NAMES = tuple(r.value for r in Role)
+
+
+def roles_of(item: pytest.Item) -> list[str]:
+    return [m.name for m in item.iter_markers() if m.name in ROLE_NAMES]
+
+
+def _role_note(item: pytest.Item, role: str) -> str:
+    marker = item.get_closest_marker(role)
+    if marker is None:
+        return ""
+    note = marker.args[0] if marker.args else marker.kwargs.get("note", "")
+    return str(note)
+
+
+@contextmanager
+def _time_limit(seconds: float, phase: str) -> Iterator[None]:
+    usable = seconds > 0 and hasattr(signal, "setitimer")
+    if not usable or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def _expire(signum: int, frame: Any) -> None:
+        raise TestTimeout(f"timeout: {phase} ran longer than {seconds:g}s")
+
+    previous = signal.signal(signal.SIGALRM, _expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def distributions() -> dict[str, str]:
+    found: dict[str, str] = {}
+    for dist in importlib.metadata.distributions():
+        name = dist.metadata["Name"]
+        if name:
+            found[name.lower().replace("_", "-")] = dist.version
+    return dict(sorted(found.items()))
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+class _Recorder:
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.out: str | None = config.getoption("--ki-results")
+        self.limit: float = config.getoption("--ki-timeout")
+        self.tests: dict[str, TestResult] = {}
+        self.collect_errors: list[CollectError] = []
+        self.refused: list[str] = []
+        self.import_errors: dict[str, BaseException] = {}
+        self.started = time.time()
+
+    # -- collection ---------------------------------------------------------------------
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        """A case test without exactly one role, or with xfail, cannot be given a verdict: it is left out
+        and recorded as an error of its case; the other tests of the cell still run."""
+        refused: list[pytest.Item] = []
+        for item in items:
+            if case_of(item.nodeid) is None:
+                continue
+            roles = roles_of(item)
+            problem = ""
+            if len(set(roles)) != 1:
+                found = ", ".join(sorted(set(roles))) or "none"
+                problem = f"a case test needs exactly one role marker (bug, workaround or pattern); found: {found}"
+            elif item.get_closest_marker("xfail") is not None:
+                problem = "xfail is not allowed in cases; use a role marker instead"
+            if problem:
+                refused.append(item)
+                self.refused.append(f"{item.nodeid}: {problem}")
+                self.collect_errors.append(
+                    CollectError(item.nodeid, case_of(item.nodeid), f"{item.nodeid}: {problem}", Reason.HARNESS)
+                )
+        if refused:
+            items[:] = [i for i in items if i not in refused]
+            config.hook.pytest_deselected(items=refused)
+            for line in self.refused:
+                sys.stderr.write(f"known_issues: refused {line}\n")
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_make_collect_report(
+        self, collector: pytest.Collector
+    ) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
+        # Import a case's test module first ourselves, to keep the exception: where it was raised
+        # decides whether the case's documented code crashed on import or the suite could not run it.
+        if isinstance(collector, pytest.Module) and case_of(collector.nodeid) is not None:
+            try:
+                collector.obj  # noqa: B018 - the import; pytest caches a module that imported
+            except BaseException as exc:  # kept for its traceback; pytest imports again and reports it
+                self.import_errors[collector.nodeid] = exc
+        return (yield)
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if not report.failed:
+            return
+        error = CollectError(report.nodeid, case_of(report.nodeid), short(str(report.longreprtext)))
+        exc = self.import_errors.get(report.nodeid)
+        if exc is not None and classify(exc, "call").outcome == Outcome.CRASHED:
+            # The documented code raised on import (e.g. `str | None` on an old Python): each test of
+            # the case gets the verdict its role gives a crash.
+            error.outcome = Outcome.CRASHED
+            error.message = short(f"{classify(exc, 'call').message}\n{error.message}")
+        self.collect_errors.append(error)
+
+    # -- running ------------------------------------------------------------------------
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_protocol(
+        self, item: pytest.Item, nextitem: pytest.Item | None
+    ) -> Generator[None, object, object]:
+        before = cpu_seconds()
+        try:
+            return (yield)
+        finally:
+            entry = self.tests.get(item.nodeid)
+            if entry is not None:
+                entry.cpu = round(entry.cpu + cpu_seconds() - before, 4)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> Generator[None, None, None]:
+        with _time_limit(self.limit, "setup"):
+            return (yield)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, None, None]:
+        with _time_limit(self.limit, "test"):
+            return (yield)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_teardown(self, item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None, None, None]:
+        with _time_limit(self.limit, "teardown"):
+            return (yield)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        report: pytest.TestReport = yield
+        case = case_of(item.nodeid)
+        if case is None:
+            return report
+        role = roles_of(item)[0]  # validated at collection
+        entry = self.tests.get(item.nodeid)
+        if entry is None:
+            entry = TestResult(item.nodeid, case, item.name, Role(role), note=_role_note(item, role))
+            entry.observed = _now()
+            self.tests[item.nodeid] = entry
+        entry.duration = round(entry.duration + report.duration, 4)
+        judged = _judge(report, call)
+        if judged.outcome is None:
+            return report
+        if entry.outcome == Outcome.PASSED:
+            entry.outcome, entry.reason, entry.message = judged.outcome, judged.reason, judged.message
+        elif worst(entry.outcome, judged.outcome) == judged.outcome and judged.outcome != entry.outcome:
+            # A later phase outranks the first (a teardown error after a failed assertion): both show.
+            entry.outcome, entry.reason = judged.outcome, judged.reason
+            entry.message = short(f"{entry.message}\n{judged.message}")
+        entry.settle()
+        return report
+
+    # -- writing ------------------------------------------------------------------------
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        for entry in self.tests.values():
+            entry.settle()
+        if not self.out:
+            return
+        run = PytestRun(
+            python=platform.python_version(),
+            python_implementation=platform.python_implementation(),
+            platform=sys.platform,
+            distributions=distributions(),
+            pytest_exitstatus=int(exitstatus),
+            test_seconds=round(time.time() - self.started, 3),
+            tests=list(self.tests.values()),
+            collect_errors=self.collect_errors,
+            refused=self.refused,
+            cpu_seconds=round(cpu_seconds(), 3),
+        )
+        write_json(Path(self.out), dump(run))
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and of every child it has waited for (the servers it stopped)."""
+    if resource is None:
+        return 0.0
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def _judge(report: pytest.TestReport, call: pytest.CallInfo[None]) -> Classified:
+    """The outcome of one phase of a test (PASSED when the phase passed)."""
+    if report.skipped:
+        reason = ""
+        longrepr = report.longrepr
+        if isinstance(longrepr, tuple) and len(longrepr) == 3:
+            reason = str(longrepr[2])
+        return Classified(Outcome.SKIPPED, None, reason.removeprefix("Skipped: "))
+    if report.passed:
+        return PASSED
+    if call.excinfo is None:
+        return Classified(Outcome.ERROR, Reason.HARNESS, short(str(report.longreprtext)))
+    return classify(call.excinfo.value, report.when or "call")
