@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from fixtures import HOSTILE, cell, run_with_every_verdict, t, write_cases
 
+from known_issues import results
 from known_issues.catalog import CaseError, Expectation, load_cases
 from known_issues.cell.verdicts import Change, Verdict
 from known_issues.reporting import analysis
@@ -25,7 +26,7 @@ GOLD = Path(__file__).parent / "data" / "report-gold.html"
 def test_claims_confirmed_contradicted_unverifiable(tmp_path: Path) -> None:
     run = run_with_every_verdict()
     cases = load_cases(write_cases(tmp_path))
-    cells = analysis.ordered_cells(run.cells)
+    cells = results.ordered_cells(run.cells)
     rows = analysis.grid(cells)
     checks = analysis.check_claims(cases["literal_form"], rows, cells)
     by = {(c.test, c.expected): c for c in checks}
@@ -84,7 +85,7 @@ def test_grid_marks_cells_that_did_not_run_and_keeps_error_reasons() -> None:
 
 def test_flips_name_the_axis_and_every_package_that_changed() -> None:
     run = run_with_every_verdict()
-    cells = [c for c in analysis.ordered_cells(run.cells) if c.ran]
+    cells = [c for c in results.ordered_cells(run.cells) if c.ran]
     row = analysis.grid(run.cells)[("literal_form", "test_bug")]
     (flip,) = analysis.flips(row, cells)
     assert (flip.before, flip.after, flip.axes) == ("fixed", "reproduces", ["fastapi"])
@@ -109,7 +110,7 @@ def test_attribution_uses_a_group_that_changed_one_package_only() -> None:
     ]
     for c in held:
         c.cell = dataclasses.replace(c.cell, requested=(("fastapi", "0.135.0"), ("starlette", c.resolved["starlette"])))
-    cells = analysis.ordered_cells([*minors, *held])
+    cells = results.ordered_cells([*minors, *held])
     rows = analysis.grid(cells)
     flips = analysis.row_flips(rows, cells)
     analysis.attribute(flips)
@@ -247,7 +248,7 @@ def test_claim_on_a_parametrized_test_covers_every_parameter(tmp_path: Path) -> 
                 break
     cases = load_cases(write_cases(tmp_path))
     crud = dataclasses.replace(cases["crud"], expectations=(Expectation("test_create", Verdict.WORKS),))
-    cells = analysis.ordered_cells(run.cells)
+    cells = results.ordered_cells(run.cells)
     (check,) = analysis.check_claims(crud, analysis.grid(cells), cells)
     assert check.status == "contradicted"
     assert check.agree == [

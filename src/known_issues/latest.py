@@ -17,9 +17,8 @@ from pathlib import Path
 from known_issues import matrix as matrix_mod
 from known_issues import run_files
 from known_issues.matrix import LATEST, Cell, Group, Matrix, Selector
-from known_issues.reporting.analysis import newest_cell
 from known_issues.reporting.diff import VerdictChange, diff_runs, needs_attention, to_markdown
-from known_issues.results import CellResult, RunResult
+from known_issues.results import CellResult, RunResult, newest_cell
 from known_issues.runner.all_cells import describe, run_cells, say
 from known_issues.runner.confirm import confirm
 from known_issues.runner.one_cell import RunContext

@@ -8,9 +8,13 @@ a message that says what to do, instead of being misread.
 from __future__ import annotations
 
 import json
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
+
+from packaging.version import InvalidVersion, Version
 
 from known_issues.cell.observations import CollectError, SchemaError, TestResult, check_schema
 from known_issues.cell.serial import load
@@ -135,3 +139,44 @@ def read(kind: type[R], path: Path) -> R:
         return load(kind, data)
     except (KeyError, TypeError, ValueError) as exc:
         raise SchemaError(f"{path}: not a {kind.__name__} record: {exc}") from exc
+
+
+# --------------------------------------------------------------------------------------------
+# cell order: the runner's neighbours and the report's columns are the same order
+
+
+def version_key(text: str) -> tuple[int, Any]:
+    try:
+        return (0, Version(text))
+    except (InvalidVersion, TypeError):
+        return (1, str(text))
+
+
+def ordered_cells(cells: Sequence[CellResult]) -> list[CellResult]:
+    """Groups in order of first appearance; within a group, by each declared axis's resolved
+    version in declaration order, then by Python."""
+    groups: dict[str, int] = {}
+    for cell in cells:
+        groups.setdefault(cell.cell.group, len(groups))
+
+    def key(cell: CellResult) -> tuple[Any, ...]:
+        axes = tuple(version_key(cell.version_of(axis)) for axis in cell.cell.axes)
+        return (groups[cell.cell.group], axes, version_key(cell.cell.python), cell.id)
+
+    return sorted(cells, key=key)
+
+
+def by_group(cells: Sequence[CellResult]) -> dict[str, list[CellResult]]:
+    out: dict[str, list[CellResult]] = defaultdict(list)
+    for cell in ordered_cells(cells):
+        out[cell.cell.group].append(cell)
+    return dict(out)
+
+
+def newest_cell(cells: Sequence[CellResult]) -> CellResult | None:
+    """The headline cell: the last cell that ran in the first group (newest versions of its axes)."""
+    groups = by_group(cells)
+    for group_cells in groups.values():
+        ran = [c for c in group_cells if c.ran]
+        return ran[-1] if ran else None
+    return None

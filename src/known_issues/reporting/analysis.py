@@ -12,9 +12,6 @@ import itertools
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
-
-from packaging.version import InvalidVersion, Version
 
 from known_issues.catalog import Case
 from known_issues.cell.verdicts import (
@@ -27,46 +24,9 @@ from known_issues.cell.verdicts import (
     Verdict,
     verdict,
 )
-from known_issues.results import CellResult
+from known_issues.results import CellResult, by_group, version_key
 
 Key = tuple[str, str]  # (case, test)
-
-
-def version_key(text: str) -> tuple[int, Any]:
-    try:
-        return (0, Version(text))
-    except (InvalidVersion, TypeError):
-        return (1, str(text))
-
-
-def ordered_cells(cells: Sequence[CellResult]) -> list[CellResult]:
-    """Groups in order of first appearance; within a group, by each declared axis's resolved
-    version in declaration order, then by Python."""
-    groups: dict[str, int] = {}
-    for cell in cells:
-        groups.setdefault(cell.cell.group, len(groups))
-
-    def key(cell: CellResult) -> tuple[Any, ...]:
-        axes = tuple(version_key(cell.version_of(axis)) for axis in cell.cell.axes)
-        return (groups[cell.cell.group], axes, version_key(cell.cell.python), cell.id)
-
-    return sorted(cells, key=key)
-
-
-def by_group(cells: Sequence[CellResult]) -> dict[str, list[CellResult]]:
-    out: dict[str, list[CellResult]] = defaultdict(list)
-    for cell in ordered_cells(cells):
-        out[cell.cell.group].append(cell)
-    return dict(out)
-
-
-def newest_cell(cells: Sequence[CellResult]) -> CellResult | None:
-    """The headline cell: the last cell that ran in the first group (newest versions of its axes)."""
-    groups = by_group(cells)
-    for group_cells in groups.values():
-        ran = [c for c in group_cells if c.ran]
-        return ran[-1] if ran else None
-    return None
 
 
 @dataclass

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from known_issues import results
 from known_issues.catalog import KINDS, Case
 from known_issues.cell.verdicts import FROM_CELL, NO_CHANGE_SIGNAL, PASSING, WITH_FAILURE_MESSAGE, Reason, Role, Verdict
 from known_issues.reporting import analysis
@@ -237,7 +238,7 @@ class Model:
         baseline: RunResult | None = None,
         bisected: Sequence[Mapping[str, str]] = (),
     ) -> Model:
-        cells = analysis.ordered_cells(run.cells)
+        cells = results.ordered_cells(run.cells)
         rows = analysis.grid(cells)
         checks = {slug: analysis.check_claims(case, rows, cells) for slug, case in cases.items()}
         flips = analysis.row_flips(rows, cells)
@@ -256,7 +257,7 @@ class Model:
         return sorted(slugs, key=lambda s: (KINDS.index(self.kind_of(s)) if self.kind_of(s) in KINDS else 9, s))
 
     def newest(self) -> CellResult | None:
-        return analysis.newest_cell(self.cells)
+        return results.newest_cell(self.cells)
 
     def on_newest(self) -> tuple[Counter[Verdict], Counter[Reason]]:
         verdicts: Counter[Verdict] = Counter()
@@ -371,7 +372,7 @@ def _groups(cells: Sequence[CellResult]) -> list[tuple[str, int]]:
 
 def _columns(cells: Sequence[CellResult]) -> list[Column]:
     """A header per cell naming what varies in its group (the resolved versions), the rest in its tooltip."""
-    groups = analysis.by_group(cells)
+    groups = results.by_group(cells)
     varying: dict[str, list[str]] = {}
     for name, group_cells in groups.items():
         declared = [*group_cells[0].cell.axes, "python"]
@@ -539,7 +540,7 @@ def _test_detail(model: Model, row: TestRow, releases: Releases | None) -> TestD
     flips_by_group: dict[str, list[Flip]] = defaultdict(list)
     for flip in model.flips.get(row.key, []):
         flips_by_group[flip.group].append(flip)
-    for group, group_cells in analysis.by_group(model.cells).items():
+    for group, group_cells in results.by_group(model.cells).items():
         cells = [c for c in group_cells if row.verdict(c.id) != Verdict.NOT_RUN]
         if not cells:
             continue

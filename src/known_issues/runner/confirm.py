@@ -19,8 +19,7 @@ from dataclasses import dataclass
 from known_issues import run_files
 from known_issues.cell.observations import TestResult
 from known_issues.cell.verdicts import CONFIRMABLE, Verdict
-from known_issues.reporting.analysis import ordered_cells
-from known_issues.results import CellResult, RunResult
+from known_issues.results import CellResult, RunResult, by_group, ordered_cells
 from known_issues.runner import environments as envs
 from known_issues.runner.one_cell import RunContext, lock_of
 from known_issues.runner.pytest_process import run_pytest
@@ -48,15 +47,13 @@ def suspects(
     """
     wanted = set(cells) if cells is not None else None
     ordered = ordered_cells(run.cells)
-    by_group: dict[str, list[CellResult]] = defaultdict(list)
-    for cell in ordered:
-        by_group[cell.cell.group].append(cell)
+    groups = by_group(ordered)
     found: list[Suspect] = []
     table = {cell.id: _verdicts(cell) for cell in ordered if cell.ran}
     for cell in ordered:
         if not cell.ran or (wanted is not None and cell.id not in wanted):
             continue
-        group = by_group[cell.cell.group]
+        group = groups[cell.cell.group]
         old = baseline.cell((pairs or {}).get(cell.id, cell.id)) if baseline is not None else None
         old_verdicts = _verdicts(old) if old is not None and old.ran else {}
         for test in cell.tests:
