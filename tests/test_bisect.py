@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import subprocess
@@ -13,6 +12,7 @@ from pathlib import Path
 import pytest
 from fixtures import cell, t
 
+from known_issues import run_files
 from known_issues.bisect import Target, budget_for, plan_for, search, target_verdict
 from known_issues.cell.observations import CollectError
 from known_issues.cell.verdicts import CellStatus
@@ -186,5 +186,6 @@ def test_bisect_finds_the_json_list_form_fix_in_0_128_2(root: Path, tmp_path: Pa
     assert len(cells) == len(steps)
     assert any("pydantic2.11.7-fastapi0.128.2" in p.name for p in cells)
     # The answer is kept for the report's attribution of flips.
-    (answer,) = json.loads((tmp_path / "report" / "bisect" / "answers.json").read_text())
-    assert (answer["package"], answer["old"], answer["new"]) == ("fastapi", "0.128.1", "0.128.2")
+    (answer,) = run_files.read_bisect_answers(tmp_path / "report")
+    assert (answer.package, answer.last_old, answer.first_new) == ("fastapi", "0.128.1", "0.128.2")
+    assert (answer.old_verdict, answer.new_verdict) == ("reproduces", "fixed")

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from known_issues import matrix as m
+from known_issues.errors import MatrixError
 
 RELEASES = {
     "fastapi": ["0.99.1", "0.100.0", "0.100.1", "0.101.0", "0.113.0", "0.114.0", "0.114.2", "0.115.0"],
@@ -114,7 +115,7 @@ def test_rule_matches_resolved_versions() -> None:
     ],
 )
 def test_invalid_matrix_names_the_key(text: str, message: str) -> None:
-    with pytest.raises(m.MatrixError) as info:
+    with pytest.raises(MatrixError) as info:
         parse(text)
     assert message in str(info.value)
 
@@ -170,5 +171,5 @@ def test_only_where_named_cases_stay_out_of_groups_that_do_not_name_them(root: P
     )
     assert "deployment_commands" not in ctx.in_group(everything) and "cors_middleware" in ctx.in_group(everything)
     assert ctx.in_group(named) == ["cors_middleware", "deployment_commands"]
-    with pytest.raises(m.MatrixError, match=r"defaults.only-where-named\[0\]: expected a non-empty string"):
+    with pytest.raises(MatrixError, match=r"defaults.only-where-named\[0\]: expected a non-empty string"):
         parse("[defaults]\nonly-where-named = [1]\n" + MINIMAL)

@@ -11,14 +11,15 @@ from pathlib import Path
 import pytest
 from fixtures import HOSTILE, cell, run_with_every_verdict, t, write_cases
 
-from known_issues import results
-from known_issues.catalog import CaseError, Expectation, load_cases
+from known_issues import results, run_files
+from known_issues.catalog import Expectation, load_cases
 from known_issues.cell.verdicts import Change, Verdict
+from known_issues.errors import CaseError
 from known_issues.reporting import analysis
 from known_issues.reporting.build import build
 from known_issues.reporting.diff import diff_runs, needs_attention, to_markdown
 from known_issues.reporting.view_model import SYMBOLS
-from known_issues.results import CellResult, RunResult
+from known_issues.results import BisectAnswer, CellResult, RunResult
 
 GOLD = Path(__file__).parent / "data" / "report-gold.html"
 
@@ -118,6 +119,24 @@ def test_attribution_uses_a_group_that_changed_one_package_only() -> None:
     assert {c.package for c in in_minors.changed} == {"fastapi", "starlette"}
     assert [c.package for c in in_minors.responsible] == ["starlette"]
     assert [i.by for i in in_minors.isolated] == ["group starlette (only starlette changed)"]
+
+
+def test_attribution_uses_a_bisect_answer_read_back_from_disk(tmp_path: Path) -> None:
+    """Two packages changed together; a bisect over one of them, recorded and read back, names it."""
+    minors = [
+        cell("0.132.0", "2.11.7", extra={"starlette": "0.49.0"}, tests=[t("cors", "test_x", "bug", "passed")]),
+        cell("0.133.0", "2.11.7", extra={"starlette": "1.0.0"}, tests=[t("cors", "test_x", "bug", "failed")]),
+    ]
+    answer = BisectAnswer("cors", "test_x", "starlette", "0.52.1", "1.0.0", "reproduces", "fixed", "fastapi 0.133.0")
+    run_files.record_bisect_answer(tmp_path, answer)
+    run_files.record_bisect_answer(tmp_path, answer)  # the same question again replaces its answer
+    assert run_files.read_bisect_answers(tmp_path) == [answer]
+    rows = analysis.grid(minors)
+    flips = analysis.row_flips(rows, minors)
+    analysis.attribute(flips, run_files.read_bisect_answers(tmp_path))
+    (flip,) = flips[("cors", "test_x")]
+    assert [c.package for c in flip.responsible] == ["starlette"]
+    assert [i.by for i in flip.isolated] == ["bisect over starlette releases"]
 
 
 def test_diff_kinds_and_markdown() -> None:

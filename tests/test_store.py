@@ -63,10 +63,10 @@ def test_reading_checks_the_schema_version(tmp_path: Path) -> None:
     data["schema"] = 1
     (tmp_path / "old.json").write_text(json.dumps(data))
     with pytest.raises(SchemaError, match="written with results schema 1, this harness reads schema 2"):
-        run_files.load_run(tmp_path / "old.json")
+        RunResult.read(tmp_path / "old.json")
     (tmp_path / "x.json").write_text('{"hello": 1}')
     with pytest.raises(SchemaError):
-        run_files.load_run(tmp_path / "x.json")
+        RunResult.read(tmp_path / "x.json")
     # A cell file of another schema is as good as absent: the cell runs again.
     path = run_files.cell_file(tmp_path, "c")
     path.parent.mkdir(parents=True)

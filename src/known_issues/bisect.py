@@ -8,7 +8,6 @@ glue below (``bisect_releases``) evaluates a release by running one real cell wi
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -20,10 +19,9 @@ from packaging.version import InvalidVersion, Version
 
 from known_issues import run_files
 from known_issues.catalog import test_functions
-from known_issues.cell.atomic import write_json
 from known_issues.cell.verdicts import UNUSABLE_FOR_BISECT, Verdict
 from known_issues.matrix import ANY, Cell, Matrix
-from known_issues.results import CellResult
+from known_issues.results import BisectAnswer, CellResult
 from known_issues.runner.all_cells import say
 from known_issues.runner.one_cell import RunContext, run_cell
 from known_issues.runner.pypi import PackageIndex
@@ -39,8 +37,21 @@ class Step:
     seconds: float
 
 
+@dataclass(frozen=True)
+class BisectRequest:
+    """What `bisect` was asked: ``target`` is ``case`` or ``case::test``; ``holds`` are NAME=VERSION."""
+
+    target: str
+    package: str | None = None
+    low: str | None = None
+    high: str | None = None
+    holds: Sequence[str] = ()
+    python: str = "3.11"
+    max_cells: int | None = None
+
+
 @dataclass
-class Outcome:
+class BisectResult:
     versions: tuple[str, ...]
     budget: int
     steps: list[Step] = field(default_factory=list)
@@ -83,14 +94,14 @@ def search(
     evaluate: Callable[[str], str],
     max_cells: int | None = None,
     on_step: Callable[[Step], None] | None = None,
-) -> Outcome:
+) -> BisectResult:
     """Binary search for the first release whose verdict differs from the oldest usable release's.
 
     Assumes one flip in the range (the question is "since which release"). An unusable release
     (not installable, incompatible, n/a) is replaced by its nearest untried neighbour inside the
     current interval, so a hole costs one extra cell rather than derailing the search.
     """
-    outcome = Outcome(tuple(versions), max_cells if max_cells is not None else budget_for(len(versions)))
+    outcome = BisectResult(tuple(versions), max_cells if max_cells is not None else budget_for(len(versions)))
     known: dict[int, str] = {}
 
     def probe(i: int) -> str:
@@ -247,7 +258,7 @@ def bisect_releases(
     versions: Sequence[str],
     max_cells: int | None = None,
     echo: Callable[[str], None] = say,
-) -> Outcome:
+) -> BisectResult:
     """Run the search, evaluating each release as one real cell (environments are reused)."""
 
     def evaluate(version: str) -> str:
@@ -260,38 +271,20 @@ def bisect_releases(
         outcome_steps.append(step)
 
     outcome_steps: list[Step] = []
-    outcome = search(versions, evaluate, max_cells=max_cells, on_step=show)
-    if outcome.found and target.test is not None:
-        record_answer(ctx.settings.out, target, plan, outcome)
-    return outcome
+    return search(versions, evaluate, max_cells=max_cells, on_step=show)
 
 
-ANSWERS = "answers.json"
-
-
-def record_answer(out: Path, target: Target, plan: Plan, outcome: Outcome) -> None:
-    """Kept for the report, which uses it to attribute a flip where several packages changed at once."""
-    path = out / ANSWERS
-    try:
-        answers: list[dict[str, str]] = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        answers = []
-    answer = {
-        "case": target.case,
-        "test": str(target.test),
-        "package": plan.package,
-        "old": str(outcome.last_old),
-        "new": str(outcome.first_new),
-        "held": plan.describe(),
-        "verdicts": f"{outcome.old} -> {outcome.new}",
-    }
-    answers = [a for a in answers if (a["case"], a["test"], a["package"]) != (target.case, target.test, plan.package)]
-    write_json(path, [*answers, answer])
-
-
-def read_answers(out: Path) -> list[dict[str, str]]:
-    try:
-        data = json.loads((out / "bisect" / ANSWERS).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return []
-    return [dict(a) for a in data if isinstance(a, dict)]
+def answer_of(target: Target, plan: Plan, outcome: BisectResult) -> BisectAnswer | None:
+    """The answer kept for the report: only a flip found for one test."""
+    if not outcome.found or target.test is None or outcome.first_new is None:
+        return None
+    return BisectAnswer(
+        case=target.case,
+        test=target.test,
+        package=plan.package,
+        last_old=str(outcome.last_old),
+        first_new=outcome.first_new,
+        old_verdict=str(outcome.old),
+        new_verdict=str(outcome.new),
+        held=plan.describe(),
+    )

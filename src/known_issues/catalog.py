@@ -18,6 +18,7 @@ from typing import Any
 from packaging.requirements import InvalidRequirement, Requirement
 
 from known_issues.cell.verdicts import OBSERVED, Role, Verdict
+from known_issues.errors import CaseError
 
 KINDS = ("known-issue", "common-error", "pattern", "requirement")
 _TOP_KEYS = {"id", "title", "kind", "summary", "dependencies", "sources", "claim", "printed", "deviations"}
@@ -29,10 +30,6 @@ _DEVIATION_KEYS = {"file", "guide", "ours", "why"}
 _SLUG = re.compile(r"^[a-z][a-z0-9_]*$")
 # A claim expects something observable about the behaviour: never "error", "n/a" or "flaky".
 EXPECTABLE = tuple(v.value for v in Verdict if v in OBSERVED)
-
-
-class CaseError(ValueError):
-    """An invalid case folder; the message names the file and the key."""
 
 
 @dataclass(frozen=True)

@@ -15,18 +15,14 @@ from pathlib import Path
 
 from known_issues import matrix as matrix_mod
 from known_issues import run_files
-from known_issues.cell.observations import SchemaError
-from known_issues.matrix import Cell, MatrixError
-from known_issues.runner.pypi import IndexError_, PackageIndex
+from known_issues.errors import USER_ERRORS, UsageError
+from known_issues.matrix import Cell
+from known_issues.results import RunResult
+from known_issues.runner.pypi import PackageIndex
 from known_issues.settings import Settings, default_jobs
 
 ROOT = Path(os.environ.get("KNOWN_ISSUES_ROOT", Path.cwd()))
 EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
-
-
-class UsageError(Exception):
-    """A bad command line, matrix or baseline: printed as ``error: ...``, exit status 2."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -175,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return COMMANDS[args.command].run(args)
-    except (UsageError, MatrixError, SchemaError, IndexError_) as exc:
+    except USER_ERRORS as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
 
@@ -222,7 +218,7 @@ def _diff(args: argparse.Namespace) -> int:
     from known_issues.reporting.diff import diff_runs, to_json, to_markdown
 
     try:
-        old, new = run_files.load_run(args.old), run_files.load_run(args.new)
+        old, new = RunResult.read(args.old), RunResult.read(args.new)
     except OSError as exc:
         raise UsageError(str(exc)) from exc
     changes = diff_runs(old, new)
@@ -237,7 +233,7 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
 
     if run_files.read_manifest(settings.out) is None and any((settings.out / "cells").glob("*.json")):
         rebuild_manifest(settings, _index(settings))
-    baseline = run_files.load_run(args.baseline) if args.baseline else None
+    baseline = RunResult.read(args.baseline) if args.baseline else None
     report(settings, baseline)
     return 0
 
@@ -284,7 +280,8 @@ def _latest(args: argparse.Namespace, settings: Settings) -> int:
 
     from known_issues.commands import run_latest_command
 
-    return run_latest_command(replace(settings, out=settings.out / "latest", jobs=1), _index(settings), args)
+    latest_settings = replace(settings, out=settings.out / "latest", jobs=1)
+    return run_latest_command(latest_settings, _index(settings), args.python, args.baseline)
 
 
 @command("bisect", _bisect_args)
@@ -295,9 +292,11 @@ def _bisect(args: argparse.Namespace, settings: Settings) -> int:
     (default: the resolver's choice). Each step runs one real cell (environments are reused); not installable,
     incompatible and n/a releases are replaced by their nearest neighbour. At most ceil(log2 N) + 2 cells for
     N releases."""
+    from known_issues.bisect import BisectRequest
     from known_issues.commands import run_bisect
 
-    return run_bisect(settings, _index(settings), args)
+    request = BisectRequest(args.target, args.package, args.low, args.high, args.hold, args.python, args.max_cells)
+    return run_bisect(settings, _index(settings), request)
 
 
 @command("gc", _gc_args)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from collections.abc import Sequence
@@ -10,15 +9,17 @@ from pathlib import Path
 
 from known_issues import matrix as matrix_mod
 from known_issues import run_files
+from known_issues.bisect import BisectRequest
 from known_issues.catalog import load_cases
-from known_issues.cell.observations import SchemaError
+from known_issues.cell.atomic import write_text
+from known_issues.errors import PackageIndexError, SchemaError, UsageError
 from known_issues.matrix import Cell
 from known_issues.results import RunResult
 from known_issues.runner import locks as locks_mod
 from known_issues.runner.all_cells import run_cells, say
 from known_issues.runner.confirm import confirm
 from known_issues.runner.one_cell import RunContext
-from known_issues.runner.pypi import IndexError_, PackageIndex
+from known_issues.runner.pypi import PackageIndex
 from known_issues.settings import Settings
 
 EXIT_OK, EXIT_UNOBSERVED, EXIT_INTERRUPTED = 0, 1, 130
@@ -27,7 +28,7 @@ EXIT_OK, EXIT_UNOBSERVED, EXIT_INTERRUPTED = 0, 1, 130
 def previous_run(out: Path) -> RunResult | None:
     """The results this run replaces (the default baseline for confirming flips)."""
     try:
-        return run_files.load_run(out / "results.json")
+        return RunResult.read(out / "results.json")
     except (OSError, SchemaError) as exc:
         if not isinstance(exc, FileNotFoundError):
             say(
@@ -63,7 +64,7 @@ def run_matrix(
             # reused verdict was settled when it was observed.
             baseline = None
             if observed:
-                baseline = run_files.load_run(baseline_path) if baseline_path else previous_run(settings.out)
+                baseline = RunResult.read(baseline_path) if baseline_path else previous_run(settings.out)
             merged = run_files.merge(settings.out)
             if observed and confirm(ctx, merged, baseline, [c.id for c in cells]):
                 merged = None  # re-runs rewrote cell files: merge them again
@@ -89,25 +90,24 @@ class _CachedReleases:
     def released(self, name: str, version: str) -> str | None:
         try:
             return self.index.released(name, version)
-        except (IndexError_, ValueError):
+        except (PackageIndexError, ValueError):
             return None
 
     def release_notes(self, name: str) -> str | None:
         try:
             return self.index.release_notes(name)
-        except IndexError_:
+        except PackageIndexError:
             return None
 
 
 def report(settings: Settings, baseline: RunResult | None, merged: RunResult | None = None) -> Path:
     """Build the report from ``merged`` (the results just merged), else merge the cell files."""
-    from known_issues.bisect import read_answers
     from known_issues.reporting.build import build
 
     run = merged if merged is not None else run_files.merge(settings.out)
     cases = load_cases(settings.cases_dir)
     releases = _CachedReleases(PackageIndex(cache_dir=settings.env_dir("index"), offline=settings.offline))
-    path = build(run, cases, settings.out, baseline, releases, read_answers(settings.out))
+    path = build(run, cases, settings.out, baseline, releases, run_files.read_bisect_answers(settings.out))
     print(f"report: {path} ({len(run.cells)} cells)")
     return path
 
@@ -118,7 +118,7 @@ def rebuild_manifest(settings: Settings, index: PackageIndex) -> None:
     other cell file found. Without the index (offline, no cache) the cell files alone are used."""
     try:
         cells = matrix_mod.expand(settings.matrix, index.versions)
-    except IndexError_ as exc:
+    except PackageIndexError as exc:
         print(f"warning: {exc}: the report lists only the cell files found", file=sys.stderr)
         cells = []
     ids = {c.id for c in cells}
@@ -148,12 +148,12 @@ def stale_cells(settings: Settings, index: PackageIndex, cells: Sequence[Cell]) 
     return stale
 
 
-def run_latest_command(settings: Settings, index: PackageIndex, args: argparse.Namespace) -> int:
+def run_latest_command(settings: Settings, index: PackageIndex, python: str, baseline: Path | None) -> int:
     from known_issues.latest import run_latest
 
     with run_files.exclusive(settings.envs, settings.out):
         ctx = RunContext.build(settings, index)
-        result = run_latest(ctx, args.python, args.baseline)
+        result = run_latest(ctx, python, baseline)
     if result is None:
         return EXIT_INTERRUPTED
     print(result.summary.read_text(encoding="utf-8"))
@@ -164,34 +164,44 @@ def run_latest_command(settings: Settings, index: PackageIndex, args: argparse.N
     return 0
 
 
-def run_bisect(settings: Settings, index: PackageIndex, args: argparse.Namespace) -> int:
+def run_bisect(settings: Settings, index: PackageIndex, request: BisectRequest) -> int:
     from dataclasses import replace
 
-    from known_issues.bisect import Target, bisect_releases, budget_for, plan_for, releases_between, valid_version
-    from known_issues.cli import UsageError
+    from known_issues.bisect import (
+        Target,
+        answer_of,
+        bisect_releases,
+        budget_for,
+        plan_for,
+        releases_between,
+        valid_version,
+    )
 
-    target = Target.parse(args.target)
+    target = Target.parse(request.target)
     problem = target.problem(settings.cases_dir)
-    bounds = [v for v in (args.low, args.high) if v is not None]
+    bounds = [v for v in (request.low, request.high) if v is not None]
     problem = problem or next((f"not a version: {v!r}" for v in bounds if not valid_version(v)), None)
     if problem:
         raise UsageError(problem)
     try:
-        plan = plan_for(settings.matrix, args.package, args.hold, args.python)
+        plan = plan_for(settings.matrix, request.package, request.holds, request.python)
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
-    versions = releases_between(index, plan.package, args.python, args.low, args.high)
+    versions = releases_between(index, plan.package, request.python, request.low, request.high)
     if len(versions) < 2:
         raise UsageError(f"{len(versions)} {plan.package} release(s) in that range: nothing to bisect")
-    limit = args.max_cells or budget_for(len(versions))
+    limit = request.max_cells or budget_for(len(versions))
     print(
         f"bisecting {target} over {len(versions)} {plan.describe()}: "
         f"{versions[0]}..{versions[-1]}, at most {limit} cells"
     )
-    settings = replace(settings, out=settings.out / "bisect", jobs=1, only_cases=(target.case,))
-    with run_files.exclusive(settings.envs):
-        ctx = RunContext.build(settings, index)
+    steps = replace(settings, out=settings.out / "bisect", jobs=1, only_cases=(target.case,))
+    with run_files.exclusive(steps.envs):
+        ctx = RunContext.build(steps, index)
         outcome = bisect_releases(ctx, target, plan, versions, max_cells=limit)
+    answer = answer_of(target, plan, outcome)
+    if answer is not None:
+        run_files.record_bisect_answer(settings.out, answer)
     print(f"evaluated {len(outcome.steps)} of at most {limit} cells ({len(versions)} releases)")
     print(f"answer: {outcome.answer()}")
     return 0 if outcome.found else 1
@@ -213,6 +223,6 @@ def lock_tools(settings: Settings) -> int:
         "# Axis packages are listed but never preferred: each cell resolves its axes itself.\n"
     )
     path = settings.root / locks_mod.TOOLS_LOCK
-    path.write_text(header + lock, encoding="utf-8")
+    write_text(path, header + lock)
     print(f"wrote {path} ({sum(1 for ln in lock.splitlines() if '==' in ln)} pins)")
     return 0

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from known_issues import matrix as matrix_mod
 from known_issues import run_files
+from known_issues.cell.atomic import write_text
 from known_issues.matrix import LATEST, Cell, Group, Matrix, Selector
 from known_issues.reporting.diff import VerdictChange, diff_runs, needs_attention, to_markdown
 from known_issues.results import CellResult, RunResult, newest_cell
@@ -99,7 +100,7 @@ def run_latest(
     if baseline is None and kept.exists():
         baseline = out / "previous.json"
         shutil.copyfile(kept, baseline)
-    old_run = run_files.load_run(baseline) if baseline is not None else None
+    old_run = RunResult.read(baseline) if baseline is not None else None
 
     cell = cell_of_newest_releases(settings.matrix, index, python, settings.only_cases)
     newest = {name: index.releases(name)[-1].version for name in axis_packages(settings.matrix)}
@@ -119,7 +120,7 @@ def run_latest(
     result = run.cells[0]
     changes = diff_runs(old_run, run, pair=(baseline_id, cell.id)) if old_run and baseline_id else []
     path = out / "summary.md"
-    path.write_text(summary_markdown(result, newest, baseline_id, changes), encoding="utf-8")
+    write_text(path, summary_markdown(result, newest, baseline_id, changes))
     return LatestResult(result, baseline_id, changes, path)
 
 

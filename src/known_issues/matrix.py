@@ -17,6 +17,8 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from known_issues.errors import MatrixError
+
 ANY = "any"
 LATEST = "latest"
 _PYTHON = re.compile(r"^3\.\d{1,2}$")
@@ -28,10 +30,6 @@ _PACKAGE_KEYS = {"extras"}
 _RULE_KEYS = {"when", "pins", "why"}
 _GROUP_KEYS = {"name", "description", "python", "cases", "axes", "exclude"}
 _SELECTOR_KEYS = {"minors", "versions"}
-
-
-class MatrixError(ValueError):
-    """An invalid matrix file; the message names the offending key."""
 
 
 @dataclass(frozen=True)

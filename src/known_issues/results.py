@@ -22,8 +22,18 @@ from known_issues.cell.verdicts import CELL_VERDICT, CellStatus, Reason, Verdict
 from known_issues.matrix import Cell
 
 SCHEMA = 2
+BISECT_SCHEMA = 1
 
-__all__ = ["SCHEMA", "AppliedRule", "CellResult", "CompatFinding", "RunResult", "SchemaError"]
+__all__ = [
+    "SCHEMA",
+    "AppliedRule",
+    "BisectAnswer",
+    "BisectAnswers",
+    "CellResult",
+    "CompatFinding",
+    "RunResult",
+    "SchemaError",
+]
 
 
 @dataclass
@@ -105,6 +115,34 @@ class CellResult:
         return read(cls, path)
 
 
+@dataclass(frozen=True)
+class BisectAnswer:
+    """What a bisect found for one test: its verdict flipped between two releases of one package.
+
+    The report uses it to name the package responsible for a flip where several changed at once."""
+
+    case: str
+    test: str
+    package: str
+    last_old: str  # the newest release with the old verdict
+    first_new: str  # the oldest release with the new one
+    old_verdict: str
+    new_verdict: str
+    held: str  # what every other axis was held at, in words
+
+
+@dataclass
+class BisectAnswers:
+    answers: list[BisectAnswer] = field(default_factory=list)
+    schema: int = BISECT_SCHEMA
+
+    def with_answer(self, answer: BisectAnswer) -> BisectAnswers:
+        """The answers with ``answer`` replacing any earlier one for the same test and package."""
+        same = (answer.case, answer.test, answer.package)
+        kept = [a for a in self.answers if (a.case, a.test, a.package) != same]
+        return BisectAnswers([*kept, answer])
+
+
 @dataclass
 class RunResult:
     """A merged run: the cells of one matrix (in matrix order) and the ones that produced nothing."""
@@ -114,7 +152,6 @@ class RunResult:
     matrix: str = ""  # the matrix file's name, relative to the project (never an absolute path)
     index: dict[str, Any] = field(default_factory=dict)
     missing: list[Cell] = field(default_factory=list)
-    run_pins: dict[str, dict[str, str]] = field(default_factory=dict)  # python -> tool pins
     schema: int = SCHEMA
 
     def cell(self, cell_id: str) -> CellResult | None:
@@ -125,16 +162,16 @@ class RunResult:
         return read(cls, path)
 
 
-R = TypeVar("R", "CellResult", "RunResult")
+R = TypeVar("R", "CellResult", "RunResult", "BisectAnswers")
 
 
-def read(kind: type[R], path: Path) -> R:
+def read(kind: type[R], path: Path, schema: int = SCHEMA) -> R:
     """A results file of the current schema, or SchemaError saying why not."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except ValueError as exc:
         raise SchemaError(f"{path}: not JSON: {exc}") from exc
-    check_schema(data, SCHEMA, str(path))
+    check_schema(data, schema, str(path))
     try:
         return load(kind, data)
     except (KeyError, TypeError, ValueError) as exc:

@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from known_issues import results
 from known_issues.cell.atomic import write_json
 from known_issues.cell.observations import SchemaError, check_schema
 from known_issues.cell.serial import dump, load
+from known_issues.cell.timestamps import utc_now
 from known_issues.matrix import Cell
-from known_issues.results import CellResult, RunResult
-from known_issues.timestamps import utc_now
+from known_issues.results import BISECT_SCHEMA, BisectAnswer, BisectAnswers, CellResult, RunResult
 
 MANIFEST_SCHEMA = 2
 
@@ -78,7 +79,7 @@ def write_manifest(out: Path, manifest: Manifest) -> None:
     write_json(out / "run.json", dump(manifest))
 
 
-def merge(out: Path, run_pins: dict[str, dict[str, str]] | None = None) -> RunResult:
+def merge(out: Path) -> RunResult:
     """Merge the manifest's cells (in manifest order) into ``results.json``; return it."""
     manifest = read_manifest(out) or Manifest([])
     cells: list[CellResult] = []
@@ -95,14 +96,27 @@ def merge(out: Path, run_pins: dict[str, dict[str, str]] | None = None) -> RunRe
         matrix=manifest.matrix,
         index=manifest.index,
         missing=missing,
-        run_pins=run_pins or {},
     )
     write_json(out / "results.json", dump(run))
     return run
 
 
-def load_run(path: Path) -> RunResult:
-    return RunResult.read(path)
+def bisect_answers_file(out: Path) -> Path:
+    """Where the bisect answers of the results in ``out`` (report/) are kept."""
+    return out / "bisect" / "answers.json"
+
+
+def read_bisect_answers(out: Path) -> list[BisectAnswer]:
+    """The answers every bisect so far recorded; none when there are none or they are of another schema."""
+    try:
+        return results.read(BisectAnswers, bisect_answers_file(out), BISECT_SCHEMA).answers
+    except (OSError, SchemaError):
+        return []
+
+
+def record_bisect_answer(out: Path, answer: BisectAnswer) -> None:
+    path = bisect_answers_file(out)
+    write_json(path, dump(BisectAnswers(read_bisect_answers(out)).with_answer(answer)))
 
 
 @contextlib.contextmanager

@@ -97,7 +97,8 @@ def answered(response: Any, status: int) -> Any:
     """``response`` of a setup request, which must answer ``status`` (a precondition, with its body)."""
     precondition(
         response.status_code == status,
-        f"a setup request ({_request_line(response)}) answered {response.status_code}, not {status}: {_text(response)}",
+        f"a setup request ({_request_line(response)}) answered {response.status_code}, not {status}: "
+        + _short(response.text),
     )
     return response
 
@@ -137,10 +138,6 @@ def _request_line(response: Any) -> str:
         return f"{request.method} {request.url.path}"
     except (AttributeError, RuntimeError):  # httpx raises RuntimeError for a response built by hand
         return "?"
-
-
-def _text(response: Any) -> str:
-    return _short(response.text)
 
 
 def _short(value: Any, limit: int = 600) -> str:

@@ -26,6 +26,7 @@ from known_issues.cell.atomic import write_json
 from known_issues.cell.classify import PASSED, Classified, TestTimeout, classify, short, worst
 from known_issues.cell.observations import CollectError, PytestRun, TestResult
 from known_issues.cell.serial import dump
+from known_issues.cell.timestamps import utc_now
 from known_issues.cell.verdicts import Outcome, Reason, Role
 
 try:
@@ -110,10 +111,6 @@ def distributions() -> dict[str, str]:
         if name:
             found[name.lower().replace("_", "-")] = dist.version
     return dict(sorted(found.items()))
-
-
-def _now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
 class _Recorder:
@@ -220,7 +217,7 @@ class _Recorder:
         entry = self.tests.get(item.nodeid)
         if entry is None:
             entry = TestResult(item.nodeid, case, item.name, Role(role), note=_role_note(item, role))
-            entry.observed = _now()
+            entry.observed = utc_now()
             self.tests[item.nodeid] = entry
         entry.duration = round(entry.duration + report.duration, 4)
         judged = _judge(report, call)

@@ -24,7 +24,7 @@ from known_issues.cell.verdicts import (
     Verdict,
     verdict,
 )
-from known_issues.results import CellResult, by_group, version_key
+from known_issues.results import BisectAnswer, CellResult, by_group, version_key
 
 Key = tuple[str, str]  # (case, test)
 
@@ -204,7 +204,7 @@ def spans(row: TestRow, cells: Sequence[CellResult], axes: Sequence[str]) -> lis
 
 
 @dataclass(frozen=True)
-class Change:
+class PackageChange:
     package: str
     old: str
     new: str
@@ -225,12 +225,12 @@ class Flip:
     after: Verdict
     last_before: CellResult
     first_after: CellResult
-    changed: list[Change]  # every installed distribution whose version differs (axes first)
+    changed: list[PackageChange]  # every installed distribution whose version differs (axes first)
     axes: list[str]  # the group's axes (and python) that differ between the two cells
     isolated: list[Isolation] = field(default_factory=list)  # how the responsible package was pinned down
 
     @property
-    def responsible(self) -> list[Change]:
+    def responsible(self) -> list[PackageChange]:
         """The changed packages the flip is attributed to: the one a held-fixed group or a bisect
         isolated, else the single changed package, else every changed package."""
         named = {i.package for i in self.isolated}
@@ -238,11 +238,11 @@ class Flip:
         return isolated or self.changed
 
 
-def changed_packages(a: CellResult, b: CellResult) -> list[Change]:
+def changed_packages(a: CellResult, b: CellResult) -> list[PackageChange]:
     va, vb = a.versions(), b.versions()
     axes = [*b.cell.axes, "python"]
     names = sorted(set(va) | set(vb), key=lambda n: (n not in axes, axes.index(n) if n in axes else 0, n))
-    return [Change(n, va.get(n, "-"), vb.get(n, "-")) for n in names if va.get(n) != vb.get(n)]
+    return [PackageChange(n, va.get(n, "-"), vb.get(n, "-")) for n in names if va.get(n) != vb.get(n)]
 
 
 def flips(row: TestRow, cells: Sequence[CellResult]) -> list[Flip]:
@@ -258,10 +258,9 @@ def flips(row: TestRow, cells: Sequence[CellResult]) -> list[Flip]:
     return out
 
 
-def attribute(all_flips: Mapping[Key, list[Flip]], bisected: Sequence[Mapping[str, str]] = ()) -> None:
+def attribute(all_flips: Mapping[Key, list[Flip]], bisected: Sequence[BisectAnswer] = ()) -> None:
     """Where a flip changed several packages, name the one that another group (which held the others
-    fixed and changed only that one) or a bisect (``{"case", "test", "package", "old", "new"}``)
-    showed to flip the same verdicts."""
+    fixed and changed only that one) or a bisect showed to flip the same verdicts."""
     for key, row_flips in all_flips.items():
         for flip in row_flips:
             if len(flip.changed) < 2:
@@ -277,14 +276,14 @@ def attribute(all_flips: Mapping[Key, list[Flip]], bisected: Sequence[Mapping[st
                         Isolation(single.package, f"group {other.group} (only {single.package} changed)")
                     )
             for answer in bisected:
-                if (answer.get("case"), answer.get("test")) != key:
+                if (answer.case, answer.test) != key:
                     continue
-                mine = names.get(str(answer.get("package")))
-                if mine is not None and _within(Change(mine.package, answer["old"], answer["new"]), mine):
+                mine = names.get(answer.package)
+                if mine is not None and _within(PackageChange(mine.package, answer.last_old, answer.first_new), mine):
                     flip.isolated.append(Isolation(mine.package, f"bisect over {mine.package} releases"))
 
 
-def _within(inner: Change, outer: Change) -> bool:
+def _within(inner: PackageChange, outer: PackageChange) -> bool:
     """The inner step (last old version, first new one) lies inside the outer one."""
     return version_key(outer.old) <= version_key(inner.old) and version_key(inner.new) <= version_key(outer.new)
 

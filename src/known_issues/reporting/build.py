@@ -16,10 +16,10 @@ from markupsafe import Markup
 from known_issues import PROJECT
 from known_issues.catalog import Case
 from known_issues.cell.atomic import write_text
-from known_issues.reporting.diff import to_markdown
+from known_issues.reporting.diff import markdown_cell, to_markdown
 from known_issues.reporting.junit import write_junit
 from known_issues.reporting.view_model import Model, Page, Releases, build_page
-from known_issues.results import RunResult
+from known_issues.results import BisectAnswer, RunResult
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -30,7 +30,7 @@ def build(
     out: Path,
     baseline: RunResult | None = None,
     releases: Releases | None = None,
-    bisected: Sequence[Mapping[str, str]] = (),
+    bisected: Sequence[BisectAnswer] = (),
 ) -> Path:
     model = Model.of(run, cases, baseline, bisected)
     page = build_page(model, releases)
@@ -64,11 +64,6 @@ def render_html(page: Page) -> str:
     )
 
 
-def _cell_text(text: str) -> str:
-    """Text for one Markdown table cell: on one line, its pipes escaped."""
-    return " ".join(text.split()).replace("|", "\\|")
-
-
 def render_summary(page: Page) -> str:
     lines = [f"# {PROJECT}: summary", "", *page.summary_lines]
     if page.contradicted:
@@ -80,7 +75,7 @@ def render_summary(page: Page) -> str:
             "|---|---|---|---|---|",
         ]
         lines += [
-            f"| {case} | {_cell_text(quote)} | {test} | {claimed} | {observed} |"
+            f"| {case} | {markdown_cell(quote)} | {test} | {claimed} | {observed} |"
             for case, quote, test, claimed, observed in page.contradicted
         ]
     if page.flaky:

@@ -62,9 +62,10 @@ def to_markdown(changes: list[VerdictChange], title: str = "Verdict changes") ->
     lines = [f"## {title}", "", f"{len(changes)} verdict(s) changed.", ""]
     lines += ["| kind | case | test | cell | before | now |", "|---|---|---|---|---|---|"]
     for c in sorted(changes, key=lambda c: (not c.needs_attention, str(c.kind), c.case, c.test, c.cell)):
-        lines.append(f"| {_md(c.kind)} | {_md(c.case)} | {_md(c.test)} | {_md(c.cell)} | {_md(c.old)} | {_md(c.new)} |")
+        lines.append("| " + " | ".join(markdown_cell(x) for x in (c.kind, c.case, c.test, c.cell, c.old, c.new)) + " |")
     return "\n".join(lines) + "\n"
 
 
-def _md(text: object) -> str:
+def markdown_cell(text: object) -> str:
+    """Text for one Markdown table cell: on one line, its pipes escaped, no HTML."""
     return str(text).replace("|", "\\|").replace("\n", " ").replace("<", "&lt;").replace(">", "&gt;")

@@ -17,7 +17,7 @@ from known_issues.cell.verdicts import FROM_CELL, NO_CHANGE_SIGNAL, PASSING, WIT
 from known_issues.reporting import analysis
 from known_issues.reporting.analysis import ClaimCheck, Flip, Key, TestRow
 from known_issues.reporting.diff import VerdictChange, diff_runs, needs_attention
-from known_issues.results import CellResult, RunResult
+from known_issues.results import BisectAnswer, CellResult, RunResult
 
 SYMBOLS: dict[Verdict, tuple[str, str]] = {
     Verdict.REPRODUCES: ("R", "bug reproduces"),
@@ -236,7 +236,7 @@ class Model:
         run: RunResult,
         cases: Mapping[str, Case],
         baseline: RunResult | None = None,
-        bisected: Sequence[Mapping[str, str]] = (),
+        bisected: Sequence[BisectAnswer] = (),
     ) -> Model:
         cells = results.ordered_cells(run.cells)
         rows = analysis.grid(cells)

@@ -21,7 +21,7 @@ from known_issues.cell.observations import TestResult
 from known_issues.cell.verdicts import CONFIRMABLE, Verdict
 from known_issues.results import CellResult, RunResult, by_group, ordered_cells
 from known_issues.runner import environments as envs
-from known_issues.runner.one_cell import RunContext, lock_of
+from known_issues.runner.one_cell import RunContext
 from known_issues.runner.pytest_process import run_pytest
 from known_issues.runner.result_store import Inputs
 
@@ -139,7 +139,7 @@ def confirm(
     )
 
     def rerun(cell: CellResult, nodeids: list[str]) -> list[dict[str, Verdict]]:
-        lock = lock_of(ctx, cell.env_key)
+        lock = ctx.store.lock(cell.env_key)
         if lock is None:
             return []
         env = envs.ensure(ctx.settings.env_dir("cells"), envs.find_python(cell.cell.python), lock)

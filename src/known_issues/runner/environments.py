@@ -18,6 +18,8 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
+from known_issues.cell.atomic import write_text
+
 UV_TIMEOUT = 600
 _PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?==([^\s;]+)")
 COMPLETE = ".known-issues-complete"
@@ -184,7 +186,7 @@ def _ensure(path: Path, python: Path, lock: str) -> Environment:
     shutil.rmtree(path, ignore_errors=True)
     path.parent.mkdir(parents=True, exist_ok=True)
     _run([uv(), "venv", "--quiet", "--python", str(python), str(path)])
-    (path / "requirements.lock").write_text(lock, encoding="utf-8")
+    write_text(path / "requirements.lock", lock)
     _run(
         [
             uv(),
@@ -197,7 +199,7 @@ def _ensure(path: Path, python: Path, lock: str) -> Environment:
             str(path / "requirements.lock"),
         ]
     )
-    marker.write_text(lock, encoding="utf-8")
+    write_text(marker, lock)  # last, and whole: a marker means a complete environment
     return Environment(path, venv_python, False, time.monotonic() - started)
 
 

@@ -12,19 +12,21 @@ from pathlib import Path
 
 from packaging.version import Version
 
+from known_issues import run_files
 from known_issues.catalog import Case, case_dependencies, load_cases
 from known_issues.cell.observations import PytestRun
+from known_issues.cell.timestamps import utc_now
 from known_issues.cell.verdicts import CellStatus, Reason
+from known_issues.errors import PackageIndexError
 from known_issues.matrix import ANY, Cell
 from known_issues.results import AppliedRule, CellResult, CompatFinding
 from known_issues.runner import environments as envs
 from known_issues.runner import locks as locks_mod
 from known_issues.runner.processes import PROCESSES
-from known_issues.runner.pypi import IndexError_, PackageIndex
+from known_issues.runner.pypi import PackageIndex
 from known_issues.runner.pytest_process import child_env, run_pytest
 from known_issues.runner.result_store import CaseResult, Inputs, ResultStore, case_digests, harness_digest
 from known_issues.settings import Settings
-from known_issues.timestamps import utc_now
 
 MAX_FALLBACKS = 6
 SMOKE_TIMEOUT = 120
@@ -77,16 +79,12 @@ class RunContext:
         return chosen
 
     def log_path(self, cell: Cell, suffix: str = "") -> Path:
-        return self.settings.out / "logs" / f"{safe_name(cell.id)}{suffix}.log"
+        return self.settings.out / "logs" / f"{run_files.safe(cell.id)}{suffix}.log"
 
 
 def read_tools_lock(root: Path) -> str:
     path = root / locks_mod.TOOLS_LOCK
     return path.read_text(encoding="utf-8") if path.exists() else ""
-
-
-def safe_name(text: str) -> str:
-    return "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in text)
 
 
 @dataclass
@@ -304,10 +302,6 @@ def _uninstallable_cases(
     return found
 
 
-def lock_of(ctx: RunContext, env_key: str) -> str | None:
-    return ctx.store.lock(env_key)
-
-
 def _index_context(index: PackageIndex | None, cell: Cell) -> list[str]:
     """A lock reused for an "any" axis must not hide a newer release: its newest version is part of the key."""
     context: list[str] = []
@@ -320,7 +314,7 @@ def _index_context(index: PackageIndex | None, cell: Cell) -> list[str]:
                 context.append(f"{name} newest {released[-1] if released else '-'}")
             elif not index.exists(name, version):
                 raise envs.NotInstallable(f"{name} {version} does not exist on the package index")
-        except IndexError_:
+        except PackageIndexError:
             context.append(f"{name} index unreadable")
     return context
 

@@ -20,13 +20,10 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from known_issues.cell.atomic import write_json
+from known_issues.errors import PackageIndexError
 
 DEFAULT_URL = "https://pypi.org/pypi"
 TIMEOUT = 30
-
-
-class IndexError_(RuntimeError):
-    """The index could not be read and no cached copy exists."""
 
 
 @dataclass
@@ -61,11 +58,11 @@ class PackageIndex:
         """Non-yanked final releases, oldest first."""
         key = canonicalize_name(name)
         if key in self._unlisted:
-            raise IndexError_(self._unlisted[key])
+            raise PackageIndexError(self._unlisted[key])
         if key not in self._releases:
             try:
                 data, source = self._load(key)
-            except IndexError_ as exc:
+            except PackageIndexError as exc:
                 self._unlisted[key] = str(exc)
                 raise
             self._releases[key] = _parse(data)
@@ -134,7 +131,7 @@ class PackageIndex:
         if cache.exists():
             stored = json.loads(cache.read_text(encoding="utf-8"))
             return stored["data"], {"from": "cache", "fetched": stored["fetched"], "error": error}
-        raise IndexError_(f"cannot list the releases of {name}: {error}; and no cached copy")
+        raise PackageIndexError(f"cannot list the releases of {name}: {error}; and no cached copy")
 
 
 def _parse(data: dict[str, Any]) -> list[Release]:

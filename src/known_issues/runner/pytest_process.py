@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from known_issues.cell.atomic import write_text
 from known_issues.cell.observations import PYTEST_RUN_SCHEMA, PytestRun, SchemaError, check_schema
 from known_issues.cell.serial import load
 from known_issues.cell.verdicts import Reason
@@ -82,7 +83,7 @@ def run_pytest(
             str(Path(tmp) / "pytest"),
         ]
         code, out, timed_out, strays = PROCESSES.run(cmd, timeout=cell_timeout, cwd=root, env=child_env())
-        log.write_text(" ".join(cmd) + "\n\n" + out, encoding="utf-8")
+        write_text(log, " ".join(cmd) + "\n\n" + out)
         if PROCESSES.stopping:
             raise KeyboardInterrupt
         if timed_out:

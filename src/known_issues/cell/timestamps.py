@@ -9,7 +9,3 @@ FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 def utc_now() -> str:
     return time.strftime(FORMAT, time.gmtime())
-
-
-def utc_at(epoch: float) -> str:
-    return time.strftime(FORMAT, time.gmtime(epoch))
