@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,7 +13,7 @@ from known_issues.catalog import load_cases
 from known_issues.cell.atomic import write_text
 from known_issues.errors import PackageIndexError, SchemaError, UsageError
 from known_issues.matrix import Cell
-from known_issues.results import RunResult
+from known_issues.results import CellResult, RunResult
 from known_issues.runner import locks as locks_mod
 from known_issues.runner.all_cells import run_cells, say
 from known_issues.runner.confirm import confirm
@@ -124,9 +123,9 @@ def rebuild_manifest(settings: Settings, index: PackageIndex) -> None:
     ids = {c.id for c in cells}
     for path in sorted((settings.out / "cells").glob("*.json")):
         try:
-            cell = Cell.from_dict(json.loads(path.read_text(encoding="utf-8"))["cell"])
-        except (ValueError, KeyError):
-            continue
+            cell = CellResult.read(path).cell
+        except (OSError, SchemaError):
+            continue  # not a cell file of this harness: it cannot be in the report either
         if cell.id not in ids:
             ids.add(cell.id)
             cells.append(cell)

@@ -60,7 +60,9 @@ def _load(kind: Any, data: Any) -> Any:
     if origin is tuple:
         if len(args) == 2 and args[1] is Ellipsis:
             return tuple(_load(args[0], v) for v in data)
-        return tuple(_load(a, v) for a, v in zip(args, data, strict=True))
+        if len(args) != len(data):  # zip(strict=True) is Python 3.10+
+            raise ValueError(f"expected {len(args)} items, got {len(data)}")
+        return tuple(_load(a, v) for a, v in zip(args, data))
     if origin is dict:
         return {str(k): _load(args[1], v) for k, v in data.items()}
     if kind in (str, int, float, bool):

@@ -74,6 +74,15 @@ class CaseResult:
     schema: int = SCHEMA
 
 
+@dataclass
+class SmokeAnswer:
+    """The smoke check's answer for one environment (kept: an environment does not change)."""
+
+    ok: bool
+    message: str
+    schema: int = SCHEMA
+
+
 @dataclass(frozen=True)
 class ResultStore:
     folder: Path
@@ -111,15 +120,14 @@ class ResultStore:
     def smoke(self, env_key: str) -> tuple[bool, str] | None:
         path = self.folder / f"smoke-{env_key}-{smoke_digest()}.json"
         try:
-            saved = json.loads(path.read_text(encoding="utf-8"))
-            answer = bool(saved["ok"]), str(saved["message"])
-        except (OSError, ValueError, KeyError, TypeError):
+            saved = load(SmokeAnswer, check_schema(json.loads(path.read_text(encoding="utf-8")), SCHEMA, str(path)))
+        except (OSError, ValueError, KeyError, TypeError, SchemaError):
             return None
         _used(path)
-        return answer
+        return saved.ok, saved.message
 
     def put_smoke(self, env_key: str, ok: bool, message: str) -> None:
-        write_json(self.folder / f"smoke-{env_key}-{smoke_digest()}.json", {"ok": ok, "message": message})
+        write_json(self.folder / f"smoke-{env_key}-{smoke_digest()}.json", dump(SmokeAnswer(ok, message)))
 
 
 def _used(path: Path) -> None:
