@@ -302,7 +302,7 @@ def test_the_grid_gives_each_role_what_a_crash_on_import_gives() -> None:
 
 def test_a_crash_names_the_innermost_line_of_the_code_under_test() -> None:
     """A schema module that fails when the app module imports it: the message names the schema's line."""
-    from known_issues.classify import code_under_test_frame
+    from known_issues.cell.classify import code_under_test_frame
 
     inner = compile("def build():\n    raise TypeError('unsupported operand')\n", "/x/cases/demo/schemas.py", "exec")
     outer = compile("def load(build):\n    build()\n", "/x/cases/demo/app.py", "exec")

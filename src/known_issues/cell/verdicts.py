@@ -12,7 +12,7 @@ from __future__ import annotations
 from enum import Enum
 
 
-class _Text(str, Enum):  # noqa: UP042 - StrEnum is 3.11+, cells may run 3.9
+class _Text(str, Enum):
     """A string enum whose str() and format() are its value on every Python (no StrEnum in 3.9)."""
 
     def __str__(self) -> str:
