@@ -17,7 +17,6 @@ from __future__ import annotations
 import importlib
 import shutil
 import sys
-import sysconfig
 import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -28,7 +27,7 @@ import httpx
 import pytest
 
 from known_issues.casekit import answer, bug_or_fixed, has, requires
-from known_issues.serving import free_port, serve
+from known_issues.serving import console_script, free_port, serve
 
 from .app import GREETING
 
@@ -45,26 +44,34 @@ def project(root: Path) -> Path:
     return root
 
 
-def fastapi_command() -> str:
-    """The ``fastapi`` console script of this very environment (the cell's), not one on PATH."""
-    path = Path(sysconfig.get_path("scripts")) / "fastapi"
-    # FastAPI 0.111.x relied on fastapi-cli for this script; fastapi-cli 0.0.9 stopped shipping it.
-    assert path.exists(), f"no fastapi command in this environment ({path})"
-    return str(path)
-
-
 def uvicorn_argv(port: int) -> list[str]:
     return [sys.executable, "-m", "uvicorn", "src.main:app", "--host", "127.0.0.1", "--port", str(port)]
 
 
 def fastapi_run_argv(port: int) -> list[str]:
     # fastapi run listens on 0.0.0.0 by default; keep the test on loopback.
-    return [fastapi_command(), "run", "src/main.py", "--host", "127.0.0.1", "--port", str(port)]
+    return [
+        console_script("fastapi", "fastapi", "fastapi-cli"),
+        "run",
+        "src/main.py",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
 
 
 def fastapi_dev_argv(port: int) -> list[str]:
     # The reloader spawns the server as a child: serve() stops the whole process group.
-    return [fastapi_command(), "dev", "src/main.py", "--host", "127.0.0.1", "--port", str(port)]
+    return [
+        console_script("fastapi", "fastapi", "fastapi-cli"),
+        "dev",
+        "src/main.py",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
 
 
 def gunicorn_argv(worker_class: str) -> Callable[[int], list[str]]:

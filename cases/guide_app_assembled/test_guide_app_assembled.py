@@ -14,7 +14,6 @@ import json
 import shutil
 import sqlite3
 import sys
-import sysconfig
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,8 +22,8 @@ import httpx
 import pytest
 from dirty_equals import IsInt, IsStr
 
-from known_issues.casekit import answer, installed, requires
-from known_issues.serving import Server, free_port
+from known_issues.casekit import answer, requires
+from known_issues.serving import Server, console_script, free_port
 
 from .app import PROJECT
 from .support_serving import serve_app
@@ -190,24 +189,20 @@ def test_root_route_as_testing_section_expects(http: httpx.Client) -> None:
     assert response.status_code == 200, response.text
 
 
-def fastapi_command() -> str:
-    """The ``fastapi`` console script of this very environment (the cell's), not one on PATH."""
-    path = Path(sysconfig.get_path("scripts")) / "fastapi"
-    # FastAPI 0.111.x relied on fastapi-cli for this script; current fastapi-cli releases no longer
-    # install it (fastapi-cli#197), since fastapi itself does from 0.112.0 on.
-    assert path.exists(), (
-        f"no fastapi command in this environment ({path}): "
-        f"fastapi {installed('fastapi')}, fastapi-cli {installed('fastapi-cli')}"
-    )
-    return str(path)
-
-
 @requires("fastapi>=0.111.0", "the fastapi command (fastapi-cli) was added in FastAPI 0.111.0")
 @pytest.mark.pattern("fastapi dev src/main.py from the project root imports src.main with its src. imports and serves")
 def test_fastapi_dev_serves_assembled_app(tmp_path: Path) -> None:
     project = copy_project(tmp_path / "my-api")  # the log stays outside the folder the reloader watches
     port = free_port()
-    argv = [fastapi_command(), "dev", "src/main.py", "--host", "127.0.0.1", "--port", str(port)]
+    argv = [
+        console_script("fastapi", "fastapi", "fastapi-cli"),
+        "dev",
+        "src/main.py",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
     with serve_app(argv, cwd=project, port=port, log=tmp_path / "server.log") as running:
         with httpx.Client(base_url=running.url, timeout=10.0, trust_env=False) as client:
             created = client.post("/items", json=NEW_ITEM)

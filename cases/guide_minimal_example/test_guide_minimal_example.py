@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import sysconfig
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,8 +15,8 @@ from fastapi.testclient import TestClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from known_issues.casekit import answer, installed, requires
-from known_issues.serving import free_port, serve
+from known_issues.casekit import answer, requires
+from known_issues.serving import console_script, free_port, serve
 
 from .app import app
 
@@ -98,18 +97,6 @@ def test_openapi_schema(client: TestClient) -> None:
     assert item["properties"]["price"]["type"] == "number"
 
 
-def fastapi_command() -> str:
-    """The ``fastapi`` console script of this very environment (the cell's), not one on PATH."""
-    path = Path(sysconfig.get_path("scripts")) / "fastapi"
-    # FastAPI 0.111.x relied on fastapi-cli for this script; current fastapi-cli releases no longer
-    # install it (fastapi-cli#197), since fastapi itself does from 0.112.0 on.
-    assert path.exists(), (
-        f"no fastapi command in this environment ({path}): "
-        f"fastapi {installed('fastapi')}, fastapi-cli {installed('fastapi-cli')}"
-    )
-    return str(path)
-
-
 @requires("fastapi>=0.111.0", "the fastapi command (fastapi-cli) was added in FastAPI 0.111.0")
 @pytest.mark.pattern("fastapi dev src/main.py serves the routes and /docs on 127.0.0.1 by default")
 def test_fastapi_dev_serves_docs_on_loopback(tmp_path: Path) -> None:
@@ -119,7 +106,7 @@ def test_fastapi_dev_serves_docs_on_loopback(tmp_path: Path) -> None:
     port = free_port()
     # No --host: the default is what the guide's docs address (127.0.0.1) is about. The port is a
     # free one: the default 8000 may be taken by anything else on a shared machine.
-    argv = [fastapi_command(), "dev", "src/main.py", "--port", str(port)]
+    argv = [console_script("fastapi", "fastapi", "fastapi-cli"), "dev", "src/main.py", "--port", str(port)]
     with serve(argv, cwd=root, port=port, log=tmp_path / "server.log", ready_path="/docs") as server:
         check_docs_page(httpx.get(server.url + "/docs", timeout=10.0, trust_env=False))
         root_response = httpx.get(server.url + "/", timeout=10.0, trust_env=False)

@@ -1,8 +1,8 @@
 """The JWT suite of jwt_auth_documented, run against the current tutorial's stack.
 
-The shared tests and fixtures come from that case's test module (its ``__all__``); this module
-supplies the ``stack`` they run on, so their verdicts are this case's. Only what is particular to
-this stack is written here.
+The shared tests and fixtures come from that case's ``support_jwt_suite`` (all of them, by a star
+import); this module supplies the ``stack`` they run on, so their verdicts are this case's. Only what
+is particular to this stack is written here.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from pwdlib.hashers.argon2 import Argon2Hasher
 
 from known_issues.casekit import load
 
-from ..jwt_auth_documented.test_jwt_auth_documented import *  # noqa: F403 - the shared suite
-from ..jwt_auth_documented.test_jwt_auth_documented import Stack
+from ..jwt_auth_documented.support_jwt_suite import *  # noqa: F403 - the shared suite, every test of it
+from ..jwt_auth_documented.support_jwt_suite import Stack
 
 if TYPE_CHECKING:
     from ..jwt_auth_documented.config import Settings

@@ -167,19 +167,21 @@ def test_functions(folder: Path) -> dict[str, list[str]]:
 
 
 def test_functions_in(path: Path, _seen: frozenset[Path] = frozenset()) -> dict[str, list[str]]:
-    """The test functions of one module, with those it takes from another case's test module
-    (``from ..other_case.test_x import *``: the names in that module's ``__all__``)."""
+    """The test functions of one module, with those it takes by a star import from a module of its
+    own case or of another (``from .support_suite import *``, ``from ..other_case.support_x import *``:
+    every test function there, or only the names in its ``__all__`` when it has one)."""
     roles = {r.value for r in Role}
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     found: dict[str, list[str]] = {}
     for node in tree.body:
         if (
             isinstance(node, ast.ImportFrom)
-            and node.level == 2
+            and node.level in (1, 2)
             and node.module
             and any(a.name == "*" for a in node.names)
         ):
-            other = path.parent.parent.joinpath(*node.module.split(".")).with_suffix(".py")
+            base = path.parent if node.level == 1 else path.parent.parent
+            other = base.joinpath(*node.module.split(".")).with_suffix(".py")
             if other.exists() and other not in _seen:
                 shared = test_functions_in(other, _seen | {path})
                 exported = _dunder_all(other)

@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import sysconfig
 import threading
 import time
 import urllib.error
@@ -23,6 +24,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from known_issues.cell.casekit import installed
 from known_issues.cell.classify import CodeRaised, SuiteFault
 from known_issues.cell.listeners import listened_by_group
 from known_issues.cell.verdicts import Reason
@@ -36,6 +38,20 @@ STOP_GRACE = 10.0
 
 _handed_out: set[int] = set()
 _handed_out_lock = threading.Lock()
+
+
+def console_script(name: str, *packages: str) -> str:
+    """The console script ``name`` of this very environment (the cell's), never one on PATH.
+
+    Missing, it is the documented command that is missing (``fastapi`` was fastapi-cli's script in
+    FastAPI 0.111.x, and current fastapi-cli releases no longer install it): a failed assertion that
+    names the installed version of each of ``packages``.
+    """
+    path = Path(sysconfig.get_path("scripts")) / name
+    if not path.exists():
+        versions = ", ".join(f"{p} {installed(p)}" for p in packages)
+        raise AssertionError(f"no {name} command in this environment ({path})" + (f": {versions}" if versions else ""))
+    return str(path)
 
 
 def free_port() -> int:
