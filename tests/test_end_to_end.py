@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -98,3 +99,40 @@ def test_report_and_progress(run: dict) -> None:
     assert "e2e-py3.11-fastapi0.113.0-pydantic2.11.7" in page
     assert (run["out"] / "summary.md").exists()
     assert "[  4/4]" in run["stdout"] or "[4/4]" in run["stdout"].replace(" ", "")
+
+
+def test_a_partial_run_keeps_the_rest_of_the_cell(run: dict) -> None:
+    """`cell <id> --cases one` observes that case again and keeps every other case of the cell: in the
+    cell's file, in results.json and in the report, with the verdicts and observation times it had."""
+    cell_id = "e2e-py3.11-fastapi0.114.0-pydantic2.11.7"
+    out = run["out"]
+    before = json.loads((out / "cells" / f"{cell_id}.json").read_text())
+    kept_before = {
+        t["test"]: (t["verdict"], t["observed"]) for t in before["tests"] if t["case"] != "background_tasks_overwritten"
+    }
+    assert {t.split("::")[0] for t in _verdicts(before)} >= {"optional_literal_form", "background_tasks_overwritten"}
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "known_issues", "cell", cell_id, "--matrix", "tests/data/e2e-matrix.toml",
+         "--out", str(out), "--cases", "background_tasks_overwritten", "--rerun", "background_tasks_overwritten"],
+        cwd=ROOT, capture_output=True, text=True, timeout=900, check=False,
+        env={**os.environ, "KNOWN_ISSUES_ROOT": str(ROOT)},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+    after = json.loads((out / "cells" / f"{cell_id}.json").read_text())
+    assert after["cases_run"] == ["background_tasks_overwritten"]
+    kept_after = {
+        t["test"]: (t["verdict"], t["observed"]) for t in after["tests"] if t["case"] != "background_tasks_overwritten"
+    }
+    assert kept_after == kept_before and kept_after
+    assert all(t["reused"] for t in after["tests"] if t["case"] != "background_tasks_overwritten")
+    merged = {c["cell"]["id"]: c for c in json.loads((out / "results.json").read_text())["cells"]}
+    assert set(merged) == set(run["cells"])  # no cell left the run either
+    assert _verdicts(merged[cell_id]) == _verdicts(after)
+    page = (out / "index.html").read_text()
+    for test in ("test_none_value_gets_literal_error", "test_omitting_the_field_is_accepted"):
+        row = re.search(
+            rf'<tr[^>]*data-case="optional_literal_form"[^>]*data-verdicts="([^"]*)"[^>]*>(?:(?!<tr).)*?{test}<', page
+        )
+        assert row is not None and "not run" not in row.group(1).split("|"), test

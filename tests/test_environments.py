@@ -59,3 +59,43 @@ def test_a_refusal_of_the_resolver_is_kept_like_a_lock(tmp_path: Path, monkeypat
     with pytest.raises(envs.NotInstallable):
         store.resolve(["fastapi==0.128.0", "pydantic==1.10.27"], Path(sys.executable), VERSION, [], "", [])
     assert len(calls) == 2
+
+
+def test_an_expired_lock_is_resolved_again_only_when_one_of_its_movable_packages_had_a_release(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past its lifetime a lock is kept while the index shows no release, made since it was resolved, of a
+    package that neither an axis nor a tool pin holds: the axes and the pinned tools are never asked about."""
+    lock = "anyio==4.11.0\nfastapi==0.165.0\npydantic==2.14.4\nstarlette==0.49.3\n"
+    calls: list[list[str]] = []
+
+    def resolve(requirements: list[str], *args: object, **kwargs: object) -> str:
+        calls.append(list(requirements))
+        return lock
+
+    monkeypatch.setattr(envs, "compile_lock", resolve)
+    asked: list[str] = []
+    released: set[str] = set()
+
+    def released_after(name: str, since: float) -> bool | None:
+        asked.append(name)
+        return None if name == "unknown" else name in released
+
+    store = locks.Locks(tmp_path, released_after=released_after)
+    # fastapi and pydantic are the cell's axes; anyio is at the tool pin; starlette is free to move.
+    preferences = "anyio==4.11.0\nstarlette==1.10.0 ; python_full_version >= '3.11'\n"
+    args = (["fastapi==0.165.0", "pydantic"], Path(sys.executable), VERSION, [], preferences)
+
+    def once() -> list[str]:
+        sources: list[str] = []
+        assert store.resolve(*args, sources, axes=("fastapi", "pydantic")) == lock
+        return sources
+
+    assert once() == ["resolved"]
+    assert once()[0].startswith("reused") and asked == []  # young: nothing asked
+    monkeypatch.setenv("KNOWN_ISSUES_LOCK_TTL", "0")
+    assert once()[0].startswith("reused") and asked == ["starlette"] and len(calls) == 1
+    released.add("starlette")
+    assert once() == ["resolved again (starlette had a release since the last resolution)"]
+    assert len(calls) == 2
+    assert locks.movable(lock + "unknown==1\n", preferences, ("fastapi", "pydantic")) == ["starlette", "unknown"]

@@ -249,7 +249,8 @@ def _matrix(args: argparse.Namespace, settings: Settings) -> int:
         if unknown:
             raise UsageError(f"--group: no such group: {', '.join(sorted(unknown))}")
         cells = [c for c in cells if c.group in args.group]
-    return run_matrix(settings, index, cells, replace=True, resume=args.resume, baseline_path=args.baseline)
+    # Some groups only: the report keeps the other groups' cells as they are.
+    return run_matrix(settings, index, cells, replace=not args.group, resume=args.resume, baseline_path=args.baseline)
 
 
 @command("cell", _cell_args)

@@ -1,9 +1,14 @@
-"""Locks: what a cell resolves to, reused while young, and the test tools pinned for every cell.
+"""Locks: what a cell resolves to, reused until a release could change it, and the test tools
+pinned for every cell.
 
-A cell's lock is resolved with uv and kept in ``.envs/locks/``; for ``KNOWN_ISSUES_LOCK_TTL``
-seconds the lock resolved for the same inputs (requirements, Python, the tool pins, the newest
-release of each "any" axis) is reused. When the index is out of reach, uv's cache or the last
-lock for the same inputs stands in, and the cell records which.
+A cell's lock is resolved with uv and kept in ``.envs/locks/``, keyed by its inputs (requirements,
+Python, the tool pins, the newest release of each "any" axis: a new release of an "any" axis is a
+new key). For ``KNOWN_ISSUES_LOCK_TTL`` seconds a lock is reused as it is. After that, it is reused
+as long as the package index shows no release, made after the lock was resolved, of any package
+the lock does not owe to its axes or to the tool pins (the only packages a new release could move):
+the first run of a day with nothing released asks the index about those few packages, not the
+resolver about every cell. When the index is out of reach, uv's cache or the last lock for the same
+inputs stands in, and the cell records which.
 
 The test tools and everything else a verdict may depend on without being an axis (pytest,
 pytest-asyncio, httpx, hypothesis, fastapi-cli, uvicorn, SQLAlchemy...) are pinned in the
@@ -19,7 +24,7 @@ import hashlib
 import os
 import time
 import tomllib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,14 +40,19 @@ TOOLS_PYTHON_FLOOR = "3.9"
 
 
 def ttl() -> float:
-    """Seconds a resolved lock is reused without asking the index again (0: always resolve)."""
+    """Seconds a resolved lock is reused without asking the index about newer releases (0: ask every run)."""
     return float(os.environ.get("KNOWN_ISSUES_LOCK_TTL", DEFAULT_TTL))
+
+
+# (package, time) -> did the index list a release of the package made after that time (None: cannot tell)
+ReleasedAfter = Callable[[str, float], bool | None]
 
 
 @dataclass(frozen=True)
 class Locks:
     folder: Path
     offline: bool = False
+    released_after: ReleasedAfter | None = None
 
     def resolve(
         self,
@@ -52,23 +62,29 @@ class Locks:
         context: Sequence[str],
         preferences: str,
         sources: list[str],
+        axes: Collection[str] = (),
     ) -> str:
         """The lock for these inputs; ``sources`` gets where it came from. Raises NotInstallable."""
         key = _key(python, requirements, context, preferences)
-        max_age = None if self.offline else ttl()
-        reusable = self._read(key, max_age)
+        why = "resolved"
+        reusable = self._read(key)
         if reusable is not None:
-            sources.append(f"reused (resolved {reusable[1] / 60:.0f} min ago)")
-            return reusable[0]
-        # A refusal is an answer of the resolver like a lock: kept as long, for the same inputs.
-        refused = self._read(f"{key}.refused", max_age)
-        if refused is not None:
+            lock, age = reusable
+            released = self._released_since(lock, age, preferences, axes)
+            if released is None:
+                sources.append(_reused(age))
+                return lock
+            why = f"resolved again ({released} had a release since the last resolution)"
+        # A refusal is an answer of the resolver like a lock, for the same inputs; any new release
+        # might lift it, so past the lifetime it is asked again (a handful of cells, seconds each).
+        refused = self._read(f"{key}.refused")
+        if refused is not None and (self.offline or refused[1] <= ttl()):
             raise envs.NotInstallable(refused[0])
         try:
             lock = envs.compile_lock(
                 requirements, python, python_version, offline=self.offline, preferences=preferences
             )
-            sources.append("resolved")
+            sources.append(why)
         except envs.NotInstallable as exc:
             if not _looks_offline(str(exc)):
                 write_text(self.folder / f"{key}.refused.txt", str(exc))
@@ -99,7 +115,7 @@ class Locks:
                 return lock
             except envs.NotInstallable as exc:
                 cache_error = str(exc)
-        stale = self._read(key, max_age=None)
+        stale = self._read(key)
         if stale is None:
             raise envs.NotInstallable(
                 f"the package index is out of reach and nothing was resolved for this cell before\n"
@@ -108,17 +124,32 @@ class Locks:
         sources.append(f"last lock, resolved {stale[1] / 3600:.1f} h ago (index unreachable)")
         return stale[0]
 
-    def _read(self, key: str, max_age: float | None) -> tuple[str, float] | None:
-        """(lock, age in seconds) of a lock resolved earlier for these inputs, if young enough."""
+    def _read(self, key: str) -> tuple[str, float] | None:
+        """(lock, age in seconds) of a lock resolved earlier for these inputs."""
         path = self.folder / f"{key}.txt"
         try:
             age = time.time() - path.stat().st_mtime
             text = path.read_text(encoding="utf-8")
         except OSError:
             return None
-        if max_age is not None and age > max_age:
-            return None
         return text, age
+
+    def _released_since(self, lock: str, age: float, preferences: str, axes: Collection[str]) -> str | None:
+        """The first package that may have moved since the lock was resolved ``age`` seconds ago, or None.
+
+        Young locks and offline runs are taken as they are. After that, only the packages the lock
+        does not owe to an axis (a new release of an "any" axis is a new key; an explicit version
+        cannot move) or to the tool pins can move, and only with a release made since: the index,
+        read once per run, says whether there was one (a package it cannot tell about counts as moved)."""
+        if self.offline or age <= ttl():
+            return None
+        if self.released_after is None:
+            return "(no package index to ask)"
+        since = time.time() - age
+        for name in movable(lock, preferences, axes):
+            if self.released_after(name, since) is not False:
+                return name
+        return None
 
 
 def _key(python: Path, requirements: Sequence[str], context: Sequence[str], preferences: str) -> str:
@@ -168,6 +199,21 @@ def pins_for_python(lock: str, python_full: str) -> dict[str, str]:
 def resolve_tools(requirements: Sequence[str], offline: bool = False) -> str:
     """One universal resolution of the tools for every Python from TOOLS_PYTHON_FLOOR up."""
     return envs.compile_lock(requirements, None, TOOLS_PYTHON_FLOOR, offline=offline, universal=True)
+
+
+def _reused(age: float) -> str:
+    return f"reused (resolved {age / 60:.0f} min ago)" if age < 3600 else f"reused (resolved {age / 3600:.1f} h ago)"
+
+
+def movable(lock: str, preferences: str, axes: Collection[str]) -> list[str]:
+    """The packages of a lock that neither an axis nor a tool pin holds where they are."""
+    fixed = {str(canonicalize_name(a)) for a in axes}
+    preferred = {(_name(ln), envs.parse_pins(ln.split(";", 1)[0]).get(_name(ln))) for ln in preferences.splitlines()}
+    return sorted(
+        name
+        for name, version in envs.parse_pins(lock).items()
+        if name not in fixed and (name, version) not in preferred
+    )
 
 
 def _name(line: str) -> str:

@@ -60,7 +60,9 @@ class RunContext:
             harness=harness_digest(settings.cases_dir),
             digests=case_digests(settings.cases_dir, list(cases)),
             store=ResultStore(settings.env_dir("results")),
-            locks=locks_mod.Locks(settings.env_dir("locks"), settings.offline),
+            locks=locks_mod.Locks(
+                settings.env_dir("locks"), settings.offline, index.released_after if index is not None else None
+            ),
         )
 
     def in_group(self, cell: Cell) -> list[str]:
@@ -160,7 +162,26 @@ def _run(ctx: RunContext, cell: Cell, result: CellResult) -> None:
             stored[case] = case_result
     else:
         result.env_reused = True  # nothing had to run: the environment was not even needed
-    _assemble(result, cases, stored, set(fresh))
+    everything = set(cases) | set(_kept(ctx, cell, result, inputs, cases, stored))
+    _assemble(result, [c for c in ctx.in_group(cell) if c in everything], stored, set(fresh))
+
+
+def _kept(
+    ctx: RunContext, cell: Cell, result: CellResult, inputs: Inputs, selected: list[str], stored: dict[str, CaseResult]
+) -> list[str]:
+    """A partial run (``--cases``) keeps the rest of the cell: the group's other cases that the result
+    store has for this very environment are part of the cell as before, marked reused. (A case the
+    store does not have here, after its environment changed, has no verdict in this cell until a
+    run observes it.)"""
+    kept = []
+    for case in ctx.in_group(cell):
+        if case in selected or case in result.cases_not_installable:
+            continue
+        found = ctx.store.get(inputs.key(ctx.digests[case]))
+        if found is not None:
+            stored[case] = found
+            kept.append(case)
+    return kept
 
 
 class NeedsRun(Exception):
@@ -251,7 +272,7 @@ def _resolve(ctx: RunContext, cell: Cell, result: CellResult) -> _Resolved:
     preferences = locks_mod.tool_preferences(ctx.tools_lock, cell.axes)
 
     def resolve(requirements: list[str]) -> str:
-        return ctx.locks.resolve(requirements, python, cell.python, context, preferences, sources)
+        return ctx.locks.resolve(requirements, python, cell.python, context, preferences, sources, cell.axes)
 
     cases = [c for c in ctx.in_group(cell) if c not in result.cases_not_installable]
     requirements = base + case_dependencies(ctx.cases, cases)

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -53,22 +55,34 @@ class PackageIndex:
     _copies: dict[str, list[Release]] = field(default_factory=dict)
     _unlisted: dict[str, str] = field(default_factory=dict)  # asked once per run, not once per flip
     sources: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Cells resolve in threads: one asks the index about a package, the others wait for its answer.
+    _asking: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def releases(self, name: str) -> list[Release]:
-        """Non-yanked final releases, oldest first."""
+        """Non-yanked final releases, oldest first (asked once per run, whichever cell asks first)."""
         key = canonicalize_name(name)
-        if key in self._unlisted:
-            raise PackageIndexError(self._unlisted[key])
-        if key not in self._releases:
-            try:
-                data, source = self._load(key)
-            except PackageIndexError as exc:
-                self._unlisted[key] = str(exc)
-                raise
-            self._releases[key] = _parse(data)
-            self._urls[key] = _project_urls(data)
-            self.sources[key] = source
-        return self._releases[key]
+        with self._asking:
+            if key in self._unlisted:
+                raise PackageIndexError(self._unlisted[key])
+            if key not in self._releases:
+                try:
+                    data, source = self._load(key)
+                except PackageIndexError as exc:
+                    self._unlisted[key] = str(exc)
+                    raise
+                self._releases[key] = _parse(data)
+                self._urls[key] = _project_urls(data)
+                self.sources[key] = source
+            return self._releases[key]
+
+    def released_after(self, name: str, since: float) -> bool | None:
+        """Did the index list a release of ``name`` uploaded after ``since`` (epoch seconds)? None when
+        it cannot be told (the package is unknown to the index and to the cached copy)."""
+        try:
+            releases = self.releases(name)
+        except PackageIndexError:
+            return None
+        return any(_epoch(r.upload_time) > since for r in releases)
 
     def versions(self, name: str, python: str) -> list[str]:
         return [r.version for r in self.releases(name) if r.supports(python)]
@@ -132,6 +146,14 @@ class PackageIndex:
             stored = json.loads(cache.read_text(encoding="utf-8"))
             return stored["data"], {"from": "cache", "fetched": stored["fetched"], "error": error}
         raise PackageIndexError(f"cannot list the releases of {name}: {error}; and no cached copy")
+
+
+def _epoch(upload_time: str) -> float:
+    """PyPI's upload times are UTC, written without a zone (``2026-11-20T10:00:00.123456``)."""
+    try:
+        return datetime.fromisoformat(upload_time).replace(tzinfo=UTC).timestamp()
+    except ValueError:
+        return float("inf")  # an unreadable time may be new: counts as after anything
 
 
 def _parse(data: dict[str, Any]) -> list[Release]:
