@@ -101,6 +101,7 @@ def run_with_every_verdict() -> RunResult:
     return RunResult(
         generated="2026-11-25T00:00:00Z",
         matrix="matrix.toml",
+        groups={"fastapi-minors": f"Every FastAPI minor {HOSTILE}"},
         cells=[
             cell("0.113.0", "2.11.7", tests=tests(fixed=True, broken=False)),
             cell(

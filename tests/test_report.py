@@ -312,3 +312,8 @@ def test_each_claim_shows_the_guides_words_and_each_deviation_its_reason(tmp_pat
     assert '<td class="quote"><q>Worked in 0.113.0</q></td><td>test_bug</td><td>fastapi==0.113.0</td>' in page
     assert "<td>the case</td><td><pre>@app.post(&#34;/&#34;) &lt;script&gt;" in page
     assert "<td><pre>@app.post(&#34;/form&#34;)</pre></td><td>one app holds both routes &lt;script&gt;" in page
+
+
+def test_each_case_says_where_it_runs_and_why(tmp_path: Path) -> None:
+    page = _page(tmp_path)
+    assert '<p class="runs-in">Runs in: fastapi-minors (6 cells): Every FastAPI minor &lt;script&gt;' in page

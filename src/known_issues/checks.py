@@ -19,7 +19,7 @@ from known_issues.catalog import Case, case_names, load_case, test_functions, te
 from known_issues.cell.verdicts import OBSERVED, TABLE, Role, Verdict
 from known_issues.errors import CaseError, MatrixError
 from known_issues.guide import Guide
-from known_issues.matrix import Matrix
+from known_issues.matrix import Matrix, runs_case
 from known_issues.matrix import load as load_matrix
 from known_issues.runner import locks as locks_mod
 
@@ -64,7 +64,7 @@ def check_cases(root: Path, guide: Guide | None = None) -> list[str]:
 
 def _axes_everywhere(matrix: Matrix, slug: str) -> set[str]:
     """The axes of every group that runs the case: what the case may import without declaring it."""
-    groups = [g for g in matrix.groups if (slug in g.cases if g.cases else slug not in matrix.only_where_named)]
+    groups = [g for g in matrix.groups if runs_case(g.cases, slug, matrix.only_where_named)]
     axes = [{name for name, _ in g.axes} for g in groups]
     return set.intersection(*axes) if axes else set()
 

@@ -53,7 +53,10 @@ def run_matrix(
         ctx = RunContext.build(settings, index)
         previous = None if replace else run_files.read_manifest(settings.out)
         run_files.write_manifest(
-            settings.out, run_files.build_manifest(cells, settings.matrix.name, dict(index.sources), previous)
+            settings.out,
+            run_files.build_manifest(
+                cells, settings.matrix.name, dict(index.sources), previous, settings.matrix.descriptions
+            ),
         )
         summary = run_cells(ctx, cells, resume=resume)
         merged = None
@@ -129,7 +132,10 @@ def rebuild_manifest(settings: Settings, index: PackageIndex) -> None:
         if cell.id not in ids:
             ids.add(cell.id)
             cells.append(cell)
-    run_files.write_manifest(settings.out, run_files.build_manifest(cells, settings.matrix.name, dict(index.sources)))
+    manifest = run_files.build_manifest(
+        cells, settings.matrix.name, dict(index.sources), None, settings.matrix.descriptions
+    )
+    run_files.write_manifest(settings.out, manifest)
     print(f"no {settings.out / 'run.json'}: rebuilt it from the matrix and the cell files ({len(cells)} cells)")
 
 

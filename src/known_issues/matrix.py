@@ -61,8 +61,19 @@ class Group:
     description: str
     pythons: tuple[str, ...]
     axes: tuple[tuple[str, Selector], ...]
-    cases: tuple[str, ...]  # empty: every case
+    cases: tuple[str, ...]  # empty: every case; EVERY_CASE ("*") among names: every case, and these too
     exclude: tuple[tuple[tuple[str, str], ...], ...]
+
+
+EVERY_CASE = "*"
+
+
+def runs_case(cases: Sequence[str], case: str, only_where_named: Sequence[str]) -> bool:
+    """Does a group with this ``cases`` list run ``case``? No list (or ``"*"`` in it): every case but
+    those the matrix runs only where a group names them; a list: the cases it names."""
+    if case in cases:
+        return True
+    return (not cases or EVERY_CASE in cases) and case not in only_where_named
 
 
 @dataclass(frozen=True)
@@ -75,6 +86,11 @@ class Matrix:
     source: str = ""
     # Cases that run only in the groups whose `cases` list names them (costly, few axes matter).
     only_where_named: tuple[str, ...] = ()
+
+    @property
+    def descriptions(self) -> dict[str, str]:
+        """Each group's description: what it is for, shown beside its cells in the report."""
+        return {g.name: g.description for g in self.groups}
 
     @property
     def name(self) -> str:

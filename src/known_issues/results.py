@@ -152,6 +152,7 @@ class RunResult:
     matrix: str = ""  # the matrix file's name, relative to the project (never an absolute path)
     index: dict[str, Any] = field(default_factory=dict)
     missing: list[Cell] = field(default_factory=list)
+    groups: dict[str, str] = field(default_factory=dict)  # group name -> its description (what it is for)
     schema: int = SCHEMA
 
     def cell(self, cell_id: str) -> CellResult | None:

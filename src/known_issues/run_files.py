@@ -54,17 +54,25 @@ class Manifest:
     started: str = ""
     index: dict[str, Any] = field(default_factory=dict)
     newest: dict[str, str] = field(default_factory=dict)
+    groups: dict[str, str] = field(default_factory=dict)  # group name -> description, for the report
     schema: int = MANIFEST_SCHEMA
 
 
 def build_manifest(
-    cells: Sequence[Cell], matrix: str, index: dict[str, Any], previous: Manifest | None = None, **extra: Any
+    cells: Sequence[Cell],
+    matrix: str,
+    index: dict[str, Any],
+    previous: Manifest | None = None,
+    groups: dict[str, str] | None = None,
+    **extra: Any,
 ) -> Manifest:
     """This run's manifest; with ``previous``, the cells it had are kept and the new ones added."""
     known = list(previous.cells) if previous else []
     ids = {c.id for c in known}
     merged = known + [c for c in cells if c.id not in ids]
-    return Manifest(merged, matrix, utc_now(), {**(previous.index if previous else {}), **index}, **extra)
+    described = {**(previous.groups if previous else {}), **(groups or {})}
+    index = {**(previous.index if previous else {}), **index}
+    return Manifest(merged, matrix, utc_now(), index, groups=described, **extra)
 
 
 def read_manifest(out: Path) -> Manifest | None:
@@ -96,6 +104,7 @@ def merge(out: Path) -> RunResult:
         matrix=manifest.matrix,
         index=manifest.index,
         missing=missing,
+        groups=manifest.groups,
     )
     write_json(out / "results.json", dump(run))
     return run

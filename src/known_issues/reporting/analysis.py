@@ -24,6 +24,7 @@ from known_issues.cell.verdicts import (
     Verdict,
     verdict,
 )
+from known_issues.matrix import EVERY_CASE
 from known_issues.results import BisectAnswer, CellResult, by_group, version_key
 
 Key = tuple[str, str]  # (case, test)
@@ -67,7 +68,9 @@ def _fill(rows: Mapping[Key, TestRow], cell: CellResult) -> None:
     # A module that did not import takes its whole case down; a refused test only itself.
     case_errors = {e.case: e for e in cell.collect_errors if e.case and "::" not in e.nodeid}
     test_errors = {(e.case, e.nodeid.split("::", 1)[1]): e for e in cell.collect_errors if e.case and "::" in e.nodeid}
-    selected = set(cell.cell.cases)
+    # A group that names its cases runs only those ("*" among them: every case too, and the cell's
+    # tests say which: a case it did not run falls to the last branch).
+    selected = set(cell.cell.cases) if EVERY_CASE not in cell.cell.cases else set()
     for key, row in rows.items():
         if selected and key[0] not in selected:
             row.verdicts[cid] = Verdict.NOT_RUN  # the group does not run this case

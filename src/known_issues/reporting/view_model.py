@@ -175,6 +175,7 @@ class CaseDetail:
     files: dict[str, str]
     known: bool = True
     printed: list[str] = field(default_factory=list)  # "file: the guide's block under <section>"
+    runs_in: list[str] = field(default_factory=list)  # "servers (7 cells): what the group is for"
     deviations: list[DeviationView] = field(default_factory=list)
 
 
@@ -521,7 +522,20 @@ def _detail(model: Model, slug: str, releases: Releases | None) -> CaseDetail:
         files=dict(case.files),
         printed=[f"{p.file} (the guide's code block {p.block} under \u201c{p.section}\u201d)" for p in case.printed],
         deviations=[DeviationView(d.file, d.guide, d.ours, d.why) for d in case.deviations],
+        runs_in=_runs_in(model, slug),
     )
+
+
+def _runs_in(model: Model, slug: str) -> list[str]:
+    """The groups whose cells observed the case, each with how many cells and what the group is for."""
+    rows = [row for (case, _), row in model.rows.items() if case == slug]
+    out = []
+    for group, cells in results.by_group(model.cells).items():
+        seen = [c for c in cells if any(row.verdict(c.id) != Verdict.NOT_RUN for row in rows)]
+        if seen:
+            why = model.run.groups.get(group, "")
+            out.append(f"{group} ({len(seen)} cell{'s' if len(seen) != 1 else ''})" + (f": {why}" if why else ""))
+    return out
 
 
 def _check_view(chk: ClaimCheck) -> CheckView:

@@ -179,9 +179,8 @@ def _ensure(path: Path, python: Path, lock: str) -> Environment:
     if marker.exists() and venv_python.exists():
         os.utime(marker)  # last use, for `gc`
         return Environment(path, venv_python, True, time.monotonic() - started)
-    # Bytecode is compiled once here, in one go: each cell would otherwise compile fastapi, pydantic
-    # and the test tools module by module on its first run, and the case servers (which never write
-    # bytecode) on every start.
+    # No bytecode is compiled here: the smoke check and the first pytest run write it for the modules
+    # they import (pytest_process.child_env), a fraction of what is installed.
     # A half-made environment (interrupted run) has no marker: it is thrown away, never trusted.
     shutil.rmtree(path, ignore_errors=True)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -193,7 +192,6 @@ def _ensure(path: Path, python: Path, lock: str) -> Environment:
             "pip",
             "sync",
             "--quiet",
-            "--compile-bytecode",
             "--python",
             str(venv_python),
             str(path / "requirements.lock"),

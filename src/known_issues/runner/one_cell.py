@@ -18,7 +18,7 @@ from known_issues.cell.observations import PytestRun
 from known_issues.cell.timestamps import utc_now
 from known_issues.cell.verdicts import CellStatus, Reason
 from known_issues.errors import PackageIndexError
-from known_issues.matrix import ANY, Cell
+from known_issues.matrix import ANY, Cell, runs_case
 from known_issues.results import AppliedRule, CellResult, CompatFinding
 from known_issues.runner import environments as envs
 from known_issues.runner import locks as locks_mod
@@ -66,11 +66,8 @@ class RunContext:
         )
 
     def in_group(self, cell: Cell) -> list[str]:
-        """The cases the cell's group runs: what its environment is made for. A group without a
-        `cases` list runs every case but those the matrix runs only where a group names them."""
-        if cell.cases:
-            return [c for c in self.cases if c in cell.cases]
-        return [c for c in self.cases if c not in self.settings.matrix.only_where_named]
+        """The cases the cell's group runs: what its environment is made for (``matrix.runs_case``)."""
+        return [c for c in self.cases if runs_case(cell.cases, c, self.settings.matrix.only_where_named)]
 
     def selected(self, cell: Cell) -> list[str]:
         """The cases to observe now (``--cases`` narrows the group's; the environment stays the same,
