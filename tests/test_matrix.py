@@ -42,6 +42,8 @@ def test_default_matrix_is_valid(root: Path) -> None:
     document = next(g for g in matrix.groups if g.name == "document")
     assert dict(document.axes)["fastapi"].versions == ("0.113.0", "0.114.0", "0.125.0", "0.128.0")
     assert dict(document.axes)["pydantic"].versions == ("2.11.7",)
+    # The groups of the versions the guide names: its claims there go into the errata.
+    assert matrix.guide_groups == ("document", "document-stack")
 
 
 def test_minors_pick_latest_patch_of_each_minor() -> None:
@@ -112,6 +114,7 @@ def test_rule_matches_resolved_versions() -> None:
         (MINIMAL + MINIMAL, "groups: the group name 'g' is used twice"),
         ("", "groups: the matrix needs at least one [[groups]] table"),
         (MINIMAL.replace("}", '}\nexclude = [ { bcrypt = "1" } ]', 1), "groups[g].exclude[0].bcrypt: not an axis"),
+        (MINIMAL + 'guide = "yes"\n', "groups[g].guide: expected true or false"),
     ],
 )
 def test_invalid_matrix_names_the_key(text: str, message: str) -> None:

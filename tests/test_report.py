@@ -204,7 +204,10 @@ def test_page_escapes_and_is_self_contained(tmp_path: Path) -> None:
     assert len(parser.scripts) == 1 and "__pwned" not in parser.scripts[0]
     assert not any(name.startswith("on") for name, _ in parser.attrs)
     assert HOSTILE not in page and "&lt;script&gt;window.__pwned" in page
-    assert all(link.startswith(("#", "https://")) for link in parser.links), parser.links
+    # Links stay on the page, go to an https:// source, or to the outputs published beside it.
+    siblings = {"errata.md", "status.json", "changes.atom"}
+    assert all(link.startswith(("#", "https://")) or link in siblings for link in parser.links), parser.links
+    assert siblings <= set(parser.links) and all((tmp_path / "report" / name).is_file() for name in siblings)
     assert str(tmp_path) not in page and "/work/" not in page  # no absolute local path
     # Every verdict appears in the matrix as a cell with its symbol and its label.
     labels = {label for name, label in parser.attrs if name == "aria-label"}

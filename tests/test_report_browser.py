@@ -106,3 +106,50 @@ def test_hostile_content_is_text(page_and_requests: tuple) -> None:
 def test_no_request_leaves_the_page(page_and_requests: tuple) -> None:
     _, requests = page_and_requests
     assert requests and all(url.startswith("file://") for url in requests), requests
+
+
+FIRST = ["bugs-reproducing-on-newest", "broken-on-newest", "claims-contradicted", "changed-since-baseline"]
+
+
+def test_the_findings_list_is_above_the_matrix_and_repeats_the_cards(page_and_requests: tuple) -> None:
+    page, _ = page_and_requests
+    first, matrix = page.locator("#first").bounding_box(), page.locator("#matrix").bounding_box()
+    assert first["y"] + first["height"] <= matrix["y"]
+    for ident in FIRST:
+        card = page.inner_text(f'[data-testid="{ident}"]')
+        assert page.inner_text(f'[data-testid="first-{ident}"]') == card, ident
+    # The fixture's newest cell: one bug reproduces, one workaround is broken, one case's claim is contradicted.
+    bugs = page.locator("#first-bugs-reproducing-on-newest li")
+    assert bugs.count() == 1 and "test_bug" in bugs.inner_text()
+    assert bugs.locator('a[href="https://github.com/fastapi/fastapi/issues/12245"]').count() == 1  # its upstream issue
+    assert "seen since fastapi 0.114.0" in bugs.inner_text()  # the first release where it was seen
+    assert "TypeError: boom" in page.inner_text("#first-broken-on-newest")
+
+
+def test_each_finding_links_to_its_row_and_its_case(page_and_requests: tuple) -> None:
+    page, _ = page_and_requests
+    link = page.locator('#first-broken-on-newest a[href^="#row-"]').first
+    target = link.get_attribute("href")
+    row = page.locator(f"tr.test{target}")
+    assert row.count() == 1 and "test_omit_field" in row.locator("th").inner_text()
+    link.click()
+    assert page.evaluate("location.hash") == target
+    case = page.locator('#first-broken-on-newest a[href="#case-literal_form"]')
+    case.click()
+    assert page.evaluate("document.getElementById('case-literal_form').open")
+    page.evaluate("document.getElementById('case-literal_form').open = false")  # as the other tests found it
+
+
+def test_the_case_column_stays_in_view_while_scrolling_sideways(page_and_requests: tuple) -> None:
+    page, _ = page_and_requests
+    scroll = page.locator("#matrix .scroll")
+    # Narrow the matrix so that it scrolls sideways, then scroll to its right end.
+    page.evaluate("document.querySelector('#matrix .scroll').style.width = '420px'")
+    page.evaluate("document.querySelector('#matrix .scroll').scrollLeft = 10000")
+    try:
+        assert page.evaluate("document.querySelector('#matrix .scroll').scrollLeft") > 0
+        left = scroll.bounding_box()["x"]
+        for header in (page.locator("tr.test th.rowhead").first, page.locator("tr.case th.rowhead").first):
+            assert abs(header.bounding_box()["x"] - left) <= 2
+    finally:
+        page.evaluate("var s = document.querySelector('#matrix .scroll'); s.scrollLeft = 0; s.style.width = ''")

@@ -132,6 +132,19 @@ def test_each_cell_job_runs_the_users_command_for_its_cell() -> None:
     assert "nox -s cell -- <cell-id>" in readme and "nox -s cells" in readme
 
 
+def test_the_scheduled_run_publishes_what_people_subscribe_to() -> None:
+    """The report job builds the errata, status files and feed with absolute links, the feed keeps its
+    memory from the previous published report, and the issue's body (summary.md) links them."""
+    text = (ROOT / ".github" / "workflows" / "matrix.yml").read_text()
+    assert "cp baseline/changes.json report/changes.json" in text
+    assert text.count('--site-url "$site"') == 2
+    assert 'site="${REPORT_URL:-https://${owner,,}.github.io/${REPO#*/}/}"' in text
+    # Pages and the artifact publish the whole report folder, so errata.md, status/ and changes.atom with it.
+    assert "path: report/" in text and "actions/upload-pages-artifact@" in text
+    # summary.md links the errata and this run's feed entries (tests/test_feed.py checks that).
+    assert "{ cat report/summary.md;" in text
+
+
 def test_ci_runs_the_readme_test_command() -> None:
     command = "python3 -m pip install nox uv && python3 -m nox -s tests"
     assert command in (ROOT / "README.md").read_text()

@@ -76,6 +76,11 @@ def _cells_args(p: argparse.ArgumentParser) -> None:
 def _report_args(p: argparse.ArgumentParser) -> None:
     _common(p)
     p.add_argument("--baseline", type=Path, default=None, help="results.json to compare with")
+    p.add_argument(
+        "--site-url",
+        default="",
+        help="where the report is published (https://...): absolute links in the feed, the errata and summary.md",
+    )
 
 
 def _diff_args(p: argparse.ArgumentParser) -> None:
@@ -233,8 +238,10 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
 
     if run_files.read_manifest(settings.out) is None and any((settings.out / "cells").glob("*.json")):
         rebuild_manifest(settings, _index(settings))
+    if args.site_url and not args.site_url.startswith(("https://", "http://")):
+        raise UsageError(f"--site-url: expected an http(s):// address, got {args.site_url!r}")
     baseline = RunResult.read(args.baseline) if args.baseline else None
-    report(settings, baseline)
+    report(settings, baseline, site_url=args.site_url)
     return 0
 
 

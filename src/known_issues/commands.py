@@ -12,6 +12,8 @@ from known_issues.bisect import BisectRequest
 from known_issues.catalog import load_cases
 from known_issues.cell.atomic import write_text
 from known_issues.errors import PackageIndexError, SchemaError, UsageError
+from known_issues.guide import Guide, guide_path
+from known_issues.guide import load as load_guide
 from known_issues.matrix import Cell
 from known_issues.results import CellResult, RunResult
 from known_issues.runner import locks as locks_mod
@@ -102,16 +104,38 @@ class _CachedReleases:
             return None
 
 
-def report(settings: Settings, baseline: RunResult | None, merged: RunResult | None = None) -> Path:
+def report(settings: Settings, baseline: RunResult | None, merged: RunResult | None = None, site_url: str = "") -> Path:
     """Build the report from ``merged`` (the results just merged), else merge the cell files."""
     from known_issues.reporting.build import build
 
     run = merged if merged is not None else run_files.merge(settings.out)
     cases = load_cases(settings.cases_dir)
     releases = _CachedReleases(PackageIndex(cache_dir=settings.env_dir("index"), offline=settings.offline))
-    path = build(run, cases, settings.out, baseline, releases, run_files.read_bisect_answers(settings.out))
+    path = build(
+        run,
+        cases,
+        settings.out,
+        baseline,
+        releases,
+        run_files.read_bisect_answers(settings.out),
+        guide_groups=settings.matrix.guide_groups,
+        guide=_guide_at_hand(),
+        site_url=site_url,
+    )
     print(f"report: {path} ({len(run.cells)} cells)")
     return path
+
+
+def _guide_at_hand() -> Guide | None:
+    """The guide's text when KNOWN_ISSUES_GUIDE points at it: the errata then follow its order."""
+    path = guide_path()
+    if path is None:
+        return None
+    try:
+        return load_guide(path)
+    except OSError as exc:
+        say(f"note: the guide at {path} cannot be read ({exc.strerror}): the errata follow its section names")
+        return None
 
 
 def rebuild_manifest(settings: Settings, index: PackageIndex) -> None:

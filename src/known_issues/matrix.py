@@ -28,7 +28,7 @@ _TOP_KEYS = {"defaults", "packages", "rules", "groups"}
 _DEFAULT_KEYS = {"python", "cell-timeout", "test-timeout", "only-where-named"}
 _PACKAGE_KEYS = {"extras"}
 _RULE_KEYS = {"when", "pins", "why"}
-_GROUP_KEYS = {"name", "description", "python", "cases", "axes", "exclude"}
+_GROUP_KEYS = {"name", "description", "python", "cases", "axes", "exclude", "guide"}
 _SELECTOR_KEYS = {"minors", "versions"}
 
 
@@ -63,6 +63,8 @@ class Group:
     axes: tuple[tuple[str, Selector], ...]
     cases: tuple[str, ...]  # empty: every case; EVERY_CASE ("*") among names: every case, and these too
     exclude: tuple[tuple[tuple[str, str], ...], ...]
+    # The versions the guide itself names: its claims are judged there too (the guide's errata).
+    guide: bool = False
 
 
 EVERY_CASE = "*"
@@ -96,6 +98,11 @@ class Matrix:
     def name(self) -> str:
         """The matrix file's name, for reports (never the absolute path of the machine that ran it)."""
         return Path(self.source).name if self.source else ""
+
+    @property
+    def guide_groups(self) -> tuple[str, ...]:
+        """The groups of the versions the guide names (``guide = true``)."""
+        return tuple(g.name for g in self.groups if g.guide)
 
 
 @dataclass(frozen=True)
@@ -228,6 +235,9 @@ def _group(raw: Any, key: str, default_python: tuple[str, ...]) -> Group:
                 raise MatrixError(f"{ekey}.{pkg}: not an axis of this group")
             pairs.append((canonicalize_name(pkg), _spec_or_version(spec, f"{ekey}.{pkg}")))
         exclude.append(tuple(pairs))
+    guide = table.get("guide", False)
+    if not isinstance(guide, bool):
+        raise MatrixError(f"{key}.guide: expected true or false, got {guide!r}")
     return Group(
         name=name,
         description=str(table.get("description", "")),
@@ -235,6 +245,7 @@ def _group(raw: Any, key: str, default_python: tuple[str, ...]) -> Group:
         axes=tuple(axes),
         cases=cases,
         exclude=tuple(exclude),
+        guide=guide,
     )
 
 

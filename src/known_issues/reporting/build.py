@@ -1,5 +1,7 @@
 """The static report: ``index.html`` (one self-contained offline file, everything escaped by the
-template engine), ``summary.md`` and JUnit XML per cell, built from a merged run.
+template engine), ``summary.md``, JUnit XML per cell, and what people subscribe to: the guide's
+errata (``errata.md``), a status file per case (``status/``, ``status.json``) and the feed of verdict
+changes (``changes.atom``), built from a merged run.
 
 The page is the view model (``report_model``) rendered by a Jinja2 template with autoescape on;
 its CSS and JavaScript are real files beside the template, inlined at build time.
@@ -8,6 +10,7 @@ its CSS and JavaScript are real files beside the template, inlined at build time
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
@@ -16,12 +19,29 @@ from markupsafe import Markup
 from known_issues import PROJECT
 from known_issues.catalog import Case
 from known_issues.cell.atomic import write_text
+from known_issues.guide import Guide
+from known_issues.reporting import errata as errata_mod
+from known_issues.reporting import feed as feed_mod
 from known_issues.reporting.diff import markdown_cell, to_markdown
 from known_issues.reporting.junit import write_junit
-from known_issues.reporting.view_model import Model, Page, Releases, build_page
+from known_issues.reporting.markdown import text
+from known_issues.reporting.model import Model
+from known_issues.reporting.status import write_status
+from known_issues.reporting.view_model import Page, Releases, build_page
 from known_issues.results import BisectAnswer, RunResult
 
 TEMPLATES = Path(__file__).with_name("templates")
+ERRATA = "errata.md"
+FEED_LINES = 30  # this run's feed entries listed in summary.md (and so in the scheduled issue)
+
+
+@dataclass(frozen=True)
+class Subscriptions:
+    """What summary.md (the scheduled issue's body) links: the errata, the status and this run's feed entries."""
+
+    errata: int
+    entries: Sequence[feed_mod.FeedEntry]
+    site_url: str = ""
 
 
 def build(
@@ -31,12 +51,23 @@ def build(
     baseline: RunResult | None = None,
     releases: Releases | None = None,
     bisected: Sequence[BisectAnswer] = (),
+    guide_groups: Sequence[str] = (),
+    guide: Guide | None = None,
+    site_url: str = "",
 ) -> Path:
+    """Write every output into ``out``. ``guide_groups``: the groups of the versions the guide names
+    (matrix.toml ``guide = true``); ``guide``: its text, to order the errata as the guide is;
+    ``site_url``: where the report is published (absolute links in the feed, errata and summary)."""
+    site_url = site_url.rstrip("/") + "/" if site_url else ""
     model = Model.of(run, cases, baseline, bisected)
     page = build_page(model, releases)
+    errata = errata_mod.collect(model, guide_groups, guide)
+    write_text(out / ERRATA, errata_mod.render(errata, model, site_url))
+    write_status(model, out)
+    entries = feed_mod.write_feed(model, out, site_url)
     index = out / "index.html"
     write_text(index, render_html(page))
-    write_text(out / "summary.md", render_summary(page))
+    write_text(out / "summary.md", render_summary(page, Subscriptions(len(errata.entries), entries, site_url)))
     write_junit(out / "junit", model.cells)
     return index
 
@@ -64,8 +95,10 @@ def render_html(page: Page) -> str:
     )
 
 
-def render_summary(page: Page) -> str:
+def render_summary(page: Page, subscriptions: Subscriptions | None = None) -> str:
     lines = [f"# {PROJECT}: summary", "", *page.summary_lines]
+    if subscriptions is not None:
+        lines += ["", *_subscription_lines(subscriptions)]
     if page.contradicted:
         lines += [
             "",
@@ -84,6 +117,25 @@ def render_summary(page: Page) -> str:
     if page.changes is not None:
         lines += ["", to_markdown(page.changes, "Changes since the baseline")]
     return "\n".join(lines) + "\n"
+
+
+def _subscription_lines(s: Subscriptions) -> list[str]:
+    site = s.site_url
+    lines = [
+        "## Errata, status and feed",
+        "",
+        f"- [Errata for the guide]({site}{ERRATA}): {s.errata} claim(s) contradicted on the newest release "
+        "or on the guide's own versions",
+        f"- [Status per case]({site}status.json), a shields.io endpoint badge per case in `status/`",
+        f"- [Feed of verdict changes]({site}{feed_mod.FEED}): {len(s.entries)} "
+        + ("entry" if len(s.entries) == 1 else "entries")
+        + " from this run",
+    ]
+    for e in s.entries[:FEED_LINES]:
+        lines.append(f"  - [{text(e.title)}]({site}{e.link}) (`{e.id}`)")
+    if len(s.entries) > FEED_LINES:
+        lines.append(f"  - and {len(s.entries) - FEED_LINES} more in the feed")
+    return lines
 
 
 def _highlight(code: str) -> Markup:

@@ -7,17 +7,19 @@ or a group by name; the axes are whatever the groups declare.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from known_issues import results
-from known_issues.catalog import KINDS, Case
+from known_issues.catalog import KINDS
 from known_issues.cell.verdicts import FROM_CELL, NO_CHANGE_SIGNAL, PASSING, WITH_FAILURE_MESSAGE, Reason, Role, Verdict
 from known_issues.reporting import analysis
-from known_issues.reporting.analysis import ClaimCheck, Flip, Key, TestRow
-from known_issues.reporting.diff import VerdictChange, diff_runs, needs_attention
-from known_issues.results import BisectAnswer, CellResult, RunResult
+from known_issues.reporting.analysis import ClaimCheck, Flip, TestRow
+from known_issues.reporting.diff import VerdictChange, needs_attention
+from known_issues.reporting.first_findings import FirstFinding, first_findings
+from known_issues.reporting.model import ROLE_ORDER, Link, Model, row_anchor, versions_text
+from known_issues.results import CellResult
 
 SYMBOLS: dict[Verdict, tuple[str, str]] = {
     Verdict.REPRODUCES: ("R", "bug reproduces"),
@@ -32,7 +34,6 @@ SYMBOLS: dict[Verdict, tuple[str, str]] = {
     Verdict.INCOMPATIBLE: ("IC", "incompatible: framework fails its smoke check"),
     Verdict.NOT_RUN: ("", "not run in this cell"),
 }
-ROLE_ORDER = [Role.BUG, Role.WORKAROUND, Role.PATTERN]
 NO_CHANGE = FROM_CELL | NO_CHANGE_SIGNAL
 
 
@@ -87,6 +88,7 @@ class Column:
 
 @dataclass
 class GridRow:
+    anchor: str
     case: str
     kind: str
     claim: str
@@ -104,12 +106,6 @@ class CaseRows:
     kind: str
     claim: str
     rows: list[GridRow]
-
-
-@dataclass(frozen=True)
-class Link:
-    label: str
-    url: str
 
 
 @dataclass
@@ -207,6 +203,7 @@ class Page:
     groups: list[tuple[str, int]]
     columns: list[Column]
     cases_rows: list[CaseRows]
+    first: list[FirstFinding]
     findings: list[FindingView]
     flaky: list[FlakyView]
     changes: list[VerdictChange] | None
@@ -214,65 +211,6 @@ class Page:
     newest: str
     summary_lines: list[str] = field(default_factory=list)
     contradicted: list[tuple[str, str, str, str, str]] = field(default_factory=list)  # case, quote, test, ...
-
-
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Model:
-    """The analysis of one run that every part of the page draws on."""
-
-    run: RunResult
-    cases: Mapping[str, Case]
-    cells: list[CellResult]
-    rows: dict[Key, TestRow]
-    checks: dict[str, list[ClaimCheck]]
-    flips: dict[Key, list[Flip]]
-    changes: list[VerdictChange] | None
-
-    @classmethod
-    def of(
-        cls,
-        run: RunResult,
-        cases: Mapping[str, Case],
-        baseline: RunResult | None = None,
-        bisected: Sequence[BisectAnswer] = (),
-    ) -> Model:
-        cells = results.ordered_cells(run.cells)
-        rows = analysis.grid(cells)
-        checks = {slug: analysis.check_claims(case, rows, cells) for slug, case in cases.items()}
-        flips = analysis.row_flips(rows, cells)
-        analysis.attribute(flips, bisected)
-        changes = diff_runs(baseline, run) if baseline is not None else None
-        return cls(run, cases, cells, rows, checks, flips, changes)
-
-    def claim_of(self, slug: str) -> str:
-        return analysis.case_claim_status(self.checks.get(slug, []))
-
-    def kind_of(self, slug: str) -> str:
-        return self.cases[slug].kind if slug in self.cases else "pattern"
-
-    def case_order(self) -> list[str]:
-        slugs = set(self.cases) | {case for case, _ in self.rows}
-        return sorted(slugs, key=lambda s: (KINDS.index(self.kind_of(s)) if self.kind_of(s) in KINDS else 9, s))
-
-    def newest(self) -> CellResult | None:
-        return results.newest_cell(self.cells)
-
-    def on_newest(self) -> tuple[Counter[Verdict], Counter[Reason]]:
-        verdicts: Counter[Verdict] = Counter()
-        reasons: Counter[Reason] = Counter()
-        newest = self.newest()
-        if newest is None:
-            return verdicts, reasons
-        for row in self.rows.values():
-            v = row.verdict(newest.id)
-            if v != Verdict.NOT_RUN:
-                verdicts[v] += 1
-            if v == Verdict.ERROR:
-                reasons[row.reasons.get(newest.id, Reason.HARNESS)] += 1
-        return verdicts, reasons
 
 
 def build_page(model: Model, releases: Releases | None = None) -> Page:
@@ -288,18 +226,15 @@ def build_page(model: Model, releases: Releases | None = None) -> Page:
         groups=_groups(model.cells),
         columns=_columns(model.cells),
         cases_rows=[_case_rows(model, slug) for slug in model.case_order()],
+        first=first_findings(model),
         findings=_findings(model.cells),
         flaky=_flaky(model),
         changes=model.changes,
         details=[_detail(model, slug, releases) for slug in model.case_order()],
-        newest=_versions_text(newest) if newest else "",
+        newest=versions_text(newest) if newest else "",
         summary_lines=_summary_lines(model, verdicts, reasons),
         contradicted=_contradicted(model),
     )
-
-
-def _versions_text(cell: CellResult) -> str:
-    return ", ".join(f"{a} {cell.version_of(a)}" for a in cell.cell.axes)
 
 
 def _reasons_text(reasons: Counter[Reason]) -> str:
@@ -319,7 +254,7 @@ def _cards(model: Model, verdicts: Counter[Verdict], reasons: Counter[Reason]) -
                 "bugs-reproducing-on-newest",
                 "Bugs reproducing on newest",
                 str(verdicts[Verdict.REPRODUCES]),
-                _versions_text(newest),
+                versions_text(newest),
             ),
             Card(
                 "broken-on-newest",
@@ -433,6 +368,7 @@ def _case_rows(model: Model, slug: str) -> CaseRows:
         meaningful = {v for c, v in zip(model.cells, values, strict=True) if c.ran and v not in NO_CHANGE}
         out.append(
             GridRow(
+                anchor=row_anchor(slug, row.test),
                 case=slug,
                 kind=model.kind_of(slug),
                 claim=model.claim_of(slug),
@@ -613,7 +549,7 @@ def _summary_lines(model: Model, verdicts: Counter[Verdict], reasons: Counter[Re
     newest = model.newest()
     if newest is not None:
         lines.append(
-            f"- newest ({_versions_text(newest)}): {verdicts[Verdict.REPRODUCES]} bug(s) reproduce, "
+            f"- newest ({versions_text(newest)}): {verdicts[Verdict.REPRODUCES]} bug(s) reproduce, "
             f"{verdicts[Verdict.BROKEN]} workaround(s)/pattern(s) broken, "
             f"{verdicts[Verdict.ERROR]} suite error(s) ({_reasons_text(reasons)}), {verdicts[Verdict.FLAKY]} flaky"
         )

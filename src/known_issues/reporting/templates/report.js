@@ -20,4 +20,12 @@
   q('#filters input, #filters select').forEach(function(el){el.addEventListener('change',apply);});
   document.getElementById('filters').addEventListener('submit',function(e){e.preventDefault();});
   apply();
+  // A link from the findings list to a case opens its detail (a closed <details> hides its content).
+  function openTarget(){
+    var id=decodeURIComponent(location.hash.slice(1));
+    var el=id&&document.getElementById(id);
+    if(el&&el.tagName==='DETAILS'){el.open=true;}
+  }
+  window.addEventListener('hashchange',openTarget);
+  openTarget();
 })();
