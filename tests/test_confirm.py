@@ -39,6 +39,17 @@ def test_a_verdict_that_differs_from_the_baseline_is_a_suspect() -> None:
     assert suspect.why == "baseline: reproduces"
 
 
+def test_a_verdict_the_baseline_had_in_the_same_cell_is_not_asked_again() -> None:
+    """A release where a bug was fixed differs from its neighbour in every run: confirmed when it first
+    appeared, it is not re-run each time the same verdict comes back."""
+    boundary = _run("passed", "passed", "failed", "failed")
+    assert _versions(suspects(boundary, None)) == []  # a real flip: agrees with one neighbour
+    blip = _run("passed", "passed", "failed", "passed", "passed")
+    assert _versions(suspects(blip, None)) == ["0.3.0"]
+    assert suspects(copy.deepcopy(blip), blip) == []  # as in the baseline
+    assert _versions(suspects(blip, _run(*["passed"] * 5))) == ["0.3.0"]  # unlike it
+
+
 def test_unobserved_verdicts_and_settled_ones_are_never_suspects() -> None:
     run = _run("passed", "skipped", "passed")
     assert suspects(run, None) == []

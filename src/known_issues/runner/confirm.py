@@ -1,12 +1,16 @@
 """Flips are confirmed before they are reported (the model is Rust's Crater, which re-runs a
 regression before calling it one).
 
-A test's verdict is a suspect when it differs from the baseline's verdict for the same cell, or
-from every neighbouring cell of its group that observed the test (the nearest one on each side;
-an end cell has one). Each suspect is run again, ``confirm_runs`` times, in the same environment,
-never from the result store. If every re-run gives the same verdict, it stands (and the
-observations are recorded); if not, the verdict is ``flaky``: shown with every outcome observed,
-never counted as fixed, broken or reproduces.
+A test's verdict is a suspect when it differs from the baseline's verdict for the same cell, or,
+where the baseline has no verdict for it, from every neighbouring cell of its group that observed
+the test (the nearest one on each side; an end cell has one). A verdict equal to the baseline's is
+not: where it differs from its neighbours (a release where a bug was fixed), it was confirmed when
+it first appeared, and the run that reports it again does not re-run it.
+
+Each suspect is run again, ``confirm_runs`` times, in the same environment, never from the result
+store. If every re-run gives the same verdict, it stands (and the observations are recorded); if
+not, the verdict is ``flaky``: shown with every outcome observed, never counted as fixed, broken or
+reproduces.
 """
 
 from __future__ import annotations
@@ -60,7 +64,9 @@ def suspects(
             if test.verdict not in CONFIRMABLE or test.observations:
                 continue  # nothing observed to confirm, or confirmed already
             before = old_verdicts.get(test.key)
-            if before is not None and before != test.verdict and before != Verdict.NOT_RUN:
+            if before == test.verdict:
+                continue  # as in the baseline: a verdict that differs from its neighbours was confirmed then
+            if before is not None and before != Verdict.NOT_RUN:
                 found.append(Suspect(cell.id, test, f"baseline: {before}"))
                 continue
             around = _neighbours(group, cell, test.key, table)
