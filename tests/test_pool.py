@@ -60,3 +60,21 @@ def test_progress_is_plain_lines_when_not_a_terminal() -> None:
         "[  2/3] cell-b: ran  (2 done, 1 running, 0 waiting; 1m00s elapsed, about 30s left)",
     ]
     assert "\r" not in stream.getvalue()
+
+
+def test_the_longest_cells_start_first_and_a_cell_never_observed_before_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[str] = []
+
+    def run(ctx: RunContext, cell: Cell, result: CellResult) -> None:
+        started.append(cell.group)
+        result.status = CellStatus.RAN
+
+    monkeypatch.setattr(one_cell, "_run", run)
+    settings = Settings(ROOT, load_matrix(ROOT / "matrix.toml"), tmp_path / "out", tmp_path / "envs", jobs=1)
+    ctx = RunContext(settings, None, {}, "", "h", {}, ResultStore(tmp_path / "r"), locks.Locks(tmp_path / "l"))
+    cells = [Cell(group, "3.11", (("fastapi", "0.1.0"),)) for group in ("short", "long", "new", "middle")]
+    seconds = {cells[0].id: 3.0, cells[1].id: 40.0, cells[3].id: 12.0}
+    run_cells(ctx, cells, expected=seconds)
+    assert started == ["new", "long", "middle", "short"]

@@ -173,3 +173,18 @@ def test_the_key_covers_every_harness_module_a_cell_imports() -> None:
     files = {name if name.endswith(".py") else f"{name}.py" for name in imported}
     files = {"cell/__init__.py" if f == "cell.py" else f for f in files}
     assert files <= set(result_store.in_cell_modules()), files - set(result_store.in_cell_modules())
+
+
+def test_a_merge_keeps_how_long_each_observed_cell_took(tmp_path: Path) -> None:
+    """The next run starts the longest cells first: the merge keeps each observed cell's seconds in the
+    manifest, and a cell served whole from the result store keeps the seconds it took when observed."""
+    slow, fast = cell("0.113.0", "2.11.7"), cell("0.114.0", "2.11.7")
+    slow.timings, fast.timings = {"total": 40.0}, {"total": 5.0}
+    slow.cases_run, fast.cases_run = ["a"], []
+    for result in (slow, fast):
+        run_files.write_cell(tmp_path, result)
+    previous = run_files.Manifest([slow.cell, fast.cell], durations={fast.id: 7.0})
+    run_files.write_manifest(tmp_path, previous)
+    run_files.merge(tmp_path)
+    manifest = run_files.read_manifest(tmp_path)
+    assert manifest is not None and manifest.durations == {fast.id: 7.0, slow.id: 40.0}

@@ -53,14 +53,14 @@ def run_matrix(
     interrupted."""
     with run_files.exclusive(settings.envs, settings.out, wait_message=" (another run uses the same folders)"):
         ctx = RunContext.build(settings, index)
-        previous = None if replace else run_files.read_manifest(settings.out)
-        run_files.write_manifest(
-            settings.out,
-            run_files.build_manifest(
-                cells, settings.matrix.name, dict(index.sources), previous, settings.matrix.descriptions
-            ),
+        before = run_files.read_manifest(settings.out)
+        durations = before.durations if before else {}
+        manifest = run_files.build_manifest(
+            cells, settings.matrix.name, dict(index.sources), None if replace else before, settings.matrix.descriptions
         )
-        summary = run_cells(ctx, cells, resume=resume)
+        manifest.durations = {**durations, **manifest.durations}
+        run_files.write_manifest(settings.out, manifest)
+        summary = run_cells(ctx, cells, resume=resume, expected=durations)
         merged = None
         observed = any(result.cases_run for result in summary.results)
         if not summary.interrupted:

@@ -55,6 +55,8 @@ class Manifest:
     index: dict[str, Any] = field(default_factory=dict)
     newest: dict[str, str] = field(default_factory=dict)
     groups: dict[str, str] = field(default_factory=dict)  # group name -> description, for the report
+    # Cell id -> seconds it took when last observed: the next run starts the longest cells first.
+    durations: dict[str, float] = field(default_factory=dict)
     schema: int = MANIFEST_SCHEMA
 
 
@@ -72,7 +74,8 @@ def build_manifest(
     merged = known + [c for c in cells if c.id not in ids]
     described = {**(previous.groups if previous else {}), **(groups or {})}
     index = {**(previous.index if previous else {}), **index}
-    return Manifest(merged, matrix, utc_now(), index, groups=described, **extra)
+    durations = previous.durations if previous else {}
+    return Manifest(merged, matrix, utc_now(), index, groups=described, durations=durations, **extra)
 
 
 def read_manifest(out: Path) -> Manifest | None:
@@ -107,6 +110,10 @@ def merge(out: Path) -> RunResult:
         groups=manifest.groups,
     )
     write_json(out / "results.json", dump(run))
+    observed = {c.id: c.timings["total"] for c in cells if c.cases_run and "total" in c.timings}
+    if observed:
+        manifest.durations = {**manifest.durations, **observed}
+        write_manifest(out, manifest)
     return run
 
 

@@ -7,7 +7,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, TextIO
@@ -31,7 +31,12 @@ class RunSummary:
         return not self.interrupted and all(r.status != CellStatus.ERROR for r in self.results)
 
 
-def run_cells(ctx: RunContext, cells: Sequence[Cell], resume: bool = False) -> RunSummary:
+def run_cells(
+    ctx: RunContext, cells: Sequence[Cell], resume: bool = False, expected: Mapping[str, float] | None = None
+) -> RunSummary:
+    """Run the cells, ``jobs`` at a time, the longest first: ``expected`` (seconds each took when last
+    observed) puts them in order, a cell never observed first of all (most likely a new environment),
+    so that no long cell starts last and runs alone while the other workers wait."""
     summary = RunSummary()
     todo = []
     for cell in cells:
@@ -48,7 +53,8 @@ def run_cells(ctx: RunContext, cells: Sequence[Cell], resume: bool = False) -> R
     pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="cell")
     futures: dict[Future[CellResult], Cell] = {}
     try:
-        pending = list(todo)
+        known = expected or {}
+        pending = sorted(todo, key=lambda c: -known.get(c.id, float("inf")))
         done: list[CellResult] = []
         while pending or futures or done:
             while pending and len(futures) < jobs:
