@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from fixtures import HOSTILE, run_with_every_verdict, write_cases
@@ -14,8 +13,6 @@ from known_issues.catalog import load_cases
 from known_issues.reporting.build import build
 
 playwright = pytest.importorskip("playwright.sync_api", reason="playwright is in the dev dependency group")
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def chromium_path() -> str:
@@ -49,8 +46,8 @@ def page_and_requests(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tupl
             page.goto(index.as_uri())
             page.wait_for_load_state("load")
             yield page, requests
-            if not os.environ.get("CI"):
-                page.screenshot(path=str(ROOT / "report" / "browser-test.png"), full_page=False)
+            # Beside the page it shows (pytest keeps the last runs' folders), never in the project's report/.
+            page.screenshot(path=str(folder / "report" / "browser-test.png"), full_page=False)
         finally:
             browser.close()
 
