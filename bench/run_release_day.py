@@ -37,7 +37,9 @@ sys.path.insert(0, str(ROOT / "src"))
 from known_issues.catalog import case_names  # noqa: E402 - after the path
 from known_issues.matrix import ANY, LATEST  # noqa: E402
 from known_issues.results import CellResult, RunResult  # noqa: E402
-from known_issues.runner.pypi import PackageIndex  # noqa: E402
+from known_issues.runner import bytecode  # noqa: E402
+from known_issues.runner.environments import BYTECODE  # noqa: E402
+from known_issues.runner.pypi import PackageIndex, _epoch  # noqa: E402
 from known_issues.runner.result_store import Inputs, case_digests, harness_digest  # noqa: E402
 
 PACKAGES = ("fastapi", "pydantic", "starlette")
@@ -53,14 +55,56 @@ def changed_by(cell: CellResult, package: str, newest: str) -> bool:
     return cell.resolved.get(package) == newest and cell.run_pins.get(package) != newest
 
 
-def day_before(envs: Path, out: Path, scratch: Path, cells: list[CellResult], timeout: float) -> None:
-    """A copy of the warm state without anything resolved, built or observed for ``cells``."""
+def released_today(index: PackageIndex, package: str, newest: str, run: RunResult, cells: list[CellResult]) -> set[str]:
+    """The distributions (``name==version``) that did not exist the day before: the release itself, and
+    what only the changed cells resolved to and was uploaded in the day before it (a pydantic-core
+    published with its Pydantic)."""
+    uploaded = {r.version: r.upload_time for r in index.releases(package)}
+    since = _epoch(uploaded.get(newest, "")) - 86400
+    changed = {c.id for c in cells}
+    elsewhere = {f"{n}=={v}" for c in run.cells if c.id not in changed for n, v in c.resolved.items()}
+    new = {f"{package}=={newest}"}
+    for cell in cells:
+        for name, version in cell.resolved.items():
+            pin = f"{name}=={version}"
+            if pin in new or pin in elsewhere:
+                continue
+            times = {r.version: r.upload_time for r in index.releases(name)}
+            if _epoch(times.get(version, "")) >= since:
+                new.add(pin)
+    return new
+
+
+def forget_bytecode(env: Path, store: Path, new: set[str]) -> None:
+    """Remove from the copy's shared bytecode what was compiled from the files of ``new``'s distributions
+    in ``env``: the day before, nothing had compiled them."""
+    for record in env.glob("lib/python3*/site-packages/*.dist-info/RECORD"):
+        name, _, version = record.parent.name[: -len(".dist-info")].partition("-")
+        if f"{name.lower().replace('_', '-')}=={version}" not in new:
+            continue
+        site = record.parent.parent
+        for line in record.read_text(encoding="utf-8").splitlines():
+            rel = line.split(",", 1)[0]
+            if not rel.endswith(".py"):
+                continue
+            try:
+                key = bytecode.key_of(site / rel)
+            except OSError:
+                continue
+            for stored in store.glob(f"*/{key}.pyc"):
+                stored.unlink()
+
+
+def day_before(envs: Path, out: Path, scratch: Path, cells: list[CellResult], timeout: float, new: set[str]) -> None:
+    """A copy of the warm state without anything resolved, built, compiled or observed for ``cells``."""
     (scratch / "envs").mkdir(parents=True)
     for part in ("results", "locks", "index"):
         if (envs / part).exists():
             shutil.copytree(envs / part, scratch / "envs" / part)
-    if (envs / "cells").exists():  # hard links: seconds, no space; the copy's changes stay in the copy
-        subprocess.run(["cp", "-al", str(envs / "cells"), str(scratch / "envs" / "cells")], check=True)
+    # hard links: seconds, no space; the copy's changes stay in the copy
+    for part in ("cells", BYTECODE):
+        if (envs / part).exists():
+            subprocess.run(["cp", "-al", str(envs / part), str(scratch / "envs" / part)], check=True)
     shutil.copytree(out, scratch / "out", ignore=shutil.ignore_patterns("logs", "latest", "bisect"))
     harness = harness_digest(ROOT / "cases")
     digests = case_digests(ROOT / "cases", case_names(ROOT / "cases"))
@@ -71,6 +115,7 @@ def day_before(envs: Path, out: Path, scratch: Path, cells: list[CellResult], ti
             continue
         env = scratch / "envs" / "cells" / cell.env_key
         lock = (env / "requirements.lock").read_text(encoding="utf-8") if env.exists() else None
+        forget_bytecode(env, scratch / "envs" / BYTECODE, new)
         shutil.rmtree(env, ignore_errors=True)
         results = scratch / "envs" / "results"
         for digest in digests.values():
@@ -118,7 +163,9 @@ def main() -> int:
         predicted = [c for c in run.cells if changed_by(c, package, newest)]
         scratch = Path(tempfile.mkdtemp(prefix=f"release-day-{package}-", dir=args.envs))
         print(f"{package} {newest}: {len(predicted)} of {len(run.cells)} cells resolve to it; day before in {scratch}")
-        day_before(args.envs, args.out, scratch, predicted, timeout)
+        new = released_today(index, package, newest, run, predicted)
+        print(f"  new that day: {', '.join(sorted(new))}")
+        day_before(args.envs, args.out, scratch, predicted, timeout, new)
         wall, cpu, code = release_day(scratch, args.jobs)
         after = RunResult.read(scratch / "out" / "results.json")
         observed = [c for c in after.cells if c.cases_run]

@@ -78,3 +78,19 @@ def test_dry_run_removes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert old.exists() and (store.folder / "k.json").exists()
     out = capsys.readouterr().out
     assert f"would remove {old}" in out and "1 stored result(s) unused for 30 days to remove" in out
+
+
+def test_bytecode_no_environment_links_to_goes_with_its_environments(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tag = tmp_path / "bytecode" / "cpython-311"
+    tag.mkdir(parents=True)
+    (tag / "shared.pyc").write_bytes(b"x" * 10)
+    (tag / "orphan.pyc").write_bytes(b"y" * 10)
+    env = _environment(tmp_path / "cells", "recent", time.time())
+    os.link(tag / "shared.pyc", env / "lib" / "shared.pyc")
+
+    collect(tmp_path, max_age_days=30, max_gb=20)
+
+    assert sorted(p.name for p in tag.iterdir()) == ["shared.pyc"]
+    assert "gc: 1 bytecode file(s) no environment uses removed" in capsys.readouterr().out

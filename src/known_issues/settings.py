@@ -26,7 +26,8 @@ class Settings:
     def cases_dir(self) -> Path:
         return self.root / "cases"
 
-    # Under envs: cells/ (environments), locks/, results/ (the result store), index/ (package index copies).
+    # Under envs: cells/ (environments), bytecode/ (what they share), locks/, results/ (the result store),
+    # index/ (package index copies).
     def env_dir(self, name: str) -> Path:
         return self.envs / name
 

@@ -19,10 +19,12 @@ from pathlib import Path
 from packaging.utils import canonicalize_name
 
 from known_issues.cell.atomic import write_text
+from known_issues.runner import bytecode
 
 UV_TIMEOUT = 600
 _PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?==([^\s;]+)")
 COMPLETE = ".known-issues-complete"
+BYTECODE = "bytecode"  # beside the environments' folder: the bytecode they share (runner/bytecode.py)
 
 
 class NotInstallable(Exception):
@@ -92,6 +94,23 @@ def find_python(version: str) -> Path:
     raise NotInstallable(
         f"Python {version} is not installed on this machine (looked on PATH and in {pyenv_root}/versions)"
     )
+
+
+@functools.cache
+def cache_tag(python: Path) -> str:
+    """The interpreter's bytecode tag (``cpython-311``), which names its bytecode files."""
+    out = subprocess.run(
+        [str(python), "-c", "import sys; print(sys.implementation.cache_tag)"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    return out.stdout.strip()
+
+
+def bytecode_store(env: Path) -> Path:
+    return env.parent.parent / BYTECODE
 
 
 def parse_pins(lock: str) -> dict[str, str]:
@@ -180,7 +199,8 @@ def _ensure(path: Path, python: Path, lock: str) -> Environment:
         os.utime(marker)  # last use, for `gc`
         return Environment(path, venv_python, True, time.monotonic() - started)
     # No bytecode is compiled here: the smoke check and the first pytest run write it for the modules
-    # they import (pytest_process.child_env), a fraction of what is installed.
+    # they import (pytest_process.child_env), a fraction of what is installed; what an earlier cell's
+    # run wrote for the same installed files is linked in (runner/bytecode.py).
     # A half-made environment (interrupted run) has no marker: it is thrown away, never trusted.
     shutil.rmtree(path, ignore_errors=True)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -197,6 +217,9 @@ def _ensure(path: Path, python: Path, lock: str) -> Environment:
             str(path / "requirements.lock"),
         ]
     )
+    tag = cache_tag(python)
+    if tag:
+        bytecode.seed(path, bytecode_store(path), tag)
     write_text(marker, lock)  # last, and whole: a marker means a complete environment
     return Environment(path, venv_python, False, time.monotonic() - started)
 

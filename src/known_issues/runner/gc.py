@@ -11,7 +11,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from known_issues.runner.environments import COMPLETE
+from known_issues.runner import bytecode
+from known_issues.runner.environments import BYTECODE, COMPLETE
 
 GB = 1024**3
 
@@ -71,7 +72,21 @@ def collect(
         f"{total / GB:.1f} GB in {envs / 'cells'}"
     )
     collect_results(envs / "results", max_age_days, dry_run, now)
+    collect_bytecode(envs / BYTECODE, dry_run)
     return removed
+
+
+def collect_bytecode(store: Path, dry_run: bool = False) -> int:
+    """Remove the shared bytecode that no environment links to any more (its environments are gone)."""
+    unused = bytecode.unused(store)
+    freed = 0
+    for path in unused:
+        freed += path.stat().st_size
+        if not dry_run:
+            path.unlink(missing_ok=True)
+    verb = "to remove" if dry_run else "removed"
+    print(f"gc: {len(unused)} bytecode file(s) no environment uses {verb} ({freed / 1024**2:.1f} MB) in {store}")
+    return len(unused)
 
 
 def collect_results(folder: Path, max_age_days: float, dry_run: bool = False, now: float | None = None) -> int:

@@ -20,6 +20,7 @@ from known_issues.cell.verdicts import CellStatus, Reason
 from known_issues.errors import PackageIndexError
 from known_issues.matrix import ANY, Cell, runs_case
 from known_issues.results import AppliedRule, CellResult, CompatFinding
+from known_issues.runner import bytecode
 from known_issues.runner import environments as envs
 from known_issues.runner import locks as locks_mod
 from known_issues.runner.processes import PROCESSES
@@ -147,6 +148,7 @@ def _run(ctx: RunContext, cell: Cell, result: CellResult) -> None:
             cell_timeout=ctx.settings.matrix.cell_timeout,
         )
         result.timings["tests"] = round(time.monotonic() - t0, 3)
+        bytecode.harvest(env.path, envs.bytecode_store(env.path))
         if run.results is not None:
             result.timings["tests_cpu"] = run.results.cpu_seconds
         # A case must stop every server it starts; what it left behind was killed and is reported.
@@ -399,6 +401,7 @@ def _smoke(ctx: RunContext, result: CellResult, resolved: _Resolved) -> tuple[bo
     )
     if PROCESSES.stopping:
         raise KeyboardInterrupt
+    bytecode.harvest(env.path, envs.bytecode_store(env.path))
     if timed_out:
         return False, f"smoke check timed out after {SMOKE_TIMEOUT}s"
     try:
