@@ -6,6 +6,7 @@ types the helpers raise are re-exported here so a case imports everything from o
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.metadata
 import platform
@@ -36,8 +37,12 @@ __all__ = [
 ]
 
 
+@functools.cache
 def installed(dist: str) -> Version | None:
-    """The installed version of a distribution, or of the interpreter for ``"python"``."""
+    """The installed version of a distribution, or of the interpreter for ``"python"``.
+
+    Asked once a process: a cell's environment never changes while it runs, and each lookup reads
+    the metadata of every installed distribution (about a hundred lookups a cell)."""
     if dist == "python":
         return Version(platform.python_version())
     try:
