@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from packaging.version import Version
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parent.parent
@@ -627,3 +628,40 @@ def test_a_case_whose_dependency_cannot_install_leaves_the_others_running(
         assert "known-issues-no-such-package-anywhere" in why
     page = (out / "index.html").read_text(encoding="utf-8")
     assert "case odd_dependency left out: its own dependencies do not install" in page
+
+
+# 8 -----------------------------------------------------------------------------------------
+
+
+def test_a_pydantic_that_breaks_fastapi_is_a_compatibility_finding_and_the_cell_steps_down(
+    layout: dict[str, Path],
+) -> None:
+    out = layout["root"] / "out-step"
+    args = ("matrix", "--matrix", DATA / "reliability-stepdown.toml", "--out", out, "--envs", layout["envs"])
+    proc = run_cli(layout["root"], *args, "--cases", "plain_ok")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    (cell,) = cells_of(out).values()
+    # The smoke check opened each pytest run: every Pydantic from 2.12 failed it, nothing ran there.
+    assert cell["status"] == "ran" and cell["compat_findings"], cell
+    for finding in cell["compat_findings"]:
+        assert Version(finding["versions"]["pydantic"]) >= Version("2.12"), finding
+        assert finding["error"].strip(), finding
+    assert Version(cell["resolved"]["pydantic"]) < Version("2.12")
+    assert cell["fallback_pins"][-1] == "pydantic<2.12"
+    assert verdicts(cell)["plain_ok::test_path_param_is_converted"] == "works"
+
+    # The answers are kept: a second run resolves to the same environments and runs nothing.
+    store = layout["envs"] / "results"
+    answers = sorted(p.name for p in store.glob("smoke-*.json"))
+    again = run_cli(layout["root"], *args, "--cases", "plain_ok")
+    (second,) = cells_of(out).values()
+    assert second["cases_reused"] == ["plain_ok"] and second["compat_findings"] == cell["compat_findings"]
+    assert sorted(p.name for p in store.glob("smoke-*.json")) == answers, again.stdout
+
+    # An environment whose answer is lost but whose results are stored: the check runs on its own.
+    (store / f"smoke-{second['env_key']}-{answers[0].rsplit('-', 1)[1]}").unlink()
+    third = run_cli(layout["root"], *args, "--cases", "plain_ok")
+    assert third.returncode == 0, third.stdout + third.stderr
+    (cell3,) = cells_of(out).values()
+    assert cell3["cases_reused"] == ["plain_ok"] and cell3["timings"]["smoke"] > 0
+    assert sorted(p.name for p in store.glob("smoke-*.json")) == answers

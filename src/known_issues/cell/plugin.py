@@ -46,6 +46,36 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=60.0,
         help="per-test time limit in seconds for setup, call and teardown (0: none)",
     )
+    group.addoption(
+        "--ki-smoke",
+        default=None,
+        help="run the smoke check first and write its answer here; stop before collecting when it fails",
+    )
+
+
+SMOKE_LIMIT = 120.0
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """The smoke check in this process: the imports it makes are the ones the cases make next, so
+    it costs no interpreter start and no second import of the framework."""
+    out = session.config.getoption("--ki-smoke")
+    if not out:
+        return
+    from known_issues.cell.smoke import check
+
+    started = time.monotonic()
+    try:
+        with _time_limit(SMOKE_LIMIT, "the smoke check"):
+            answer = check()
+    except TestTimeout as exc:
+        answer = {"ok": False, "error": f"TestTimeout: {exc}", "traceback": ""}
+    # A check that ran out of time may have met a slow moment of this machine: not an answer to keep.
+    answer["timed_out"] = str(answer.get("error", "")).startswith("TestTimeout")
+    answer["seconds"] = round(time.monotonic() - started, 3)
+    write_json(Path(out), answer)
+    if not answer["ok"]:
+        pytest.exit(f"smoke check failed: {answer['error']}", returncode=pytest.ExitCode.INTERRUPTED)
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -1,8 +1,10 @@
 """Smoke check run inside a cell before its tests: does the framework import and answer?
 
 A release can declare a Pydantic or Starlette compatible that it breaks with; this check tells
-such a "compatibility finding" apart from the verdicts of the cases. No `from __future__ import
-annotations` here: the models below are local and must not become forward references.
+such a "compatibility finding" apart from the verdicts of the cases. It runs at the start of the
+cell's pytest process (the plugin's ``--ki-smoke``), or on its own (``python -m``) when the cell has
+no test to run. No `from __future__ import annotations` here: the models below are local and must
+not become forward references.
 """
 
 import json
@@ -17,7 +19,8 @@ def expect(response: object, status: int, body: object) -> None:
         raise AssertionError(f"{response.request.method} {response.request.url.path} answered {code}: {text}")  # type: ignore[attr-defined]
 
 
-def main() -> int:
+def check() -> dict[str, object]:
+    """``{"ok": True}``, or ``{"ok": False, "error": ..., "traceback": ...}``: never raises."""
     try:
         from typing import Annotated
 
@@ -53,11 +56,15 @@ def main() -> int:
             schema = client.get("/openapi.json")
             expect(schema, 200, None)
     except BaseException as exc:
-        frames = traceback.format_exception(exc)
-        print(json.dumps({"ok": False, "error": f"{type(exc).__name__}: {exc}", "traceback": "".join(frames)[-3000:]}))
-        return 1
-    print(json.dumps({"ok": True}))
-    return 0
+        frames = traceback.format_exception(type(exc), exc, exc.__traceback__)
+        return {"ok": False, "error": f"{type(exc).__name__}: {exc}", "traceback": "".join(frames)[-3000:]}
+    return {"ok": True}
+
+
+def main() -> int:
+    answer = check()
+    print(json.dumps(answer))
+    return 0 if answer["ok"] else 1
 
 
 if __name__ == "__main__":

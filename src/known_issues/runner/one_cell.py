@@ -93,6 +93,7 @@ class _Resolved:
     python: Path
     env_key: str
     env: envs.Environment | None = None  # made (or found) the first time something needs it
+    smoke_pending: bool = False  # no smoke answer stored for this environment yet
 
 
 def run_cell(ctx: RunContext, cell: Cell) -> CellResult:
@@ -121,9 +122,20 @@ def run_cell(ctx: RunContext, cell: Cell) -> CellResult:
 
 
 def _run(ctx: RunContext, cell: Cell, result: CellResult) -> None:
-    resolved = _resolve_smoked(ctx, cell, result)
-    if resolved is None:
-        return
+    while True:
+        resolved = _resolve_smoked(ctx, cell, result)
+        if resolved is None:
+            return
+        if _observe(ctx, cell, result, resolved):
+            return
+        # The smoke check that opened the pytest run failed: a compatibility finding, then the step down.
+        if not _incompatible(cell, result, result.compat_findings[-1].error):
+            return
+
+
+def _observe(ctx: RunContext, cell: Cell, result: CellResult, resolved: _Resolved) -> bool:
+    """Observe what the store does not have, and assemble the cell. False when the smoke check, run
+    first in the same pytest process, failed (nothing else ran)."""
     cases = [c for c in ctx.selected(cell) if c not in result.cases_not_installable]
     inputs = Inputs(resolved.env_key, ctx.harness, ctx.settings.matrix.test_timeout)
     fresh: list[str] = []
@@ -136,6 +148,12 @@ def _run(ctx: RunContext, cell: Cell, result: CellResult) -> None:
             stored[case] = found
     if fresh and ctx.dry:
         raise NeedsRun
+    if not fresh and resolved.smoke_pending:
+        # Nothing to run, yet no answer for this environment: the check on its own.
+        ok, message = _smoke(ctx, result, resolved)
+        if not ok:
+            result.compat_findings.append(CompatFinding(_key_versions(cell, result.resolved), message))
+            return False
     if fresh:
         env = _environment(ctx, result, resolved)
         t0 = time.monotonic()
@@ -146,16 +164,24 @@ def _run(ctx: RunContext, cell: Cell, result: CellResult) -> None:
             log=ctx.log_path(cell),
             test_timeout=ctx.settings.matrix.test_timeout,
             cell_timeout=ctx.settings.matrix.cell_timeout,
+            smoke=resolved.smoke_pending,
         )
         result.timings["tests"] = round(time.monotonic() - t0, 3)
         bytecode.harvest(env.path, envs.bytecode_store(env.path))
+        if run.smoke is not None:
+            result.timings["smoke"] = round(result.timings.get("smoke", 0.0) + run.smoke.seconds, 3)
+            if run.smoke.remembered:
+                ctx.store.put_smoke(resolved.env_key, run.smoke.ok, "" if run.smoke.ok else run.smoke.message)
+            if not run.smoke.ok:
+                result.compat_findings.append(CompatFinding(_key_versions(cell, result.resolved), run.smoke.message))
+                return False
         if run.results is not None:
             result.timings["tests_cpu"] = run.results.cpu_seconds
         # A case must stop every server it starts; what it left behind was killed and is reported.
         result.stray_processes = run.strays
         if run.results is None:
             result.status, result.error_reason, result.reason = CellStatus.ERROR, run.failure_reason, run.failure
-            return
+            return True
         for case, case_result in split_by_case(run.results, fresh).items():
             ctx.store.put(inputs.key(ctx.digests[case]), case_result)
             stored[case] = case_result
@@ -163,6 +189,7 @@ def _run(ctx: RunContext, cell: Cell, result: CellResult) -> None:
         result.env_reused = True  # nothing had to run: the environment was not even needed
     everything = set(cases) | set(_kept(ctx, cell, result, inputs, cases, stored))
     _assemble(result, [c for c in ctx.in_group(cell) if c in everything], stored, set(fresh))
+    return True
 
 
 def _kept(
@@ -233,32 +260,46 @@ def _assemble(result: CellResult, cases: list[str], stored: dict[str, CaseResult
 
 
 def _resolve_smoked(ctx: RunContext, cell: Cell, result: CellResult) -> _Resolved | None:
-    """The cell's lock, once its environment passes the smoke check; None when it is incompatible.
+    """The cell's lock, unless the smoke check's stored answer for its environment is a failure;
+    None when it is incompatible. An environment with no answer yet is returned ``smoke_pending``:
+    the check then opens the cell's pytest run.
 
     When the resolver's own choice of Pydantic breaks FastAPI (declared compatible, broken
     together), the next older Pydantic minor is tried, and the failed combination is recorded as a
     compatibility finding, never as verdicts.
     """
-    t_resolve = t_smoke = 0.0
+    t_resolve = 0.0
     try:
         while True:
             t0 = time.monotonic()
             resolved = _resolve(ctx, cell, result)
             t_resolve += time.monotonic() - t0
-            t0 = time.monotonic()
-            ok, message = _smoke(ctx, result, resolved)
-            t_smoke += time.monotonic() - t0
+            result.env_key = resolved.env_key
+            saved = ctx.store.smoke(resolved.env_key)
+            if saved is None:
+                if ctx.dry:
+                    raise NeedsRun
+                resolved.smoke_pending = True
+                return resolved
+            ok, message = saved
             if ok:
                 return resolved
             result.compat_findings.append(CompatFinding(_key_versions(cell, result.resolved), message))
-            step = _step_down(cell, result.resolved)
-            if step is None or len(result.fallback_pins) >= MAX_FALLBACKS:
-                result.status, result.reason = CellStatus.INCOMPATIBLE, message
+            if not _incompatible(cell, result, message):
                 return None
-            result.fallback_pins = [*result.fallback_pins, step]
     finally:
-        result.timings["resolve"] = round(t_resolve, 3)
-        result.timings["smoke"] = round(t_smoke, 3)
+        result.timings["resolve"] = round(result.timings.get("resolve", 0.0) + t_resolve, 3)
+
+
+def _incompatible(cell: Cell, result: CellResult, message: str) -> bool:
+    """After a failed smoke check: pin the next older Pydantic and return True (resolve again), or
+    mark the cell incompatible and return False."""
+    step = _step_down(cell, result.resolved)
+    if step is None or len(result.fallback_pins) >= MAX_FALLBACKS:
+        result.status, result.reason = CellStatus.INCOMPATIBLE, message
+        return False
+    result.fallback_pins = [*result.fallback_pins, step]
+    return True
 
 
 def _resolve(ctx: RunContext, cell: Cell, result: CellResult) -> _Resolved:
@@ -381,24 +422,16 @@ def _environment(ctx: RunContext, result: CellResult, resolved: _Resolved) -> en
 
 
 def _smoke(ctx: RunContext, result: CellResult, resolved: _Resolved) -> tuple[bool, str]:
-    """The smoke check's answer for this environment, computed once per environment and smoke code.
-
-    An environment is immutable once complete, so its answer cannot change; asking again would
-    cost an interpreter start and the FastAPI import on every run (and on every step down).
-    """
-    result.env_key = resolved.env_key
-    saved = ctx.store.smoke(resolved.env_key)
-    if saved is not None:
-        return saved
-    if ctx.dry:
-        raise NeedsRun
+    """The smoke check on its own, for an environment with no stored answer and no test to run."""
     env = _environment(ctx, result, resolved)
+    t0 = time.monotonic()
     code, out, timed_out, _ = PROCESSES.run(
         [str(env.python), "-m", "known_issues.cell.smoke"],
         timeout=SMOKE_TIMEOUT,
         cwd=ctx.settings.root,
         env=child_env(),
     )
+    result.timings["smoke"] = round(result.timings.get("smoke", 0.0) + time.monotonic() - t0, 3)
     if PROCESSES.stopping:
         raise KeyboardInterrupt
     bytecode.harvest(env.path, envs.bytecode_store(env.path))

@@ -18,6 +18,16 @@ from known_issues.runner.processes import PROCESSES
 HARNESS_SRC = Path(__file__).resolve().parents[2]  # src/, where known_issues lives
 
 
+@dataclass(frozen=True)
+class SmokeAnswer:
+    """The smoke check's answer from a pytest run that was asked for it (``smoke=True``)."""
+
+    ok: bool
+    message: str
+    seconds: float
+    remembered: bool  # False when the process died before answering: may be an accident of this run
+
+
 @dataclass
 class InCellRun:
     """What a pytest run gave: its results, or why there are none."""
@@ -26,6 +36,7 @@ class InCellRun:
     failure: str = ""
     failure_reason: Reason | None = None
     strays: list[str] = field(default_factory=list)
+    smoke: SmokeAnswer | None = None
 
 
 # What activating the runner's own environment sets (nox sets the three first for its uv sessions).
@@ -57,11 +68,17 @@ def run_pytest(
     log: Path,
     test_timeout: float,
     cell_timeout: float,
+    smoke: bool = False,
 ) -> InCellRun:
-    """Run ``targets`` (case folders or node ids) with the plugin; the command and output go to ``log``."""
+    """Run ``targets`` (case folders or node ids) with the plugin; the command and output go to ``log``.
+
+    With ``smoke``, the smoke check runs first in the same process; when it fails, no test runs and
+    the answer (``InCellRun.smoke``) says why.
+    """
     log.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="ki-cell-") as tmp:
         results_path = Path(tmp) / "tests.json"
+        smoke_path = Path(tmp) / "smoke.json"
         cmd = [
             str(python),
             "-m",
@@ -86,21 +103,41 @@ def run_pytest(
             "--basetemp",
             str(Path(tmp) / "pytest"),
         ]
+        if smoke:
+            cmd += ["--ki-smoke", str(smoke_path)]
         code, out, timed_out, strays = PROCESSES.run(cmd, timeout=cell_timeout, cwd=root, env=child_env())
         write_text(log, " ".join(cmd) + "\n\n" + out)
         if PROCESSES.stopping:
             raise KeyboardInterrupt
+        answer = _smoke_answer(smoke_path, code, out, timed_out) if smoke else None
+        if answer is not None and not answer.ok:
+            return InCellRun(None, answer.message, None, strays, answer)
         if timed_out:
             return InCellRun(
-                None, f"the cell ran longer than {cell_timeout:g}s and was stopped", Reason.TIMEOUT, strays
+                None, f"the cell ran longer than {cell_timeout:g}s and was stopped", Reason.TIMEOUT, strays, answer
             )
         if not results_path.exists():
-            return InCellRun(None, f"pytest exited {code} without results:\n{out[-3000:]}", Reason.HARNESS, strays)
+            return InCellRun(
+                None, f"pytest exited {code} without results:\n{out[-3000:]}", Reason.HARNESS, strays, answer
+            )
         try:
             data = json.loads(results_path.read_text(encoding="utf-8"))
             results = load(PytestRun, check_schema(data, PYTEST_RUN_SCHEMA, "the plugin's results"))
         except (ValueError, KeyError, SchemaError) as exc:
-            return InCellRun(None, f"unreadable results from the plugin: {exc}", Reason.HARNESS, strays)
+            return InCellRun(None, f"unreadable results from the plugin: {exc}", Reason.HARNESS, strays, answer)
     if code not in (0, 1, 5):  # 5: nothing collected (a selection with no test left)
-        return InCellRun(None, f"pytest exited {code}:\n{out[-3000:]}", Reason.HARNESS, strays)
-    return InCellRun(results, strays=strays)
+        return InCellRun(None, f"pytest exited {code}:\n{out[-3000:]}", Reason.HARNESS, strays, answer)
+    return InCellRun(results, strays=strays, smoke=answer)
+
+
+def _smoke_answer(path: Path, code: int, out: str, timed_out: bool) -> SmokeAnswer:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        # No answer: the process died (or was stopped) before the check finished.
+        why = "timed out" if timed_out else f"crashed (exit {code})"
+        return SmokeAnswer(False, f"smoke check {why}:\n{out[-3000:]}", 0.0, remembered=False)
+    if data.get("ok"):
+        return SmokeAnswer(True, "", float(data.get("seconds", 0.0)), remembered=True)
+    message = f"{data.get('error', '')}\n{data.get('traceback', '')}"
+    return SmokeAnswer(False, message, float(data.get("seconds", 0.0)), remembered=not data.get("timed_out"))
