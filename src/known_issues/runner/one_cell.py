@@ -126,16 +126,14 @@ def _run(ctx: RunContext, cell: Cell, result: CellResult) -> None:
         resolved = _resolve_smoked(ctx, cell, result)
         if resolved is None:
             return
-        if _observe(ctx, cell, result, resolved):
-            return
-        # The smoke check that opened the pytest run failed: a compatibility finding, then the step down.
-        if not _incompatible(cell, result, result.compat_findings[-1].error):
+        failed = _observe(ctx, cell, result, resolved)
+        if failed is None or not _incompatible(cell, result, failed):
             return
 
 
-def _observe(ctx: RunContext, cell: Cell, result: CellResult, resolved: _Resolved) -> bool:
-    """Observe what the store does not have, and assemble the cell. False when the smoke check, run
-    first in the same pytest process, failed (nothing else ran)."""
+def _observe(ctx: RunContext, cell: Cell, result: CellResult, resolved: _Resolved) -> str | None:
+    """Observe what the store does not have, and assemble the cell. When the smoke check (run first
+    in the same pytest process) failed, nothing else ran: its message is returned."""
     cases = [c for c in ctx.selected(cell) if c not in result.cases_not_installable]
     inputs = Inputs(resolved.env_key, ctx.harness, ctx.settings.matrix.test_timeout)
     fresh: list[str] = []
@@ -152,8 +150,7 @@ def _observe(ctx: RunContext, cell: Cell, result: CellResult, resolved: _Resolve
         # Nothing to run, yet no answer for this environment: the check on its own.
         ok, message = _smoke(ctx, result, resolved)
         if not ok:
-            result.compat_findings.append(CompatFinding(_key_versions(cell, result.resolved), message))
-            return False
+            return message
     if fresh:
         env = _environment(ctx, result, resolved)
         t0 = time.monotonic()
@@ -173,15 +170,14 @@ def _observe(ctx: RunContext, cell: Cell, result: CellResult, resolved: _Resolve
             if run.smoke.remembered:
                 ctx.store.put_smoke(resolved.env_key, run.smoke.ok, "" if run.smoke.ok else run.smoke.message)
             if not run.smoke.ok:
-                result.compat_findings.append(CompatFinding(_key_versions(cell, result.resolved), run.smoke.message))
-                return False
+                return run.smoke.message
         if run.results is not None:
             result.timings["tests_cpu"] = run.results.cpu_seconds
         # A case must stop every server it starts; what it left behind was killed and is reported.
         result.stray_processes = run.strays
         if run.results is None:
             result.status, result.error_reason, result.reason = CellStatus.ERROR, run.failure_reason, run.failure
-            return True
+            return None
         for case, case_result in split_by_case(run.results, fresh).items():
             ctx.store.put(inputs.key(ctx.digests[case]), case_result)
             stored[case] = case_result
@@ -189,7 +185,7 @@ def _observe(ctx: RunContext, cell: Cell, result: CellResult, resolved: _Resolve
         result.env_reused = True  # nothing had to run: the environment was not even needed
     everything = set(cases) | set(_kept(ctx, cell, result, inputs, cases, stored))
     _assemble(result, [c for c in ctx.in_group(cell) if c in everything], stored, set(fresh))
-    return True
+    return None
 
 
 def _kept(
@@ -284,7 +280,6 @@ def _resolve_smoked(ctx: RunContext, cell: Cell, result: CellResult) -> _Resolve
             ok, message = saved
             if ok:
                 return resolved
-            result.compat_findings.append(CompatFinding(_key_versions(cell, result.resolved), message))
             if not _incompatible(cell, result, message):
                 return None
     finally:
@@ -292,8 +287,9 @@ def _resolve_smoked(ctx: RunContext, cell: Cell, result: CellResult) -> _Resolve
 
 
 def _incompatible(cell: Cell, result: CellResult, message: str) -> bool:
-    """After a failed smoke check: pin the next older Pydantic and return True (resolve again), or
-    mark the cell incompatible and return False."""
+    """After a failed smoke check: record the compatibility finding, then pin the next older Pydantic
+    and return True (resolve again), or mark the cell incompatible and return False."""
+    result.compat_findings.append(CompatFinding(_key_versions(cell, result.resolved), message))
     step = _step_down(cell, result.resolved)
     if step is None or len(result.fallback_pins) >= MAX_FALLBACKS:
         result.status, result.reason = CellStatus.INCOMPATIBLE, message
