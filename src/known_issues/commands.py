@@ -90,12 +90,15 @@ class _CachedReleases:
 
     def __init__(self, index: PackageIndex) -> None:
         self.index = index
+        self._dates: dict[tuple[str, str], str | None] = {}  # every flip of a release asks again
 
     def released(self, name: str, version: str) -> str | None:
-        try:
-            return self.index.released(name, version)
-        except (PackageIndexError, ValueError):
-            return None
+        if (name, version) not in self._dates:
+            try:
+                self._dates[name, version] = self.index.released(name, version)
+            except (PackageIndexError, ValueError):
+                self._dates[name, version] = None
+        return self._dates[name, version]
 
     def release_notes(self, name: str) -> str | None:
         try:

@@ -7,6 +7,7 @@ a message that says what to do, instead of being misread.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import defaultdict
 from collections.abc import Sequence
@@ -108,7 +109,9 @@ class CellResult:
         """The resolved version of an axis (or python), else what was requested."""
         if name == "python":
             return self.python or self.cell.python
-        return self.versions().get(name) or dict(self.cell.requested).get(name, "?")
+        # As versions() has it, without building that dict: ordering the cells asks this thousands of times.
+        found = self.distributions[name] if name in self.distributions else self.resolved.get(name)
+        return found or dict(self.cell.requested).get(name, "?")
 
     @classmethod
     def read(cls, path: Path) -> CellResult:
@@ -183,6 +186,7 @@ def read(kind: type[R], path: Path, schema: int = SCHEMA) -> R:
 # cell order: the runner's neighbours and the report's columns are the same order
 
 
+@functools.lru_cache(maxsize=4096)
 def version_key(text: str) -> tuple[int, Any]:
     try:
         return (0, Version(text))
