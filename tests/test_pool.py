@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from known_issues.cell.verdicts import CellStatus, Reason
+from known_issues.cell.observations import TestResult
+from known_issues.cell.verdicts import CellStatus, Reason, Role
 from known_issues.matrix import Cell
 from known_issues.matrix import load as load_matrix
 from known_issues.results import CellResult
@@ -78,3 +79,29 @@ def test_the_longest_cells_start_first_and_a_cell_never_observed_before_them(
     seconds = {cells[0].id: 3.0, cells[1].id: 40.0, cells[3].id: 12.0}
     run_cells(ctx, cells, expected=seconds)
     assert started == ["new", "long", "middle", "short"]
+
+
+def test_a_first_run_starts_next_the_cells_whose_cases_took_longest_and_those_with_a_case_not_seen_yet(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seconds = {"x": 1.0, "y": 10.0, "z": 5.0}
+    started: list[str] = []
+
+    def run(ctx: RunContext, cell: Cell, result: CellResult) -> None:
+        started.append(cell.group)
+        result.status = CellStatus.RAN
+        result.cases_run = list(cell.cases)
+        result.tests = [
+            TestResult(f"cases/{c}/test_{c}.py::t", c, "t", Role.BUG, duration=seconds[c]) for c in cell.cases
+        ]
+        result.timings = {"total": sum(seconds[c] for c in cell.cases) + 2.0}
+
+    monkeypatch.setattr(one_cell, "_run", run)
+    monkeypatch.setattr(RunContext, "selected", lambda self, cell: list(cell.cases))
+    settings = Settings(ROOT, load_matrix(ROOT / "matrix.toml"), tmp_path / "out", tmp_path / "envs", jobs=1)
+    ctx = RunContext(settings, None, {}, "", "h", {}, ResultStore(tmp_path / "r"), locks.Locks(tmp_path / "l"))
+    cases = {"a": ("x", "y"), "b": ("x",), "c": ("x", "y", "z"), "d": ("y",)}
+    cells = [Cell(group, "3.11", (("fastapi", "0.1.0"),), cases=c) for group, c in cases.items()]
+    run_cells(ctx, cells)
+    # a: nothing known yet, matrix order. c: z not seen yet. d (y: 10 s) before b (x: 1 s).
+    assert started == ["a", "c", "d", "b"]

@@ -18,6 +18,7 @@ from known_issues.matrix import Cell
 from known_issues.results import CellResult
 from known_issues.runner.one_cell import RunContext, run_cell
 from known_issues.runner.processes import PROCESSES
+from known_issues.runner.start_order import LongestFirst
 
 
 @dataclass
@@ -34,9 +35,8 @@ class RunSummary:
 def run_cells(
     ctx: RunContext, cells: Sequence[Cell], resume: bool = False, expected: Mapping[str, float] | None = None
 ) -> RunSummary:
-    """Run the cells, ``jobs`` at a time, the longest first: ``expected`` (seconds each took when last
-    observed) puts them in order, a cell never observed first of all (most likely a new environment),
-    so that no long cell starts last and runs alone while the other workers wait."""
+    """Run the cells, ``jobs`` at a time, the longest first (runner/start_order.py): ``expected``
+    (seconds each took when last observed), else a guess from the cells finished in this run."""
     summary = RunSummary()
     todo = []
     for cell in cells:
@@ -53,12 +53,12 @@ def run_cells(
     pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="cell")
     futures: dict[Future[CellResult], Cell] = {}
     try:
-        known = expected or {}
-        pending = sorted(todo, key=lambda c: -known.get(c.id, float("inf")))
+        order = LongestFirst(expected or {}, ctx.selected)
+        pending = list(todo)
         done: list[CellResult] = []
         while pending or futures or done:
             while pending and len(futures) < jobs:
-                cell = pending.pop(0)
+                cell = order.take(pending)
                 futures[pool.submit(run_cell, ctx, cell)] = cell
                 progress.started()
             # Printed once the freed workers have their next cells, so the counts are the real ones.
@@ -71,6 +71,7 @@ def run_cells(
                 result = fut.result()
                 run_files.write_cell(ctx.settings.out, result)
                 summary.results.append(result)
+                order.learn(result)
                 progress.ended()
                 done.append(result)
             progress.tick()
