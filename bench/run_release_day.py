@@ -163,19 +163,22 @@ def main() -> int:
         predicted = [c for c in run.cells if changed_by(c, package, newest)]
         scratch = Path(tempfile.mkdtemp(prefix=f"release-day-{package}-", dir=args.envs))
         print(f"{package} {newest}: {len(predicted)} of {len(run.cells)} cells resolve to it; day before in {scratch}")
-        new = released_today(index, package, newest, run, predicted)
-        print(f"  new that day: {', '.join(sorted(new))}")
-        day_before(args.envs, args.out, scratch, predicted, timeout, new)
-        wall, cpu, code = release_day(scratch, args.jobs)
-        after = RunResult.read(scratch / "out" / "results.json")
-        observed = [c for c in after.cells if c.cases_run]
-        rows.append((package, newest, len(observed), len(after.cells), len(predicted), wall, cpu, code))
-        print(f"  ran {len(observed)} cell(s) in {wall / 60:.1f} min ({cpu:.0f} CPU-s), exit {code}")
-        unexpected = sorted({c.id for c in observed} - {c.id for c in predicted})
-        if unexpected:
-            print(f"  observed though not predicted: {', '.join(unexpected)}")
-        if not args.keep:
-            shutil.rmtree(scratch, ignore_errors=True)
+        try:
+            new = released_today(index, package, newest, run, predicted)
+            print(f"  new that day: {', '.join(sorted(new))}")
+            day_before(args.envs, args.out, scratch, predicted, timeout, new)
+            wall, cpu, code = release_day(scratch, args.jobs)
+            after = RunResult.read(scratch / "out" / "results.json")
+            observed = [c for c in after.cells if c.cases_run]
+            rows.append((package, newest, len(observed), len(after.cells), len(predicted), wall, cpu, code))
+            print(f"  ran {len(observed)} cell(s) in {wall / 60:.1f} min ({cpu:.0f} CPU-s), exit {code}")
+            unexpected = sorted({c.id for c in observed} - {c.id for c in predicted})
+            if unexpected:
+                print(f"  observed though not predicted: {', '.join(unexpected)}")
+        finally:
+            # Also when interrupted: nothing else removes a copy (gc keeps what its hard links hold).
+            if not args.keep:
+                shutil.rmtree(scratch, ignore_errors=True)
     print()
     print("| release | cells re-run / cells | predicted | wall | CPU-s | exit |")
     print("|---|---|---|---|---|---|")
