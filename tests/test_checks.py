@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from known_issues import guide as guide_mod
+from known_issues import settings as settings_mod
 from known_issues.checks import check_cases
 from known_issues.guide import Guide
 from known_issues.scaffold import new_case
@@ -197,7 +199,8 @@ def test_an_as_printed_case_names_its_printed_files(project: Path, guided: tuple
 
 
 def test_the_cases_quotes_and_printed_files_match_the_guide_when_it_is_at_hand() -> None:
-    path = guide_mod.guide_path()
+    raw = os.environ.get(settings_mod.GUIDE_ENV, "")
+    path = Path(raw) if raw else None
     if path is None or not path.exists():
-        pytest.skip(f"the guide's text is not at hand (set {guide_mod.GUIDE_ENV}; .ci/run does)")
+        pytest.skip(f"the guide's text is not at hand (set {settings_mod.GUIDE_ENV}; .ci/run does)")
     assert check_cases(ROOT, guide_mod.load(path)) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 from pathlib import Path
@@ -55,7 +56,7 @@ def test_a_refusal_of_the_resolver_is_kept_like_a_lock(tmp_path: Path, monkeypat
         messages.append(str(refused.value))
     assert len(calls) == 1
     assert messages == ["No solution found when resolving dependencies: pydantic==1.10.27"] * 2
-    monkeypatch.setenv("KNOWN_ISSUES_LOCK_TTL", "0")  # expired: the resolver is asked again
+    store = dataclasses.replace(store, ttl=0)  # expired: the resolver is asked again
     with pytest.raises(envs.NotInstallable):
         store.resolve(["fastapi==0.128.0", "pydantic==1.10.27"], Path(sys.executable), VERSION, [], "", [])
     assert len(calls) == 2
@@ -93,7 +94,7 @@ def test_an_expired_lock_is_resolved_again_only_when_one_of_its_movable_packages
 
     assert once() == ["resolved"]
     assert once()[0].startswith("reused") and asked == []  # young: nothing asked
-    monkeypatch.setenv("KNOWN_ISSUES_LOCK_TTL", "0")
+    store = dataclasses.replace(store, ttl=0)
     assert once()[0].startswith("reused") and asked == ["starlette"] and len(calls) == 1
     released.add("starlette")
     assert once() == ["resolved again (starlette had a release since the last resolution)"]

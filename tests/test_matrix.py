@@ -162,7 +162,7 @@ def test_cli_stops_before_any_environment(tmp_path: Path, root: Path, bad: str) 
 
 
 def test_only_where_named_cases_stay_out_of_groups_that_do_not_name_them(root: Path) -> None:
-    from known_issues.runner.one_cell import RunContext
+    from known_issues.runner.run_context import RunContext
     from known_issues.settings import Settings
 
     matrix = parse('[defaults]\nonly-where-named = ["deployment_commands"]\n' + MINIMAL + MINIMAL.replace('"g"', '"h"')

@@ -14,8 +14,8 @@ from known_issues.matrix import load as load_matrix
 from known_issues.results import CellResult
 from known_issues.runner import locks, one_cell
 from known_issues.runner.all_cells import Progress, run_cells
-from known_issues.runner.one_cell import RunContext
 from known_issues.runner.result_store import ResultStore
+from known_issues.runner.run_context import RunContext
 from known_issues.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
@@ -20,11 +20,14 @@ from packaging.version import InvalidVersion, Version
 from known_issues import run_files
 from known_issues.catalog import test_functions
 from known_issues.cell.verdicts import UNUSABLE_FOR_BISECT, Verdict
+from known_issues.errors import UsageError
 from known_issues.matrix import ANY, Cell, Matrix
+from known_issues.observe import holding, observe
 from known_issues.results import BisectAnswer, CellResult
 from known_issues.runner.all_cells import say
-from known_issues.runner.one_cell import RunContext, run_cell
 from known_issues.runner.pypi import PackageIndex
+from known_issues.runner.run_context import RunContext
+from known_issues.settings import Settings
 
 # Verdicts that say nothing about where the flip is: the release cannot run the test at all.
 UNUSABLE = frozenset(str(v) for v in UNUSABLE_FOR_BISECT)
@@ -262,8 +265,10 @@ def bisect_releases(
     """Run the search, evaluating each release as one real cell (environments are reused)."""
 
     def evaluate(version: str) -> str:
-        result = run_cell(ctx, plan.cell(version, target.case))
-        run_files.write_cell(ctx.settings.out, result)
+        observed = observe(ctx, [plan.cell(version, target.case)], replace=False, confirm_flips=False)
+        if observed.run is None:
+            raise KeyboardInterrupt
+        (result,) = [c for c in observed.run.cells if c.id == plan.cell(version, target.case).id]
         return target_verdict(result, target)
 
     def show(step: Step) -> None:
@@ -288,3 +293,34 @@ def answer_of(target: Target, plan: Plan, outcome: BisectResult) -> BisectAnswer
         new_verdict=str(outcome.new),
         held=plan.describe(),
     )
+
+
+def run_bisect(settings: Settings, index: PackageIndex, request: BisectRequest) -> int:
+    target = Target.parse(request.target)
+    problem = target.problem(settings.cases_dir)
+    bounds = [v for v in (request.low, request.high) if v is not None]
+    problem = problem or next((f"not a version: {v!r}" for v in bounds if not valid_version(v)), None)
+    if problem:
+        raise UsageError(problem)
+    try:
+        plan = plan_for(settings.matrix, request.package, request.holds, request.python)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    versions = releases_between(index, plan.package, request.python, request.low, request.high)
+    if len(versions) < 2:
+        raise UsageError(f"{len(versions)} {plan.package} release(s) in that range: nothing to bisect")
+    limit = request.max_cells or budget_for(len(versions))
+    print(
+        f"bisecting {target} over {len(versions)} {plan.describe()}: "
+        f"{versions[0]}..{versions[-1]}, at most {limit} cells"
+    )
+    steps = replace(settings, out=settings.out / "bisect", jobs=1, only_cases=(target.case,))
+    with holding(steps):
+        ctx = RunContext.build(steps, index)
+        outcome = bisect_releases(ctx, target, plan, versions, max_cells=limit)
+        answer = answer_of(target, plan, outcome)
+        if answer is not None:
+            run_files.record_bisect_answer(settings.out, answer)
+    print(f"evaluated {len(outcome.steps)} of at most {limit} cells ({len(versions)} releases)")
+    print(f"answer: {outcome.answer()}")
+    return 0 if outcome.found else 1

@@ -9,20 +9,26 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from known_issues import matrix as matrix_mod
 from known_issues import run_files
+from known_issues import settings as settings_mod
 from known_issues.errors import USER_ERRORS, UsageError
-from known_issues.matrix import Cell
+from known_issues.matrix import Cell, runs_case
 from known_issues.results import RunResult
 from known_issues.runner.pypi import PackageIndex
 from known_issues.settings import Settings, default_jobs
 
-ROOT = Path(os.environ.get("KNOWN_ISSUES_ROOT", Path.cwd()))
 EXIT_USAGE = 2
+
+
+def _root() -> Path:
+    """The project folder (``KNOWN_ISSUES_ROOT`` or the working directory), for the arguments' defaults;
+    ``settings.root_from`` checks it when the settings are built."""
+    return Path(os.environ.get(settings_mod.ROOT_ENV, "") or Path.cwd())
 
 
 # --------------------------------------------------------------------------------------------
@@ -30,9 +36,9 @@ EXIT_USAGE = 2
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--matrix", type=Path, default=ROOT / "matrix.toml", help="matrix file (default: matrix.toml)")
-    p.add_argument("--out", type=Path, default=ROOT / "report", help="results and report folder (default: report/)")
-    p.add_argument("--envs", type=Path, default=ROOT / ".envs", help="environments, locks, caches (default: .envs/)")
+    p.add_argument("--matrix", type=Path, default=_root() / "matrix.toml", help="matrix file (default: matrix.toml)")
+    p.add_argument("--out", type=Path, default=_root() / "report", help="results and report folder (default: report/)")
+    p.add_argument("--envs", type=Path, default=_root() / ".envs", help="environments, locks, caches (default: .envs/)")
     p.add_argument("--offline", action="store_true", help="use only cached index data and packages")
 
 
@@ -152,20 +158,26 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def settings_from(args: argparse.Namespace, matrix: matrix_mod.Matrix) -> Settings:
-    def csv(text: str) -> tuple[str, ...]:
-        return tuple(c.strip() for c in text.split(",") if c.strip())
-
-    return Settings(
-        root=ROOT,
-        matrix=matrix,
+def settings_from(args: argparse.Namespace, env: Mapping[str, str]) -> Settings:
+    """The settings of this invocation, built once from the command line and the environment, and
+    checked before anything runs: a bad value or an unknown name is a usage error (exit 2)."""
+    root = settings_mod.root_from(env)
+    settings = Settings(
+        root=root,
+        matrix=matrix_mod.load(args.matrix),
         out=args.out,
         envs=args.envs,
         jobs=getattr(args, "jobs", 1),
-        only_cases=csv(getattr(args, "cases", "")),
+        only_cases=settings_mod.names(getattr(args, "cases", "")),
         offline=args.offline,
-        rerun=csv(getattr(args, "rerun", "")),
+        rerun=settings_mod.names(getattr(args, "rerun", "")),
+        lock_ttl=settings_mod.lock_ttl_from(env),
+        guide=settings_mod.guide_from(env),
     )
+    if settings.jobs < 1:
+        raise UsageError(f"--jobs: expected at least 1, got {settings.jobs}")
+    settings_mod.check_selection(settings, getattr(args, "group", ()))
+    return settings
 
 
 # --------------------------------------------------------------------------------------------
@@ -183,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _with_matrix(command: Callable[[argparse.Namespace, Settings], int]) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
-        return command(args, settings_from(args, matrix_mod.load(args.matrix)))
+        return command(args, settings_from(args, os.environ))
 
     return run
 
@@ -252,9 +264,6 @@ def _matrix(args: argparse.Namespace, settings: Settings) -> int:
 
     index, cells = _expanded(settings)
     if args.group:
-        unknown = set(args.group) - {g.name for g in settings.matrix.groups}
-        if unknown:
-            raise UsageError(f"--group: no such group: {', '.join(sorted(unknown))}")
         cells = [c for c in cells if c.group in args.group]
     # Some groups only: the report keeps the other groups' cells as they are.
     return run_matrix(settings, index, cells, replace=not args.group, resume=args.resume, baseline_path=args.baseline)
@@ -271,10 +280,8 @@ def _cell(args: argparse.Namespace, settings: Settings) -> int:
     if missing:
         raise UsageError(f"no such cell: {', '.join(missing)} (list them with `cells`)")
     if settings.only_cases:
-        from known_issues.runner.one_cell import RunContext
-
-        ctx = RunContext.build(settings, None)
-        idle = [i for i in args.ids if not ctx.selected(by_id[i])]
+        named = settings.matrix.only_where_named
+        idle = [i for i in args.ids if not any(runs_case(by_id[i].cases, c, named) for c in settings.only_cases)]
         if idle:
             raise UsageError(f"--cases: the group of {', '.join(idle)} runs none of {', '.join(settings.only_cases)}")
     return run_matrix(settings, index, [by_id[i] for i in args.ids], replace=False)
@@ -286,7 +293,7 @@ def _latest(args: argparse.Namespace, settings: Settings) -> int:
     (report/latest/), confirm any change by re-running it, and compare with the newest cell of a baseline."""
     from dataclasses import replace
 
-    from known_issues.commands import run_latest_command
+    from known_issues.latest import run_latest_command
 
     latest_settings = replace(settings, out=settings.out / "latest", jobs=1)
     return run_latest_command(latest_settings, _index(settings), args.python, args.baseline)
@@ -300,8 +307,7 @@ def _bisect(args: argparse.Namespace, settings: Settings) -> int:
     (default: the resolver's choice). Each step runs one real cell (environments are reused); not installable,
     incompatible and n/a releases are replaced by their nearest neighbour. At most ceil(log2 N) + 2 cells for
     N releases."""
-    from known_issues.bisect import BisectRequest
-    from known_issues.commands import run_bisect
+    from known_issues.bisect import BisectRequest, run_bisect
 
     request = BisectRequest(args.target, args.package, args.low, args.high, args.hold, args.python, args.max_cells)
     return run_bisect(settings, _index(settings), request)
@@ -313,7 +319,7 @@ def _gc(args: argparse.Namespace, settings: Settings) -> int:
     and stored results no run has read for as long."""
     from known_issues.runner.gc import collect
 
-    with run_files.exclusive(settings.envs):
+    with run_files.exclusive(settings.envs):  # gc touches the environments only
         collect(settings.envs, max_age_days=args.max_age_days, max_gb=args.max_gb, dry_run=args.dry_run)
     return 0
 
@@ -342,20 +348,21 @@ def _check(args: argparse.Namespace) -> int:
     from known_issues import guide as guide_mod
     from known_issues.checks import check_cases
 
-    path = guide_mod.guide_path(args.guide)
+    root = settings_mod.root_from(os.environ)
+    path = settings_mod.guide_from(os.environ, args.guide)
     guide = None
     if path is None:
         print(
-            f"check: the guide's text is not at hand ({guide_mod.GUIDE_ENV} or --guide): quotes and printed files "
-            "are checked for their form only",
+            f"check: the guide's text is not at hand ({settings_mod.GUIDE_ENV} or --guide): quotes and printed "
+            "files are checked for their form only",
             file=sys.stderr,
         )
     else:
         try:
             guide = guide_mod.load(path)
         except OSError as exc:
-            raise UsageError(f"--guide / {guide_mod.GUIDE_ENV}: cannot read {path}: {exc.strerror}") from exc
-    problems = check_cases(ROOT, guide)
+            raise UsageError(f"--guide / {settings_mod.GUIDE_ENV}: cannot read {path}: {exc.strerror}") from exc
+    problems = check_cases(root, guide)
     for problem in problems:
         print(problem, file=sys.stderr)
     print(f"check: {len(problems)} problem(s)" if problems else "check: every case is valid")
@@ -368,7 +375,7 @@ def _new_case(args: argparse.Namespace) -> int:
     from known_issues.scaffold import new_case
 
     try:
-        folder = new_case(ROOT / "cases", args.slug)
+        folder = new_case(settings_mod.root_from(os.environ) / "cases", args.slug)
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
     print(f"created {folder}: edit case.toml, app.py and the test, then `nox -s check`")

@@ -8,35 +8,21 @@ from pathlib import Path
 
 from known_issues import matrix as matrix_mod
 from known_issues import run_files
-from known_issues.bisect import BisectRequest
 from known_issues.catalog import load_cases
 from known_issues.cell.atomic import write_text
-from known_issues.errors import PackageIndexError, SchemaError, UsageError
-from known_issues.guide import Guide, guide_path
+from known_issues.errors import PackageIndexError, SchemaError
+from known_issues.guide import Guide
 from known_issues.guide import load as load_guide
 from known_issues.matrix import Cell
+from known_issues.observe import PREVIOUS, holding, observe
 from known_issues.results import CellResult, RunResult
 from known_issues.runner import locks as locks_mod
-from known_issues.runner.all_cells import run_cells, say
-from known_issues.runner.confirm import confirm
-from known_issues.runner.one_cell import RunContext
+from known_issues.runner.all_cells import say
 from known_issues.runner.pypi import PackageIndex
+from known_issues.runner.run_context import RunContext
 from known_issues.settings import Settings
 
 EXIT_OK, EXIT_UNOBSERVED, EXIT_INTERRUPTED = 0, 1, 130
-
-
-def previous_run(out: Path) -> RunResult | None:
-    """The results this run replaces (the default baseline for confirming flips)."""
-    try:
-        return RunResult.read(out / "results.json")
-    except (OSError, SchemaError) as exc:
-        if not isinstance(exc, FileNotFoundError):
-            say(
-                f"note: the previous results in {out} are not comparable ({exc}); "
-                "flips are checked against neighbours only"
-            )
-        return None
 
 
 def run_matrix(
@@ -48,38 +34,21 @@ def run_matrix(
     resume: bool = False,
     baseline_path: Path | None = None,
 ) -> int:
-    """Run cells, confirm their flips, merge, rebuild the report. Exit 0 when every cell gave verdicts
-    (or a definite not installable / incompatible), 1 when some cell could not be observed, 130 when
-    interrupted."""
-    with run_files.exclusive(settings.envs, settings.out, wait_message=" (another run uses the same folders)"):
+    """Observe cells (confirming their flips), narrow each flip to its exact release, rebuild the report.
+    Exit 0 when every cell gave verdicts (or a definite not installable / incompatible), 1 when some
+    cell could not be observed, 130 when interrupted."""
+    baseline = RunResult.read(baseline_path) if baseline_path else PREVIOUS
+    with holding(settings):
         ctx = RunContext.build(settings, index)
-        before = run_files.read_manifest(settings.out)
-        durations = before.durations if before else {}
-        manifest = run_files.build_manifest(
-            cells, settings.matrix.name, dict(index.sources), None if replace else before, settings.matrix.descriptions
-        )
-        manifest.durations = {**durations, **manifest.durations}
-        run_files.write_manifest(settings.out, manifest)
-        summary = run_cells(ctx, cells, resume=resume, expected=durations)
-        merged = None
-        observed = any(result.cases_run for result in summary.results)
-        if not summary.interrupted:
-            # Read before merge replaces results.json. Nothing observed, nothing to confirm: every
-            # reused verdict was settled when it was observed.
-            baseline = None
-            if observed:
-                baseline = RunResult.read(baseline_path) if baseline_path else previous_run(settings.out)
-            merged = run_files.merge(settings.out)
-            if observed and confirm(ctx, merged, baseline, [c.id for c in cells]):
-                merged = None  # re-runs rewrote cell files: merge them again
-        report(settings, None, merged)
+        observed = observe(ctx, cells, replace=replace, resume=resume, baseline=baseline)
+        report(settings, None, observed.run)
     counts: dict[str, int] = {}
-    for result in summary.results:
+    for result in observed.summary.results:
         counts[str(result.status)] = counts.get(str(result.status), 0) + 1
     print("cells: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
-    if summary.interrupted:
+    if observed.interrupted:
         return EXIT_INTERRUPTED
-    if not summary.all_observed:
+    if not observed.summary.all_observed:
         print("some cells could not be observed (status error): exit 1", file=sys.stderr)
         return EXIT_UNOBSERVED
     return EXIT_OK
@@ -122,16 +91,15 @@ def report(settings: Settings, baseline: RunResult | None, merged: RunResult | N
         releases,
         run_files.read_bisect_answers(settings.out),
         guide_groups=settings.matrix.guide_groups,
-        guide=_guide_at_hand(),
+        guide=_guide_at_hand(settings.guide),
         site_url=site_url,
     )
     print(f"report: {path} ({len(run.cells)} cells)")
     return path
 
 
-def _guide_at_hand() -> Guide | None:
-    """The guide's text when KNOWN_ISSUES_GUIDE points at it: the errata then follow its order."""
-    path = guide_path()
+def _guide_at_hand(path: Path | None) -> Guide | None:
+    """The guide's text when it is at hand (settings.guide): the errata then follow its order."""
     if path is None:
         return None
     try:
@@ -178,65 +146,6 @@ def stale_cells(settings: Settings, index: PackageIndex, cells: Sequence[Cell]) 
     stale = [c for c, flag in zip(cells, flags, strict=True) if flag]
     print(f"{len(stale)} of {len(cells)} cell(s) have something to observe", file=sys.stderr)
     return stale
-
-
-def run_latest_command(settings: Settings, index: PackageIndex, python: str, baseline: Path | None) -> int:
-    from known_issues.latest import run_latest
-
-    with run_files.exclusive(settings.envs, settings.out):
-        ctx = RunContext.build(settings, index)
-        result = run_latest(ctx, python, baseline)
-    if result is None:
-        return EXIT_INTERRUPTED
-    print(result.summary.read_text(encoding="utf-8"))
-    print(f"summary: {result.summary}")
-    if result.attention:
-        print(f"{len(result.attention)} verdict change(s) need a maintainer: exit 1", file=sys.stderr)
-        return 1
-    return 0
-
-
-def run_bisect(settings: Settings, index: PackageIndex, request: BisectRequest) -> int:
-    from dataclasses import replace
-
-    from known_issues.bisect import (
-        Target,
-        answer_of,
-        bisect_releases,
-        budget_for,
-        plan_for,
-        releases_between,
-        valid_version,
-    )
-
-    target = Target.parse(request.target)
-    problem = target.problem(settings.cases_dir)
-    bounds = [v for v in (request.low, request.high) if v is not None]
-    problem = problem or next((f"not a version: {v!r}" for v in bounds if not valid_version(v)), None)
-    if problem:
-        raise UsageError(problem)
-    try:
-        plan = plan_for(settings.matrix, request.package, request.holds, request.python)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from exc
-    versions = releases_between(index, plan.package, request.python, request.low, request.high)
-    if len(versions) < 2:
-        raise UsageError(f"{len(versions)} {plan.package} release(s) in that range: nothing to bisect")
-    limit = request.max_cells or budget_for(len(versions))
-    print(
-        f"bisecting {target} over {len(versions)} {plan.describe()}: "
-        f"{versions[0]}..{versions[-1]}, at most {limit} cells"
-    )
-    steps = replace(settings, out=settings.out / "bisect", jobs=1, only_cases=(target.case,))
-    with run_files.exclusive(steps.envs):
-        ctx = RunContext.build(steps, index)
-        outcome = bisect_releases(ctx, target, plan, versions, max_cells=limit)
-    answer = answer_of(target, plan, outcome)
-    if answer is not None:
-        run_files.record_bisect_answer(settings.out, answer)
-    print(f"evaluated {len(outcome.steps)} of at most {limit} cells ({len(versions)} releases)")
-    print(f"answer: {outcome.answer()}")
-    return 0 if outcome.found else 1
 
 
 def lock_tools(settings: Settings) -> int:

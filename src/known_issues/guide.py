@@ -8,12 +8,10 @@ are checked for their form only.
 from __future__ import annotations
 
 import difflib
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-GUIDE_ENV = "KNOWN_ISSUES_GUIDE"
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
 
@@ -54,14 +52,6 @@ class Guide:
 
 def normalise(text: str) -> str:
     return " ".join(text.split())
-
-
-def guide_path(explicit: Path | None = None) -> Path | None:
-    """The guide's path: ``explicit`` (``--guide``), else ``KNOWN_ISSUES_GUIDE``, else None."""
-    if explicit is not None:
-        return explicit
-    env = os.environ.get(GUIDE_ENV, "").strip()
-    return Path(env) if env else None
 
 
 def load(path: Path) -> Guide:

@@ -10,20 +10,23 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from known_issues import matrix as matrix_mod
-from known_issues import run_files
 from known_issues.cell.atomic import write_text
 from known_issues.matrix import LATEST, Cell, Group, Matrix, Selector
+from known_issues.observe import holding, observe
 from known_issues.reporting.diff import VerdictChange, diff_runs, needs_attention, to_markdown
 from known_issues.results import CellResult, RunResult, newest_cell
-from known_issues.runner.all_cells import describe, run_cells, say
-from known_issues.runner.confirm import confirm
-from known_issues.runner.one_cell import RunContext
+from known_issues.runner.all_cells import describe, say
 from known_issues.runner.pypi import PackageIndex
+from known_issues.runner.run_context import RunContext
+from known_issues.settings import Settings
+
+EXIT_INTERRUPTED = 130
 
 GROUP = "latest"
 
@@ -105,18 +108,20 @@ def run_latest(
     cell = cell_of_newest_releases(settings.matrix, index, python, settings.only_cases)
     newest = {name: index.releases(name)[-1].version for name in axis_packages(settings.matrix)}
     echo(f"newest on the index: {', '.join(f'{n} {v}' for n, v in newest.items())}")
-    run_files.write_manifest(
-        out, run_files.build_manifest([cell], settings.matrix.name, dict(index.sources), newest=newest)
-    )
-    summary = run_cells(ctx, [cell])
-    if summary.interrupted:
-        return None
-    run = run_files.merge(out)
     old_cell = _baseline_cell(old_run, python)
     baseline_id = old_cell.id if old_cell is not None else None
-    if old_run is not None and baseline_id is not None:
-        confirm(ctx, run, old_run, [cell.id], pairs={cell.id: baseline_id})
-        run = run_files.merge(out)
+    observed = observe(
+        ctx,
+        [cell],
+        replace=True,
+        baseline=old_run,
+        pairs={cell.id: baseline_id} if baseline_id else None,
+        confirm_flips=baseline_id is not None,
+        newest=newest,
+    )
+    if observed.run is None:
+        return None
+    run = observed.run
     result = run.cells[0]
     changes = diff_runs(old_run, run, pair=(baseline_id, cell.id)) if old_run and baseline_id else []
     path = out / "summary.md"
@@ -130,3 +135,17 @@ def _baseline_cell(run: RunResult | None, python: str) -> CellResult | None:
         return None
     same_python = [c for c in run.cells if c.cell.python == python]
     return newest_cell(same_python or run.cells) or run.cells[-1]
+
+
+def run_latest_command(settings: Settings, index: PackageIndex, python: str, baseline: Path | None) -> int:
+    with holding(settings):
+        ctx = RunContext.build(settings, index)
+        result = run_latest(ctx, python, baseline)
+    if result is None:
+        return EXIT_INTERRUPTED
+    print(result.summary.read_text(encoding="utf-8"))
+    print(f"summary: {result.summary}")
+    if result.attention:
+        print(f"{len(result.attention)} verdict change(s) need a maintainer: exit 1", file=sys.stderr)
+        return 1
+    return 0

@@ -136,7 +136,7 @@ def record_bisect_answer(out: Path, answer: BisectAnswer) -> None:
 
 
 @contextlib.contextmanager
-def exclusive(*folders: Path, wait_message: str = "") -> Iterator[None]:
+def exclusive(*folders: Path) -> Iterator[None]:
     """Hold a lock on each folder (``.run.lock``) for the whole run: a second run on the same
     environments or results waits for the first instead of corrupting them."""
     with contextlib.ExitStack() as stack:
@@ -149,7 +149,7 @@ def exclusive(*folders: Path, wait_message: str = "") -> Iterator[None]:
                 fh.seek(0)
                 holder = fh.read().strip() or "another run"
                 print(
-                    f"{folder} is in use by {holder}; waiting for it to finish{wait_message}",
+                    f"{folder} is in use by {holder}; waiting for it to finish (another run uses the same folders)",
                     file=sys.stderr,
                     flush=True,
                 )

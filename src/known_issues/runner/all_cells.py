@@ -16,8 +16,9 @@ from known_issues import run_files
 from known_issues.cell.verdicts import CellStatus, Verdict
 from known_issues.matrix import Cell
 from known_issues.results import CellResult
-from known_issues.runner.one_cell import RunContext, run_cell
+from known_issues.runner.one_cell import run_cell
 from known_issues.runner.processes import PROCESSES
+from known_issues.runner.run_context import RunContext
 from known_issues.runner.start_order import LongestFirst
 
 

@@ -25,9 +25,9 @@ from known_issues.cell.observations import TestResult
 from known_issues.cell.verdicts import CONFIRMABLE, Verdict
 from known_issues.results import CellResult, RunResult, by_group, ordered_cells
 from known_issues.runner import environments as envs
-from known_issues.runner.one_cell import RunContext
 from known_issues.runner.pytest_process import run_pytest
 from known_issues.runner.result_store import Inputs
+from known_issues.runner.run_context import RunContext
 
 Key = tuple[str, str]  # (case, test)
 

@@ -3,8 +3,8 @@ pinned for every cell.
 
 A cell's lock is resolved with uv and kept in ``.envs/locks/``, keyed by its inputs (requirements,
 Python, the tool pins, the newest release of each "any" axis: a new release of an "any" axis is a
-new key). For ``KNOWN_ISSUES_LOCK_TTL`` seconds a lock is reused as it is. After that, it is reused
-as long as the package index shows no release, made after the lock was resolved, of any package
+new key). For ``Settings.lock_ttl`` seconds (``KNOWN_ISSUES_LOCK_TTL``) a lock is reused as it is.
+After that, it is reused as long as the package index shows no release, made after the lock was resolved, of any package
 the lock does not owe to its axes or to the tool pins (the only packages a new release could move):
 the first run of a day with nothing released asks the index about those few packages, not the
 resolver about every cell. When the index is out of reach, uv's cache or the last lock for the same
@@ -21,7 +21,6 @@ so "any" still means the newest release that fits.
 from __future__ import annotations
 
 import hashlib
-import os
 import time
 import tomllib
 from collections.abc import Callable, Collection, Iterable, Sequence
@@ -33,15 +32,10 @@ from packaging.utils import canonicalize_name
 
 from known_issues.cell.atomic import write_text
 from known_issues.runner import environments as envs
+from known_issues.settings import DEFAULT_LOCK_TTL
 
-DEFAULT_TTL = 6 * 3600
 TOOLS_LOCK = "tools.lock"
 TOOLS_PYTHON_FLOOR = "3.9"
-
-
-def ttl() -> float:
-    """Seconds a resolved lock is reused without asking the index about newer releases (0: ask every run)."""
-    return float(os.environ.get("KNOWN_ISSUES_LOCK_TTL", DEFAULT_TTL))
 
 
 # (package, time) -> did the index list a release of the package made after that time (None: cannot tell)
@@ -53,6 +47,7 @@ class Locks:
     folder: Path
     offline: bool = False
     released_after: ReleasedAfter | None = None
+    ttl: float = DEFAULT_LOCK_TTL  # seconds a lock is reused as it is (0: ask the index every run)
 
     def resolve(
         self,
@@ -78,7 +73,7 @@ class Locks:
         # A refusal is an answer of the resolver like a lock, for the same inputs; any new release
         # might lift it, so past the lifetime it is asked again (a handful of cells, seconds each).
         refused = self._read(f"{key}.refused")
-        if refused is not None and (self.offline or refused[1] <= ttl()):
+        if refused is not None and (self.offline or refused[1] <= self.ttl):
             raise envs.NotInstallable(refused[0])
         try:
             lock = envs.compile_lock(
@@ -141,7 +136,7 @@ class Locks:
         does not owe to an axis (a new release of an "any" axis is a new key; an explicit version
         cannot move) or to the tool pins can move, and only with a release made since: the index,
         read once per run, says whether there was one (a package it cannot tell about counts as moved)."""
-        if self.offline or age <= ttl():
+        if self.offline or age <= self.ttl:
             return None
         if self.released_after is None:
             return "(no package index to ask)"

@@ -12,13 +12,12 @@ from pathlib import Path
 
 from packaging.version import Version
 
-from known_issues import run_files
-from known_issues.catalog import Case, case_dependencies, load_cases
+from known_issues.catalog import case_dependencies
 from known_issues.cell.observations import PytestRun
 from known_issues.cell.timestamps import utc_now
 from known_issues.cell.verdicts import CellStatus, Reason
 from known_issues.errors import PackageIndexError
-from known_issues.matrix import ANY, Cell, runs_case
+from known_issues.matrix import ANY, Cell
 from known_issues.results import AppliedRule, CellResult, CompatFinding
 from known_issues.runner import bytecode
 from known_issues.runner import environments as envs
@@ -26,65 +25,11 @@ from known_issues.runner import locks as locks_mod
 from known_issues.runner.processes import PROCESSES
 from known_issues.runner.pypi import PackageIndex
 from known_issues.runner.pytest_process import child_env, run_pytest
-from known_issues.runner.result_store import CaseResult, Inputs, ResultStore, case_digests, harness_digest
-from known_issues.settings import Settings
+from known_issues.runner.result_store import CaseResult, Inputs
+from known_issues.runner.run_context import RunContext
 
 MAX_FALLBACKS = 6
 SMOKE_TIMEOUT = 120
-
-
-@dataclass
-class RunContext:
-    """What every cell of one invocation shares; built once, before any worker thread starts."""
-
-    settings: Settings
-    index: PackageIndex | None
-    cases: dict[str, Case]
-    tools_lock: str
-    harness: str
-    digests: dict[str, str]
-    store: ResultStore
-    locks: locks_mod.Locks
-    # Only find out whether a cell has anything to observe (``needs_run``): build and run nothing.
-    dry: bool = False
-
-    @classmethod
-    def build(cls, settings: Settings, index: PackageIndex | None) -> RunContext:
-        envs.uv()  # resolved here, in the main thread (uv's finder is not thread-safe on first use)
-        cases = load_cases(settings.cases_dir)
-        tools_lock = read_tools_lock(settings.root)
-        return cls(
-            settings=settings,
-            index=index,
-            cases=cases,
-            tools_lock=tools_lock,
-            harness=harness_digest(settings.cases_dir),
-            digests=case_digests(settings.cases_dir, list(cases)),
-            store=ResultStore(settings.env_dir("results")),
-            locks=locks_mod.Locks(
-                settings.env_dir("locks"), settings.offline, index.released_after if index is not None else None
-            ),
-        )
-
-    def in_group(self, cell: Cell) -> list[str]:
-        """The cases the cell's group runs: what its environment is made for (``matrix.runs_case``)."""
-        return [c for c in self.cases if runs_case(cell.cases, c, self.settings.matrix.only_where_named)]
-
-    def selected(self, cell: Cell) -> list[str]:
-        """The cases to observe now (``--cases`` narrows the group's; the environment stays the same,
-        so what is observed here is reused by a full run and the other way round)."""
-        chosen = self.in_group(cell)
-        if self.settings.only_cases:
-            chosen = [c for c in chosen if c in self.settings.only_cases]
-        return chosen
-
-    def log_path(self, cell: Cell, suffix: str = "") -> Path:
-        return self.settings.out / "logs" / f"{run_files.safe(cell.id)}{suffix}.log"
-
-
-def read_tools_lock(root: Path) -> str:
-    path = root / locks_mod.TOOLS_LOCK
-    return path.read_text(encoding="utf-8") if path.exists() else ""
 
 
 @dataclass
