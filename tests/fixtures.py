@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from known_issues.cell.observations import TestResult
-from known_issues.cell.verdicts import CellStatus, Outcome, Reason, Role, Verdict
+from known_issues.cell.verdicts import Outcome, Reason, Role, Verdict
 from known_issues.matrix import Cell
+from known_issues.outcomes import CellStatus
 from known_issues.results import AppliedRule, CellResult, RunResult
 
 HOSTILE = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned=2">'

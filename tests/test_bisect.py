@@ -15,8 +15,8 @@ from fixtures import cell, t
 from known_issues import run_files
 from known_issues.bisect import Target, budget_for, plan_for, search, target_verdict
 from known_issues.cell.observations import CollectError
-from known_issues.cell.verdicts import CellStatus
 from known_issues.matrix import load as load_matrix
+from known_issues.outcomes import CellStatus
 from known_issues.results import CellResult
 
 RELEASES = [f"0.{minor}.{patch}" for minor in range(100, 130) for patch in range(3)]  # 90 releases

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from fixtures import cell
 
-from known_issues.cell.verdicts import CellStatus
 from known_issues.latest import _baseline_cell
+from known_issues.outcomes import CellStatus
 from known_issues.results import RunResult
 from known_issues.runner.pypi import PackageIndex
 

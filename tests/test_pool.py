@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from known_issues.cell.observations import TestResult
-from known_issues.cell.verdicts import CellStatus, Reason, Role
+from known_issues.cell.verdicts import Reason, Role
 from known_issues.matrix import Cell
 from known_issues.matrix import load as load_matrix
+from known_issues.outcomes import CellStatus
 from known_issues.results import CellResult
 from known_issues.runner import locks, one_cell
 from known_issues.runner.all_cells import Progress, run_cells

@@ -13,8 +13,9 @@ from fixtures import HOSTILE, cell, run_with_every_verdict, t, write_cases
 
 from known_issues import results, run_files
 from known_issues.catalog import Expectation, load_cases
-from known_issues.cell.verdicts import Change, Verdict
+from known_issues.cell.verdicts import Verdict
 from known_issues.errors import CaseError
+from known_issues.outcomes import Change
 from known_issues.reporting import analysis
 from known_issues.reporting.build import build
 from known_issues.reporting.diff import diff_runs, needs_attention, to_markdown

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import stat
 import subprocess
 import sys
@@ -14,13 +15,16 @@ from fixtures import cell, run_with_every_verdict, t
 
 from known_issues import run_files
 from known_issues.cell.atomic import write_json
-from known_issues.cell.observations import SchemaError
-from known_issues.cell.serial import dump, load
-from known_issues.cell.verdicts import CellStatus
+from known_issues.cell.serial import dump
+from known_issues.errors import SchemaError
 from known_issues.matrix import Cell
+from known_issues.outcomes import CellStatus
+from known_issues.records import load
 from known_issues.results import CellResult, RunResult
-from known_issues.runner import result_store
+from known_issues.runner import cell_imports, result_store
 from known_issues.runner.result_store import CaseResult, Inputs, ResultStore
+
+CASES = Path(__file__).resolve().parent.parent / "cases"
 
 
 def _manifest(out: Path, cells: list[CellResult]) -> None:
@@ -161,18 +165,33 @@ def test_manifest_keeps_earlier_cells_when_one_cell_is_added(tmp_path: Path) -> 
     assert merged.index == {"fastapi": {"from": "index"}}
 
 
-def test_the_key_covers_every_harness_module_a_cell_imports() -> None:
+def test_the_key_covers_exactly_the_harness_modules_a_cell_imports() -> None:
+    """What a cell really imports (the plugin, the smoke check, what the cases import) is the set of files
+    the key reads: none missing, none more."""
+    modules = sorted({"known_issues.cell.plugin", "known_issues.cell.smoke", *cell_imports.case_imports(CASES)})
+    wanted = [m for m in modules if cell_imports.module_file(m) is not None]
     code = (
-        "import sys, known_issues.plugin, known_issues.casekit, known_issues.serving, known_issues.cell.smoke; "
-        "print(' '.join(sorted(m for m in sys.modules if m.startswith('known_issues'))))"
+        f"import importlib, sys; [importlib.import_module(m) for m in {wanted!r}]; "
+        "print(' '.join(m.__file__ for n, m in sys.modules.items() if n.startswith('known_issues')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
-    imported = {
-        "__init__.py" if m == "known_issues" else m.removeprefix("known_issues.").replace(".", "/") for m in out
-    }
-    files = {name if name.endswith(".py") else f"{name}.py" for name in imported}
-    files = {"cell/__init__.py" if f == "cell.py" else f for f in files}
-    assert files <= set(result_store.in_cell_modules()), files - set(result_store.in_cell_modules())
+    assert {Path(f).resolve() for f in out} == set(cell_imports.in_cell_files(CASES))
+
+
+def test_editing_a_host_only_module_keeps_every_stored_result_and_editing_the_kernel_does_not(
+    tmp_path: Path,
+) -> None:
+    package = tmp_path / "known_issues"
+    shutil.copytree(cell_imports.PACKAGE_DIR, package, ignore=shutil.ignore_patterns("__pycache__"))
+    before = result_store.harness_digest(CASES, package)
+    for host_only in ("reporting/analysis.py", "runner/one_cell.py", "outcomes.py", "records.py", "cli.py"):
+        (package / host_only).write_text((package / host_only).read_text() + "\n# edited\n")
+        assert result_store.harness_digest(CASES, package) == before, host_only
+    for kernel in ("cell/classify.py", "cell/verdicts.py", "casekit.py"):
+        original = (package / kernel).read_text()
+        (package / kernel).write_text(original + "\n# edited\n")
+        assert result_store.harness_digest(CASES, package) != before, kernel
+        (package / kernel).write_text(original)
 
 
 def test_a_merge_keeps_how_long_each_observed_cell_took(tmp_path: Path) -> None:

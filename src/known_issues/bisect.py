@@ -19,10 +19,11 @@ from packaging.version import InvalidVersion, Version
 
 from known_issues import run_files
 from known_issues.catalog import test_functions
-from known_issues.cell.verdicts import UNUSABLE_FOR_BISECT, Verdict
+from known_issues.cell.verdicts import Verdict
 from known_issues.errors import UsageError
 from known_issues.matrix import ANY, Cell, Matrix
 from known_issues.observe import holding, observe
+from known_issues.outcomes import UNUSABLE_FOR_BISECT
 from known_issues.results import BisectAnswer, CellResult
 from known_issues.runner.all_cells import say
 from known_issues.runner.pypi import PackageIndex

@@ -17,8 +17,9 @@ from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
 
-from known_issues.cell.verdicts import OBSERVED, Role, Verdict
+from known_issues.cell.verdicts import Role, Verdict
 from known_issues.errors import CaseError
+from known_issues.outcomes import OBSERVED
 
 KINDS = ("known-issue", "common-error", "pattern", "requirement")
 _TOP_KEYS = {"id", "title", "kind", "summary", "dependencies", "sources", "claim", "printed", "deviations"}

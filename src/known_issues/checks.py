@@ -16,11 +16,12 @@ from packaging.utils import canonicalize_name
 
 from known_issues import guide as guide_mod
 from known_issues.catalog import Case, case_names, load_case, test_functions, test_functions_in
-from known_issues.cell.verdicts import OBSERVED, TABLE, Role, Verdict
+from known_issues.cell.verdicts import TABLE, Role, Verdict
 from known_issues.errors import CaseError, MatrixError
 from known_issues.guide import Guide
 from known_issues.matrix import Matrix, runs_case
 from known_issues.matrix import load as load_matrix
+from known_issues.outcomes import OBSERVED
 from known_issues.runner import locks as locks_mod
 
 HARNESS = "known_issues"

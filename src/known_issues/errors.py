@@ -1,13 +1,10 @@
 """The errors a user can cause and must read: each is printed as ``error: ...`` and exits with 2.
 
 One place for all of them, so the command line catches one tuple and no module imports the command
-line for its error type. ``SchemaError`` is the cell kernel's (results are written inside cells) and
-is re-exported here.
+line for its error type.
 """
 
 from __future__ import annotations
-
-from known_issues.cell.observations import SchemaError
 
 
 class UsageError(Exception):
@@ -20,6 +17,10 @@ class MatrixError(ValueError):
 
 class CaseError(ValueError):
     """An invalid case folder; the message names the file and the key."""
+
+
+class SchemaError(ValueError):
+    """A results file written by another version of the harness, or not a results file at all."""
 
 
 class PackageIndexError(RuntimeError):

@@ -17,10 +17,12 @@ from typing import Any, TypeVar
 
 from packaging.version import InvalidVersion, Version
 
-from known_issues.cell.observations import CollectError, SchemaError, TestResult, check_schema
-from known_issues.cell.serial import load
-from known_issues.cell.verdicts import CELL_VERDICT, CellStatus, Reason, Verdict
+from known_issues.cell.observations import CollectError, TestResult
+from known_issues.cell.verdicts import Reason, Verdict
+from known_issues.errors import SchemaError
 from known_issues.matrix import Cell
+from known_issues.outcomes import CELL_VERDICT, CellStatus
+from known_issues.records import check_schema, load
 
 SCHEMA = 2
 BISECT_SCHEMA = 1

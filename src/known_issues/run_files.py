@@ -14,10 +14,11 @@ from typing import Any
 
 from known_issues import results
 from known_issues.cell.atomic import write_json
-from known_issues.cell.observations import SchemaError, check_schema
-from known_issues.cell.serial import dump, load
+from known_issues.cell.serial import dump
 from known_issues.cell.timestamps import utc_now
+from known_issues.errors import SchemaError
 from known_issues.matrix import Cell
+from known_issues.records import check_schema, load
 from known_issues.results import BISECT_SCHEMA, BisectAnswer, BisectAnswers, CellResult, RunResult
 
 MANIFEST_SCHEMA = 2

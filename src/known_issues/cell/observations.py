@@ -7,25 +7,8 @@ on Python 3.9, like the rest of what cells import from the harness.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from known_issues.cell.verdicts import Outcome, Reason, Role, Verdict, verdict
-
-
-class SchemaError(ValueError):
-    """A results file written by another version of the harness, or not a results file at all."""
-
-
-def check_schema(data: Any, expected: int, what: str) -> dict[str, Any]:
-    if not isinstance(data, dict):
-        raise SchemaError(f"{what}: expected a JSON object, got {type(data).__name__}")
-    found = data.get("schema")
-    if found != expected:
-        raise SchemaError(
-            f"{what}: written with results schema {found!r}, this harness reads schema {expected}; "
-            "run the cells again to get results in the current schema"
-        )
-    return data
 
 
 @dataclass

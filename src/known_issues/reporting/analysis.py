@@ -14,17 +14,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from known_issues.catalog import Case
-from known_issues.cell.verdicts import (
-    CLAIMED_TO_WORK,
-    CONFIRMABLE,
-    SILENT_FOR_CLAIMS,
-    Outcome,
-    Reason,
-    Role,
-    Verdict,
-    verdict,
-)
+from known_issues.cell.verdicts import Outcome, Reason, Role, Verdict, verdict
 from known_issues.matrix import EVERY_CASE
+from known_issues.outcomes import CLAIMED_TO_WORK, CONFIRMABLE, SILENT_FOR_CLAIMS
 from known_issues.results import BisectAnswer, CellResult, by_group, version_key
 
 Key = tuple[str, str]  # (case, test)

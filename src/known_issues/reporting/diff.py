@@ -6,7 +6,8 @@ import json
 from dataclasses import dataclass
 
 from known_issues.cell.serial import dump
-from known_issues.cell.verdicts import ATTENTION, Change, Role, Verdict, change_kind
+from known_issues.cell.verdicts import Role, Verdict
+from known_issues.outcomes import ATTENTION, Change, change_kind
 from known_issues.reporting.analysis import grid
 from known_issues.results import RunResult
 

@@ -18,9 +18,10 @@ from pathlib import Path
 
 from known_issues import PROJECT
 from known_issues.cell.atomic import write_json, write_text
-from known_issues.cell.observations import SchemaError, check_schema
-from known_issues.cell.serial import dump, load
-from known_issues.cell.verdicts import Change
+from known_issues.cell.serial import dump
+from known_issues.errors import SchemaError
+from known_issues.outcomes import Change
+from known_issues.records import check_schema, load
 from known_issues.reporting.analysis import changed_packages
 from known_issues.reporting.diff import VerdictChange
 from known_issues.reporting.model import Model, row_anchor, versions_text

@@ -13,7 +13,8 @@ from typing import Protocol
 
 from known_issues import results
 from known_issues.catalog import KINDS
-from known_issues.cell.verdicts import FROM_CELL, NO_CHANGE_SIGNAL, PASSING, WITH_FAILURE_MESSAGE, Reason, Role, Verdict
+from known_issues.cell.verdicts import Reason, Role, Verdict
+from known_issues.outcomes import FROM_CELL, NO_CHANGE_SIGNAL, PASSING, WITH_FAILURE_MESSAGE
 from known_issues.reporting import analysis
 from known_issues.reporting.analysis import ClaimCheck, Flip, TestRow
 from known_issues.reporting.diff import VerdictChange, needs_attention

@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from known_issues import run_files
-from known_issues.cell.verdicts import CellStatus, Verdict
+from known_issues.cell.verdicts import Verdict
 from known_issues.matrix import Cell
+from known_issues.outcomes import CellStatus
 from known_issues.results import CellResult
 from known_issues.runner.one_cell import run_cell
 from known_issues.runner.processes import PROCESSES

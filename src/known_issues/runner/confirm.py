@@ -22,7 +22,8 @@ from dataclasses import dataclass
 
 from known_issues import run_files
 from known_issues.cell.observations import TestResult
-from known_issues.cell.verdicts import CONFIRMABLE, Verdict
+from known_issues.cell.verdicts import Verdict
+from known_issues.outcomes import CONFIRMABLE
 from known_issues.results import CellResult, RunResult, by_group, ordered_cells
 from known_issues.runner import environments as envs
 from known_issues.runner.pytest_process import run_pytest

@@ -15,9 +15,10 @@ from packaging.version import Version
 from known_issues.catalog import case_dependencies
 from known_issues.cell.observations import PytestRun
 from known_issues.cell.timestamps import utc_now
-from known_issues.cell.verdicts import CellStatus, Reason
+from known_issues.cell.verdicts import Reason
 from known_issues.errors import PackageIndexError
 from known_issues.matrix import ANY, Cell
+from known_issues.outcomes import CellStatus
 from known_issues.results import AppliedRule, CellResult, CompatFinding
 from known_issues.runner import bytecode
 from known_issues.runner import environments as envs

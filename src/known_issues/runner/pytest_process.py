@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from known_issues.cell.atomic import write_text
-from known_issues.cell.observations import PYTEST_RUN_SCHEMA, PytestRun, SchemaError, check_schema
-from known_issues.cell.serial import load
+from known_issues.cell.observations import PYTEST_RUN_SCHEMA, PytestRun
 from known_issues.cell.verdicts import Reason
+from known_issues.errors import SchemaError
+from known_issues.records import check_schema, load
 from known_issues.runner.processes import PROCESSES
 
 HARNESS_SRC = Path(__file__).resolve().parents[2]  # src/, where known_issues lives

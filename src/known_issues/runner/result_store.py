@@ -1,8 +1,8 @@
 """The result store: what one case gave in one environment, reused while nothing it depends on changed.
 
 A stored result is keyed by everything that can change it: the environment (the interpreter and
-the resolved lock), the case folder's files, the harness code that runs inside the cell (the cell
-kernel ``known_issues/cell/``, the shims cases import, the shared cases/conftest.py) and the per-test
+the resolved lock), the case folder's files, the harness code that runs inside the cell (exactly the
+modules a cell imports, ``runner/cell_imports.py``, and the shared cases/conftest.py) and the per-test
 time limit. Change any of them and that case, only that case, runs again in that cell. The smoke
 check's answer is kept per environment the same way, so a run where everything is reused needs
 no environment at all.
@@ -19,25 +19,20 @@ from pathlib import Path
 
 from known_issues.catalog import files_digest
 from known_issues.cell.atomic import write_json, write_text
-from known_issues.cell.observations import CollectError, SchemaError, TestResult, check_schema
-from known_issues.cell.serial import dump, load
+from known_issues.cell.observations import CollectError, TestResult
+from known_issues.cell.serial import dump
+from known_issues.errors import SchemaError
+from known_issues.records import check_schema, load
+from known_issues.runner.cell_imports import PACKAGE_DIR, in_cell_files
 
 SCHEMA = 1
-PACKAGE_DIR = Path(__file__).resolve().parent.parent
-# The code on a cell's path: the kernel, and the package's face and the shims cases import.
-CELL_SHIMS = ("__init__.py", "casekit.py", "plugin.py", "serving.py")
 
 
-def in_cell_modules() -> list[str]:
-    """The harness files a cell can run, relative to the package: every module of ``cell/`` and the shims."""
-    kernel = sorted(p.relative_to(PACKAGE_DIR).as_posix() for p in (PACKAGE_DIR / "cell").glob("*.py"))
-    return sorted([*CELL_SHIMS, *kernel])
-
-
-def harness_digest(cases_dir: Path) -> str:
+def harness_digest(cases_dir: Path, package_dir: Path = PACKAGE_DIR) -> str:
     digest = hashlib.sha256()
-    for name in in_cell_modules():
-        digest.update(name.encode() + b"\0" + (PACKAGE_DIR / name).read_bytes())
+    for path in in_cell_files(cases_dir, package_dir):
+        name = path.relative_to(package_dir).as_posix()
+        digest.update(name.encode() + b"\0" + path.read_bytes())
     for shared in ("conftest.py", "__init__.py"):
         path = cases_dir / shared
         if path.exists():
