@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from known_issues import matrix as matrix_mod
-from known_issues import run_files
+from known_issues import narrowing, run_files
 from known_issues.catalog import load_cases
 from known_issues.cell.atomic import write_text
 from known_issues.errors import PackageIndexError, SchemaError
@@ -41,6 +41,10 @@ def run_matrix(
     with holding(settings):
         ctx = RunContext.build(settings, index)
         observed = observe(ctx, cells, replace=replace, resume=resume, baseline=baseline)
+        if observed.run is not None:
+            narrowing.write_answers(
+                settings.out, narrowing.narrow(ctx, observed.run, narrowing.releases_between(index.versions))
+            )
         report(settings, None, observed.run)
     counts: dict[str, int] = {}
     for result in observed.summary.results:

@@ -16,6 +16,7 @@ import os
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from known_issues.catalog import files_digest
 from known_issues.cell.atomic import write_json, write_text
@@ -26,6 +27,7 @@ from known_issues.records import check_schema, load
 from known_issues.runner.cell_imports import PACKAGE_DIR, in_cell_files
 
 SCHEMA = 1
+R = TypeVar("R")
 
 
 def harness_digest(cases_dir: Path, package_dir: Path = PACKAGE_DIR) -> str:
@@ -94,6 +96,19 @@ class ResultStore:
 
     def put(self, key: str, result: CaseResult) -> None:
         write_json(self.folder / f"{key}.json", dump(result))
+
+    def get_record(self, key: str, kind: type[R], schema: int) -> R | None:
+        """A stored record of another kind (a narrowed change...), or None."""
+        path = self.folder / f"{key}.json"
+        try:
+            found = load(kind, check_schema(json.loads(path.read_text(encoding="utf-8")), schema, str(path)))
+        except (OSError, ValueError, KeyError, TypeError, SchemaError):
+            return None
+        _used(path)
+        return found
+
+    def put_record(self, key: str, record: object) -> None:
+        write_json(self.folder / f"{key}.json", dump(record))
 
     def put_lock(self, env_key: str, lock: str) -> None:
         """The lock an environment was made from: a confirmation re-run may need to rebuild it."""

@@ -1,0 +1,186 @@
+"""Narrowing a change to its exact release: the search on synthetic verdicts, the positions of a planted run,
+the whole narrowing on a planted index (its releases and each release's verdicts), and a real one."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pytest
+from fixtures import cell, t
+
+from known_issues import narrowing
+from known_issues.cell.verdicts import Verdict
+from known_issues.matrix import load as load_matrix
+from known_issues.observe import Observed
+from known_issues.outcomes import CellStatus
+from known_issues.results import CellResult, RunResult
+from known_issues.runner import locks
+from known_issues.runner.all_cells import RunSummary
+from known_issues.runner.result_store import ResultStore
+from known_issues.runner.run_context import RunContext
+from known_issues.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+R, F, NA, ERR = Verdict.REPRODUCES, Verdict.FIXED, Verdict.NA, Verdict.ERROR
+BUG = ("case_a", "test_bug")
+OTHER = ("case_b", "test_other")
+
+
+def _versions(n: int) -> list[str]:
+    return [f"1.{i}.0" for i in range(n)]
+
+
+def _drive(search: narrowing.Search, verdict_at: dict[tuple[str, str], object], width: int = 1) -> int:
+    """Run a search to its end with a synthetic verdict per (test, index); return the probes it cost."""
+    while not search.done():
+        for index in search.next_probes(width):
+            got = {}
+            for key in search.tests:
+                rule = verdict_at[key]
+                got[key] = rule(index) if callable(rule) else rule
+            search.record(index, got)
+    return len(search.probed)
+
+
+@pytest.mark.parametrize("first", range(1, 17))
+def test_the_first_release_of_the_new_verdict_is_found_within_the_budget(first: int) -> None:
+    versions = _versions(17)  # the two observed ends and 15 releases between
+    search = narrowing.Search(versions, {BUG: R})
+    cost = _drive(search, {BUG: lambda i: R if i < first else F})
+    assert search.answer(BUG) == (versions[first - 1], versions[first], [], True)
+    assert cost <= narrowing.budget_for(15)
+
+
+@pytest.mark.parametrize("width", [1, 2, 3, 5])
+def test_two_tests_that_change_at_different_releases_are_both_placed(width: int) -> None:
+    versions = _versions(12)
+    search = narrowing.Search(versions, {BUG: R, OTHER: NA})
+    _drive(search, {BUG: lambda i: R if i < 3 else F, OTHER: lambda i: NA if i < 9 else Verdict.WORKS}, width)
+    assert search.answer(BUG)[:2] == ("1.2.0", "1.3.0")
+    assert search.answer(OTHER)[:2] == ("1.8.0", "1.9.0")
+
+
+def test_releases_that_cannot_tell_are_stepped_over_and_named() -> None:
+    versions = _versions(8)
+    search = narrowing.Search(versions, {BUG: R})
+    # 1.4 and 1.5 cannot tell (not installable, an error): the change is between 1.3 and 1.6.
+    _drive(search, {BUG: lambda i: ERR if i in (4, 5) else (R if i < 5 else F)})
+    assert search.answer(BUG) == ("1.3.0", "1.6.0", ["1.4.0", "1.5.0"], True)
+
+
+def test_a_spent_budget_says_the_change_is_not_placed() -> None:
+    versions = _versions(40)
+    search = narrowing.Search(versions, {BUG: R}, budget=2)
+    _drive(search, {BUG: lambda i: R if i < 30 else F})
+    last, first, between, exact = search.answer(BUG)
+    assert not exact and between and last != first
+
+
+def _run(verdicts: dict[str, Verdict], errors: tuple[str, ...] = ()) -> RunResult:
+    cells = []
+    for version, verdict in verdicts.items():
+        outcome = {R: "passed", F: "failed", ERR: "error"}[ERR if version in errors else verdict]
+        cells.append(cell(version, "2.11.7", tests=[t("case_a", "test_bug", "bug", outcome)]))
+    return RunResult(cells=cells)
+
+
+RELEASES = [f"0.{m}.{p}" for m in (113, 114, 115) for p in range(4)]
+
+
+def _between(package: str, python: str, low: str, high: str) -> list[str]:
+    assert (package, python) == ("fastapi", "3.11")
+    return [v for v in RELEASES if RELEASES.index(low) < RELEASES.index(v) < RELEASES.index(high)]
+
+
+def test_positions_are_the_changes_with_releases_between_them_and_an_error_is_a_hole() -> None:
+    run = _run({"0.113.0": R, "0.113.1": R, "0.114.0": ERR, "0.115.3": F}, errors=("0.114.0",))
+    (position,) = narrowing.positions_of(run, _between)
+    assert (position.low.version, position.high.version) == ("0.113.1", "0.115.3")
+    assert position.between == [v for v in RELEASES if "0.113.1" < v < "0.115.3"]
+    assert position.changes == {BUG: (R, F)}
+    # Adjacent releases: nothing to narrow.
+    assert narrowing.positions_of(_run({"0.113.0": R, "0.113.1": F}), _between) == []
+
+
+@dataclass
+class PlantedIndex:
+    """Each release's verdict, as a planted index would give: the narrowing runs its probe cells here."""
+
+    first_fixed: str
+    probed: list[str]
+
+    def observe(self, ctx: RunContext, cells: list, **_: object) -> Observed:
+        results = []
+        for c in cells:
+            version = dict(c.requested)["fastapi"]
+            self.probed.append(version)
+            fixed = RELEASES.index(version) >= RELEASES.index(self.first_fixed)
+            result = cell(version, "2.11.7", tests=[t("case_a", "test_bug", "bug", "failed" if fixed else "passed")])
+            results.append(CellResult(c, CellStatus.RAN, tests=result.tests, resolved=result.resolved))
+        return Observed(RunResult(cells=results), RunSummary(results))
+
+
+def _ctx(tmp_path: Path) -> RunContext:
+    settings = Settings(ROOT, load_matrix(ROOT / "matrix.toml"), tmp_path / "out", tmp_path / "envs", jobs=1)
+    store = ResultStore(tmp_path / "store")
+    return RunContext(settings, None, {}, "", "harness", {"case_a": "d1"}, store, locks.Locks(tmp_path / "l"))
+
+
+@pytest.mark.parametrize("first_fixed", ["0.113.2", "0.114.0", "0.114.3", "0.115.2"])
+def test_a_change_on_a_planted_index_is_narrowed_to_its_release_and_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, first_fixed: str
+) -> None:
+    planted = PlantedIndex(first_fixed, [])
+    monkeypatch.setattr(narrowing, "observe", planted.observe)
+    run = _run({"0.113.1": R, "0.115.3": F})
+    ctx = _ctx(tmp_path)
+    (answer,) = narrowing.narrow(ctx, run, _between)
+    before_it = RELEASES[RELEASES.index(first_fixed) - 1]
+    assert (answer.first_after, answer.last_before, answer.exact) == (first_fixed, before_it, True)
+    assert (answer.before, answer.after) == (R, F)
+    # The release before it was observed with the old verdict (unless it is the observed low end).
+    by_version = {p.version: p.verdict for p in answer.probes}
+    assert by_version.get(before_it, R) == R and by_version.get(first_fixed, F) == F
+    assert before_it in by_version or before_it == "0.113.1"
+    # Kept: the same run again probes nothing.
+    planted.probed.clear()
+    assert narrowing.narrow(ctx, run, _between) == [answer]
+    assert planted.probed == []
+    # A change to the case's files is a new question.
+    assert narrowing.narrow(replace(ctx, digests={"case_a": "d2"}), run, _between) == [answer]
+    assert planted.probed
+
+
+def test_answers_are_written_for_the_report(tmp_path: Path) -> None:
+    answer = narrowing.Narrowed("fastapi", "fastapi releases", "case_a", "test_bug", R, F, "0.1", "0.4", "0.2", "0.3")
+    narrowing.write_answers(tmp_path, [answer])
+    assert narrowing.read_answers(tmp_path) == [answer]
+    assert json.loads((tmp_path / narrowing.ANSWERS).read_text())["schema"] == narrowing.SCHEMA
+
+
+@pytest.mark.e2e
+def test_a_real_matrix_narrows_the_json_list_fix_to_0_128_2(tmp_path: Path) -> None:
+    """Two FastAPI releases seven apart on the guide's Pydantic: the run names the exact fix, 0.128.2, and
+    the release before it, 0.128.1, was observed reproducing."""
+    matrix = tmp_path / "matrix.toml"
+    matrix.write_text(
+        '[packages.fastapi]\nextras = ["standard"]\n[[groups]]\nname = "fastapi-minors"\n'
+        'axes = { fastapi = ["0.128.0", "0.128.8"], pydantic = ["2.11.7"] }\ncases = ["json_form_field"]\n'
+    )
+    out = tmp_path / "report"
+    proc = subprocess.run(
+        [sys.executable, "-m", "known_issues", "matrix", "--matrix", str(matrix), "--out", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=900, check=False,
+        env={**os.environ, "KNOWN_ISSUES_ROOT": str(ROOT)},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    answers = {a.test: a for a in narrowing.read_answers(out)}
+    answer = answers["test_json_form_field_rejects_valid_json_list"]
+    assert (answer.last_before, answer.first_after, answer.before, answer.after) == ("0.128.1", "0.128.2", R, F)
+    probes = {p.version: p.verdict for p in answer.probes}
+    assert probes["0.128.1"] == R and probes["0.128.2"] == F
