@@ -28,7 +28,7 @@ from known_issues.lines import PLACED, PYTHON, Line, LineKey, Point, lines_of, t
 from known_issues.matrix import Cell
 from known_issues.observe import observe
 from known_issues.records import check_schema, load
-from known_issues.results import CellResult, RunResult
+from known_issues.results import CellResult, PackageChange, RunResult, changed_packages
 from known_issues.runner.all_cells import say
 from known_issues.runner.run_context import RunContext
 
@@ -62,6 +62,8 @@ class Narrowed:
     skipped: list[str] = field(default_factory=list)  # releases between them that could not tell
     probes: list[Probe] = field(default_factory=list)
     exact: bool = True  # False: the probe budget ran out first, the change is somewhere in between
+    # Every package whose version differs between the cells at last_before and first_after.
+    changed: list[PackageChange] = field(default_factory=list)
     schema: int = SCHEMA
 
     @property
@@ -192,7 +194,7 @@ class Position:
     changes: dict[Key, tuple[Verdict, Verdict]] = field(default_factory=dict)  # before, after
     keys: dict[Key, str] = field(default_factory=dict)  # the store key of each test's answer
     search: Search | None = None
-    probe_cells: dict[int, str] = field(default_factory=dict)  # index of a probed release -> its cell
+    probe_cells: dict[int, CellResult] = field(default_factory=dict)  # index of a probed release -> its cell
 
     @property
     def cases(self) -> tuple[str, ...]:
@@ -314,7 +316,8 @@ def narrow(ctx: RunContext, run: RunResult, between: ReleasesBetween) -> list[Na
             assert position.search is not None
             got = results.get(cell.id)
             position.search.record(index, _verdicts(got, position.search.tests) if got is not None else {})
-            position.probe_cells[index] = cell.id
+            if got is not None:
+                position.probe_cells[index] = got
     for position in searching:
         assert position.search is not None
         for key in position.search.tests:
@@ -338,10 +341,13 @@ def _answer(position: Position, key: Key) -> Narrowed:
     last_before, first_after, skipped, narrowed = search.answer(key)
     before, after = position.changes[key]
     probes = [
-        Probe(search.versions[i], verdicts[key], position.probe_cells[i])
+        Probe(search.versions[i], verdicts[key], position.probe_cells[i].id)
         for i, verdicts in sorted(search.probed.items())
         if key in verdicts and i in position.probe_cells
     ]
+    at = {**dict(enumerate(position.endpoint_cells[:1])), len(search.versions) - 1: position.endpoint_cells[1]}
+    at.update(position.probe_cells)
+    lo, hi = search.versions.index(last_before), search.versions.index(first_after)
     return Narrowed(
         package=position.line.package,
         line=position.line.key.describe(),
@@ -356,4 +362,5 @@ def _answer(position: Position, key: Key) -> Narrowed:
         skipped=skipped,
         probes=probes,
         exact=narrowed,
+        changed=changed_packages(at[lo], at[hi]) if lo in at and hi in at else [],
     )

@@ -34,8 +34,10 @@ __all__ = [
     "BisectAnswers",
     "CellResult",
     "CompatFinding",
+    "PackageChange",
     "RunResult",
     "SchemaError",
+    "changed_packages",
 ]
 
 
@@ -215,6 +217,21 @@ def by_group(cells: Sequence[CellResult]) -> dict[str, list[CellResult]]:
     for cell in ordered_cells(cells):
         out[cell.cell.group].append(cell)
     return dict(out)
+
+
+@dataclass(frozen=True)
+class PackageChange:
+    package: str
+    old: str  # "-" when the package was not installed
+    new: str
+
+
+def changed_packages(a: CellResult, b: CellResult) -> list[PackageChange]:
+    """Every installed package (and the Python) whose version differs between two cells, axes first."""
+    va, vb = a.versions(), b.versions()
+    axes = [*b.cell.axes, "python"]
+    names = sorted(set(va) | set(vb), key=lambda n: (n not in axes, axes.index(n) if n in axes else 0, n))
+    return [PackageChange(n, va.get(n, "-"), vb.get(n, "-")) for n in names if va.get(n) != vb.get(n)]
 
 
 def newest_cell(cells: Sequence[CellResult]) -> CellResult | None:

@@ -17,7 +17,7 @@ from known_issues.catalog import Case
 from known_issues.cell.verdicts import Outcome, Reason, Role, Verdict, verdict
 from known_issues.matrix import EVERY_CASE
 from known_issues.outcomes import CLAIMED_TO_WORK, CONFIRMABLE, SILENT_FOR_CLAIMS
-from known_issues.results import BisectAnswer, CellResult, by_group, version_key
+from known_issues.results import BisectAnswer, CellResult, PackageChange, by_group, changed_packages, version_key
 
 Key = tuple[str, str]  # (case, test)
 
@@ -199,13 +199,6 @@ def spans(row: TestRow, cells: Sequence[CellResult], axes: Sequence[str]) -> lis
 
 
 @dataclass(frozen=True)
-class PackageChange:
-    package: str
-    old: str
-    new: str
-
-
-@dataclass(frozen=True)
 class Isolation:
     package: str
     by: str  # "group <name> (only <package> changed)" or "bisect over <package> releases"
@@ -231,13 +224,6 @@ class Flip:
         named = {i.package for i in self.isolated}
         isolated = [c for c in self.changed if c.package in named]
         return isolated or self.changed
-
-
-def changed_packages(a: CellResult, b: CellResult) -> list[PackageChange]:
-    va, vb = a.versions(), b.versions()
-    axes = [*b.cell.axes, "python"]
-    names = sorted(set(va) | set(vb), key=lambda n: (n not in axes, axes.index(n) if n in axes else 0, n))
-    return [PackageChange(n, va.get(n, "-"), vb.get(n, "-")) for n in names if va.get(n) != vb.get(n)]
 
 
 def flips(row: TestRow, cells: Sequence[CellResult]) -> list[Flip]:

@@ -22,9 +22,9 @@ from known_issues.cell.serial import dump
 from known_issues.errors import SchemaError
 from known_issues.outcomes import Change
 from known_issues.records import check_schema, load
-from known_issues.reporting.analysis import changed_packages
 from known_issues.reporting.diff import VerdictChange
 from known_issues.reporting.model import Model, row_anchor, versions_text
+from known_issues.results import changed_packages
 
 FEED_SCHEMA = 1
 KEEP = 200
