@@ -18,6 +18,7 @@ from known_issues import run_files
 from known_issues.errors import USER_ERRORS, UsageError
 from known_issues.matrix import Cell
 from known_issues.results import RunResult
+from known_issues.runner.index_config import choose_index
 from known_issues.runner.pypi import PackageIndex
 from known_issues.settings import Settings, default_jobs
 
@@ -161,6 +162,7 @@ def settings_from(args: argparse.Namespace, matrix: matrix_mod.Matrix) -> Settin
         matrix=matrix,
         out=args.out,
         envs=args.envs,
+        index=choose_index(os.environ, Path.cwd()),
         jobs=getattr(args, "jobs", 1),
         only_cases=csv(getattr(args, "cases", "")),
         offline=args.offline,
@@ -189,7 +191,7 @@ def _with_matrix(command: Callable[[argparse.Namespace, Settings], int]) -> Call
 
 
 def _index(settings: Settings) -> PackageIndex:
-    return PackageIndex(cache_dir=settings.env_dir("index"), offline=settings.offline)
+    return PackageIndex(settings.env_dir("index"), settings.index.url, settings.offline, settings.index.source)
 
 
 def _expanded(settings: Settings) -> tuple[PackageIndex, list[Cell]]:

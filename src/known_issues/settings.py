@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from known_issues.matrix import Matrix
+from known_issues.runner.index_config import IndexChoice
 
 
 @dataclass(frozen=True)
@@ -15,6 +16,7 @@ class Settings:
     matrix: Matrix
     out: Path  # results and report (report/)
     envs: Path  # environments, locks, index cache and the result store (.envs/)
+    index: IndexChoice  # the package index releases are listed from and uv installs from
     jobs: int = 2
     only_cases: tuple[str, ...] = ()
     offline: bool = False
