@@ -186,3 +186,15 @@ def test_credentials_in_the_index_address_are_sent_and_never_stored(tmp_path: Pa
     assert "s3cret" not in json.dumps(index.sources)
     assert all("s3cret" not in p.read_text() for p in (tmp_path / "cache").iterdir())
     assert index.sources[NAME]["url"] == "http://***@" + planted.base.removeprefix("http://").rstrip("/")
+
+
+def test_a_folder_index_is_read_like_pip_reads_one(tmp_path: Path) -> None:
+    """A file:// index (a folder of index.html pages, as pip accepts one) needs no server."""
+    for path, (_, body) in routes(RELEASES, form="html").items():
+        target = tmp_path / "index" / path.lstrip("/")
+        target = target / "index.html" if path.endswith("/") else target
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(body)
+    index = PackageIndex(tmp_path / "cache", (tmp_path / "index" / "simple").as_uri())
+    assert index.versions(NAME, "3.12") == ["1.0.0", "1.1.0"]
+    assert index.release_notes(NAME) == NOTES

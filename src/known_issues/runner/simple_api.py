@@ -58,9 +58,7 @@ def project_page(base: str, name: str) -> str:
 
 def fetch_project(base: str, name: str) -> Project:
     """The files the index lists for ``name``. Raises OSError (urllib's errors among them) or ValueError."""
-    page = project_page(base, name)
-    body, content_type = _get(page, base, ACCEPT)
-    where = _without_credentials(page)[0]
+    body, content_type, where = _get(project_page(base, name), base, ACCEPT)
     if "json" in content_type:
         return _from_json(json.loads(body), where)
     return _from_html(body.decode("utf-8", "replace"), where)
@@ -176,8 +174,9 @@ def _without_credentials(url: str) -> tuple[str, str | None]:
     return urlunsplit(parts._replace(netloc=host)), userinfo
 
 
-def _get(url: str, base: str, accept: str | None = None) -> tuple[bytes, str]:
-    """(body, content type). The base's credentials go along to its own host only."""
+def _get(url: str, base: str, accept: str | None = None) -> tuple[bytes, str, str]:
+    """(body, content type, the address answered from after redirects, without credentials). The
+    base's credentials go along to its own host only."""
     plain, userinfo = _without_credentials(url)
     if userinfo is None and urlsplit(plain).hostname == urlsplit(base).hostname:
         userinfo = _without_credentials(base)[1]
@@ -185,8 +184,8 @@ def _get(url: str, base: str, accept: str | None = None) -> tuple[bytes, str]:
     if parts.scheme == "file":  # a folder index, as pip reads one: its index.html
         path = Path(url2pathname(parts.path))
         if path.is_dir():
-            return (path / "index.html").read_bytes(), "text/html"
-        return path.read_bytes(), "application/octet-stream"
+            return (path / "index.html").read_bytes(), "text/html", plain
+        return path.read_bytes(), "application/octet-stream", plain
     request = urllib.request.Request(plain)
     if accept:
         request.add_header("Accept", accept)
@@ -195,7 +194,7 @@ def _get(url: str, base: str, accept: str | None = None) -> tuple[bytes, str]:
         token = base64.b64encode(f"{unquote(user)}:{unquote(password)}".encode()).decode()
         request.add_header("Authorization", f"Basic {token}")
     with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
-        return response.read(), str(response.headers.get("Content-Type", ""))
+        return response.read(), str(response.headers.get("Content-Type", "")), _without_credentials(response.url)[0]
 
 
 def _wheel_metadata(wheel: bytes) -> str:
