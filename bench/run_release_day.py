@@ -39,7 +39,8 @@ from known_issues.matrix import ANY, LATEST  # noqa: E402
 from known_issues.results import CellResult, RunResult  # noqa: E402
 from known_issues.runner import bytecode  # noqa: E402
 from known_issues.runner.environments import BYTECODE  # noqa: E402
-from known_issues.runner.pypi import PackageIndex, _epoch  # noqa: E402
+from known_issues.runner.index_config import choose_index  # noqa: E402
+from known_issues.runner.pypi import PackageIndex  # noqa: E402
 from known_issues.runner.result_store import Inputs, case_digests, harness_digest  # noqa: E402
 
 PACKAGES = ("fastapi", "pydantic", "starlette")
@@ -59,8 +60,11 @@ def released_today(index: PackageIndex, package: str, newest: str, run: RunResul
     """The distributions (``name==version``) that did not exist the day before: the release itself, and
     what only the changed cells resolved to and was uploaded in the day before it (a pydantic-core
     published with its Pydantic)."""
-    uploaded = {r.version: r.upload_time for r in index.releases(package)}
-    since = _epoch(uploaded.get(newest, "")) - 86400
+    uploaded = {r.version: r.uploaded for r in index.releases(package)}
+    newest_upload = uploaded.get(newest)
+    if newest_upload is None:
+        raise SystemExit(f"the package index gives no upload time for {package} {newest}: cannot tell the day before")
+    since = newest_upload - 86400
     changed = {c.id for c in cells}
     elsewhere = {f"{n}=={v}" for c in run.cells if c.id not in changed for n, v in c.resolved.items()}
     new = {f"{package}=={newest}"}
@@ -69,8 +73,9 @@ def released_today(index: PackageIndex, package: str, newest: str, run: RunResul
             pin = f"{name}=={version}"
             if pin in new or pin in elsewhere:
                 continue
-            times = {r.version: r.upload_time for r in index.releases(name)}
-            if _epoch(times.get(version, "")) >= since:
+            times = {r.version: r.uploaded for r in index.releases(name)}
+            uploaded_at = times.get(version)
+            if uploaded_at is None or uploaded_at >= since:  # an unknown time may be that day's
                 new.add(pin)
     return new
 
@@ -155,7 +160,8 @@ def main() -> int:
     p.add_argument("--keep", action="store_true", help="keep each scratch copy (its matrix.log, report)")
     args = p.parse_args()
     run = RunResult.read(args.out / "results.json")
-    index = PackageIndex(cache_dir=args.envs / "index")
+    choice = choose_index(os.environ, Path.cwd())
+    index = PackageIndex(args.envs / "index", choice.url, origin=choice.source)
     timeout = _test_timeout()
     rows = []
     for package in [x.strip() for x in args.packages.split(",") if x.strip()]:

@@ -16,6 +16,7 @@ from fixtures import cell
 from known_issues.latest import _baseline_cell
 from known_issues.outcomes import CellStatus
 from known_issues.results import RunResult
+from known_issues.runner.index_config import choose_index
 from known_issues.runner.pypi import PackageIndex
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,7 +77,7 @@ def first(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 def test_first_run_uses_the_newest_releases_and_has_no_baseline(first: dict[str, Any], tmp_path: Path) -> None:
     proc, out = first["proc"], first["out"]
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    index = PackageIndex(cache_dir=tmp_path / "index")
+    index = PackageIndex(tmp_path / "index", choose_index(os.environ, ROOT).url)
     newest = {name: index.releases(name)[-1].version for name in ("fastapi", "pydantic", "starlette")}
     run = json.loads((out / "latest" / "results.json").read_text())
     (result,) = run["cells"]

@@ -162,13 +162,15 @@ def test_cli_stops_before_any_environment(tmp_path: Path, root: Path, bad: str) 
 
 
 def test_only_where_named_cases_stay_out_of_groups_that_do_not_name_them(root: Path) -> None:
+    from known_issues.runner.index_config import IndexChoice
     from known_issues.runner.run_context import RunContext
     from known_issues.settings import Settings
 
     matrix = parse('[defaults]\nonly-where-named = ["deployment_commands"]\n' + MINIMAL + MINIMAL.replace('"g"', '"h"')
                    + 'cases = ["deployment_commands", "cors_middleware"]\n')  # fmt: skip
     assert matrix.only_where_named == ("deployment_commands",)
-    ctx = RunContext.build(Settings(root, matrix, root / "report", root / ".envs"), None)
+    never_asked = IndexChoice("http://127.0.0.1:9/simple", "tests: only the groups' cases are looked at")
+    ctx = RunContext.build(Settings(root, matrix, root / "report", root / ".envs", never_asked), None)
     everything, named = (
         m.Cell(g, "3.11", (("fastapi", "1"),), cases) for g, cases in (("g", ()), ("h", matrix.groups[1].cases))
     )

@@ -21,6 +21,7 @@ from known_issues.outcomes import CellStatus
 from known_issues.results import CellResult, RunResult
 from known_issues.runner import locks
 from known_issues.runner.all_cells import RunSummary
+from known_issues.runner.index_config import IndexChoice
 from known_issues.runner.result_store import ResultStore
 from known_issues.runner.run_context import RunContext
 from known_issues.settings import Settings
@@ -126,7 +127,8 @@ class PlantedIndex:
 
 
 def _ctx(tmp_path: Path) -> RunContext:
-    settings = Settings(ROOT, load_matrix(ROOT / "matrix.toml"), tmp_path / "out", tmp_path / "envs", jobs=1)
+    no_index = IndexChoice("http://127.0.0.1:9/simple", "tests: the probes here never ask an index")
+    settings = Settings(ROOT, load_matrix(ROOT / "matrix.toml"), tmp_path / "out", tmp_path / "envs", no_index, jobs=1)
     store = ResultStore(tmp_path / "store")
     return RunContext(settings, None, {}, "", "harness", {"case_a": "d1"}, store, locks.Locks(tmp_path / "l"))
 

@@ -15,11 +15,13 @@ from known_issues.outcomes import CellStatus
 from known_issues.results import CellResult
 from known_issues.runner import locks, one_cell
 from known_issues.runner.all_cells import Progress, run_cells
+from known_issues.runner.index_config import IndexChoice
 from known_issues.runner.result_store import ResultStore
 from known_issues.runner.run_context import RunContext
 from known_issues.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
+NO_INDEX = IndexChoice("http://127.0.0.1:9/simple", "tests: the cells here never ask an index")
 
 
 def test_an_unexpected_exception_in_one_cell_is_that_cells_error(
@@ -31,7 +33,7 @@ def test_an_unexpected_exception_in_one_cell_is_that_cells_error(
         result.status = CellStatus.RAN
 
     monkeypatch.setattr(one_cell, "_run", run)
-    settings = Settings(ROOT, load_matrix(ROOT / "matrix.toml"), tmp_path / "out", tmp_path / "envs", jobs=2)
+    settings = Settings(ROOT, load_matrix(ROOT / "matrix.toml"), tmp_path / "out", tmp_path / "envs", NO_INDEX, jobs=2)
     ctx = RunContext(settings, None, {}, "", "h", {}, ResultStore(tmp_path / "r"), locks.Locks(tmp_path / "l"))
     cells = [Cell(group, "3.11", (("fastapi", "0.1.0"),)) for group in ("before", "bad", "after")]
     summary = run_cells(ctx, cells)
@@ -74,7 +76,7 @@ def test_the_longest_cells_start_first_and_a_cell_never_observed_before_them(
         result.status = CellStatus.RAN
 
     monkeypatch.setattr(one_cell, "_run", run)
-    settings = Settings(ROOT, load_matrix(ROOT / "matrix.toml"), tmp_path / "out", tmp_path / "envs", jobs=1)
+    settings = Settings(ROOT, load_matrix(ROOT / "matrix.toml"), tmp_path / "out", tmp_path / "envs", NO_INDEX, jobs=1)
     ctx = RunContext(settings, None, {}, "", "h", {}, ResultStore(tmp_path / "r"), locks.Locks(tmp_path / "l"))
     cells = [Cell(group, "3.11", (("fastapi", "0.1.0"),)) for group in ("short", "long", "new", "middle")]
     seconds = {cells[0].id: 3.0, cells[1].id: 40.0, cells[3].id: 12.0}
@@ -99,7 +101,7 @@ def test_a_first_run_starts_next_the_cells_whose_cases_took_longest_and_those_wi
 
     monkeypatch.setattr(one_cell, "_run", run)
     monkeypatch.setattr(RunContext, "selected", lambda self, cell: list(cell.cases))
-    settings = Settings(ROOT, load_matrix(ROOT / "matrix.toml"), tmp_path / "out", tmp_path / "envs", jobs=1)
+    settings = Settings(ROOT, load_matrix(ROOT / "matrix.toml"), tmp_path / "out", tmp_path / "envs", NO_INDEX, jobs=1)
     ctx = RunContext(settings, None, {}, "", "h", {}, ResultStore(tmp_path / "r"), locks.Locks(tmp_path / "l"))
     cases = {"a": ("x", "y"), "b": ("x",), "c": ("x", "y", "z"), "d": ("y",)}
     cells = [Cell(group, "3.11", (("fastapi", "0.1.0"),), cases=c) for group, c in cases.items()]

@@ -435,7 +435,7 @@ def test_without_the_package_index_cached_cells_still_run(
     proc = run_cli(
         layout["root"], "matrix", "--matrix", DATA / "reliability-offline.toml", "--out", out,
         "--envs", layout["envs"], "--cases", "plain_ok,newer_only,hangs,leaks", "--jobs", "2",
-        KNOWN_ISSUES_INDEX_URL=url, UV_INDEX_URL=f"{url}/simple", UV_DEFAULT_INDEX=f"{url}/simple",
+        UV_DEFAULT_INDEX=f"{url}/simple",  # the index both the release lookups and uv ask
         KNOWN_ISSUES_LOCK_TTL="0",  # no young lock to reuse: the fallback must carry the cached cell
     )  # fmt: skip
     assert proc.returncode == 0, proc.stdout + proc.stderr

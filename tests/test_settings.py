@@ -88,6 +88,7 @@ def test_good_values_build_the_settings_once(monkeypatch: pytest.MonkeyPatch, tm
     guide = tmp_path / "guide.md"
     guide.write_text("# guide\n")
     env = {"KNOWN_ISSUES_LOCK_TTL": "0", "KNOWN_ISSUES_GUIDE": str(guide), "KNOWN_ISSUES_ROOT": str(ROOT)}
+    env["UV_INDEX_URL"] = "http://127.0.0.1:9/simple"  # chosen, never asked here
     args = cli.parser().parse_args(["matrix", "--cases", "json_form_field", "--rerun", "document"])
     settings = cli.settings_from(args, env)
     assert (settings.lock_ttl, settings.guide, settings.root) == (0.0, guide, ROOT)

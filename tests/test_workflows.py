@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from known_issues import matrix as matrix_mod
+from known_issues.runner.index_config import choose_index
 from known_issues.runner.pypi import PackageIndex
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -160,7 +161,8 @@ def test_cells_json_is_the_default_matrix_as_a_job_matrix(tmp_path: Path) -> Non
     listed = json.loads(cells("--json"))
     plain = cells().split()
     matrix = matrix_mod.load(ROOT / "matrix.toml")
-    expected = [c.id for c in matrix_mod.expand(matrix, PackageIndex(cache_dir=ROOT / ".envs" / "index").versions)]
+    index = PackageIndex(ROOT / ".envs" / "index", choose_index(os.environ, ROOT).url)
+    expected = [c.id for c in matrix_mod.expand(matrix, index.versions)]
     assert [c["id"] for c in listed] == plain == expected
     assert len(set(plain)) == len(plain)
     # GitHub: at most 256 jobs from one matrix, and a job output of at most 1 MB.
@@ -176,8 +178,8 @@ def test_report_builds_from_downloaded_cell_files_without_a_manifest(tmp_path: P
 
     from known_issues import run_files
 
-    cells = matrix_mod.expand(matrix_mod.load(ROOT / "matrix.toml"),
-                              PackageIndex(cache_dir=ROOT / ".envs" / "index").versions)  # fmt: skip
+    index = PackageIndex(ROOT / ".envs" / "index", choose_index(os.environ, ROOT).url)
+    cells = matrix_mod.expand(matrix_mod.load(ROOT / "matrix.toml"), index.versions)
     ids = [c.id for c in cells]
     out = tmp_path / "report"
     ran = [t("json_form_field", "test_json_form_field_rejects_valid_json_list", "bug", "failed")]

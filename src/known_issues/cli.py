@@ -19,6 +19,7 @@ from known_issues import settings as settings_mod
 from known_issues.errors import USER_ERRORS, UsageError
 from known_issues.matrix import Cell, runs_case
 from known_issues.results import RunResult
+from known_issues.runner.index_config import choose_index
 from known_issues.runner.pypi import PackageIndex
 from known_issues.settings import Settings, default_jobs
 
@@ -160,24 +161,30 @@ def parser() -> argparse.ArgumentParser:
 
 def settings_from(args: argparse.Namespace, env: Mapping[str, str]) -> Settings:
     """The settings of this invocation, built once from the command line and the environment, and
-    checked before anything runs: a bad value or an unknown name is a usage error (exit 2)."""
+    checked before anything runs: a bad value or an unknown name is a usage error (exit 2). The cheap
+    checks come first; the package index is chosen last (it may ask pip)."""
     root = settings_mod.root_from(env)
-    settings = Settings(
+    matrix = matrix_mod.load(args.matrix)
+    jobs = getattr(args, "jobs", 1)
+    if jobs < 1:
+        raise UsageError(f"--jobs: expected at least 1, got {jobs}")
+    only_cases = settings_mod.names(getattr(args, "cases", ""))
+    rerun = settings_mod.names(getattr(args, "rerun", ""))
+    settings_mod.check_selection(root / "cases", matrix, only_cases, rerun, getattr(args, "group", ()))
+    lock_ttl, guide = settings_mod.lock_ttl_from(env), settings_mod.guide_from(env)
+    return Settings(
         root=root,
-        matrix=matrix_mod.load(args.matrix),
+        matrix=matrix,
         out=args.out,
         envs=args.envs,
-        jobs=getattr(args, "jobs", 1),
-        only_cases=settings_mod.names(getattr(args, "cases", "")),
+        index=choose_index(env, Path.cwd()),
+        jobs=jobs,
+        only_cases=only_cases,
         offline=args.offline,
-        rerun=settings_mod.names(getattr(args, "rerun", "")),
-        lock_ttl=settings_mod.lock_ttl_from(env),
-        guide=settings_mod.guide_from(env),
+        rerun=rerun,
+        lock_ttl=lock_ttl,
+        guide=guide,
     )
-    if settings.jobs < 1:
-        raise UsageError(f"--jobs: expected at least 1, got {settings.jobs}")
-    settings_mod.check_selection(settings, getattr(args, "group", ()))
-    return settings
 
 
 # --------------------------------------------------------------------------------------------
@@ -201,7 +208,7 @@ def _with_matrix(command: Callable[[argparse.Namespace, Settings], int]) -> Call
 
 
 def _index(settings: Settings) -> PackageIndex:
-    return PackageIndex(cache_dir=settings.env_dir("index"), offline=settings.offline)
+    return PackageIndex(settings.env_dir("index"), settings.index.url, settings.offline, settings.index.source)
 
 
 def _expanded(settings: Settings) -> tuple[PackageIndex, list[Cell]]:

@@ -74,10 +74,11 @@ class _CachedReleases:
         return self._dates[name, version]
 
     def release_notes(self, name: str) -> str | None:
-        try:
-            return self.index.release_notes(name)
-        except PackageIndexError:
-            return None
+        return self.index.release_notes(name)  # None when the metadata cannot be read
+
+    def project_page(self, name: str, version: str) -> str | None:
+        """A page of the project's own about this release (for the report, instead of a registry link)."""
+        return self.index.project_page(name, version)
 
 
 def report(settings: Settings, baseline: RunResult | None, merged: RunResult | None = None, site_url: str = "") -> Path:
@@ -86,7 +87,8 @@ def report(settings: Settings, baseline: RunResult | None, merged: RunResult | N
 
     run = merged if merged is not None else run_files.merge(settings.out)
     cases = load_cases(settings.cases_dir)
-    releases = _CachedReleases(PackageIndex(cache_dir=settings.env_dir("index"), offline=settings.offline))
+    index = PackageIndex(settings.env_dir("index"), settings.index.url, settings.offline, settings.index.source)
+    releases = _CachedReleases(index)
     path = build(
         run,
         cases,
@@ -162,7 +164,7 @@ def lock_tools(settings: Settings) -> int:
         ex = extras.get(name, ())
         axes.append(f"{name}[{','.join(ex)}]" if ex else name)
     requirements = locks_mod.cell_group(settings.root) + [d for c in cases.values() for d in c.dependencies] + axes
-    lock = locks_mod.resolve_tools(requirements, offline=settings.offline)
+    lock = locks_mod.resolve_tools(requirements, offline=settings.offline, index_url=settings.index.url)
     header = (
         "# The test tools every cell prefers (python -m known_issues lock-tools, or nox -s lock-tools).\n"
         "# Axis packages are listed but never preferred: each cell resolves its axes itself.\n"

@@ -12,6 +12,7 @@ from pathlib import Path
 from known_issues.catalog import case_names
 from known_issues.errors import UsageError
 from known_issues.matrix import Matrix
+from known_issues.runner.index_config import IndexChoice
 
 DEFAULT_LOCK_TTL = 6 * 3600.0
 LOCK_TTL_ENV = "KNOWN_ISSUES_LOCK_TTL"
@@ -26,6 +27,7 @@ class Settings:
     matrix: Matrix
     out: Path  # results and report (report/)
     envs: Path  # environments, locks, index cache and the result store (.envs/)
+    index: IndexChoice  # the package index releases are listed from and uv installs from
     jobs: int = 2
     only_cases: tuple[str, ...] = ()
     offline: bool = False
@@ -97,10 +99,12 @@ def check_names(option: str, given: Iterable[str], valid: Sequence[str], extra: 
         raise UsageError(f"{option}: no such name: {', '.join(unknown)} (valid: {choices})")
 
 
-def check_selection(settings: Settings, groups: Sequence[str] = ()) -> None:
+def check_selection(
+    cases_dir: Path, matrix: Matrix, only_cases: Sequence[str], rerun: Sequence[str], groups: Sequence[str] = ()
+) -> None:
     """``--cases``, ``--group`` and ``--rerun`` name cases, groups (or ``all``) that exist."""
-    cases = case_names(settings.cases_dir)
-    group_names = [g.name for g in settings.matrix.groups]
-    check_names("--cases", settings.only_cases, cases)
+    cases = case_names(cases_dir)
+    group_names = [g.name for g in matrix.groups]
+    check_names("--cases", only_cases, cases)
     check_names("--group", groups, group_names)
-    check_names("--rerun", settings.rerun, [*group_names, *cases], extra=(RERUN_ALL,))
+    check_names("--rerun", rerun, [*group_names, *cases], extra=(RERUN_ALL,))

@@ -149,7 +149,8 @@ def confirm(
         lock = ctx.store.lock(cell.env_key)
         if lock is None:
             return []
-        env = envs.ensure(ctx.settings.env_dir("cells"), envs.find_python(cell.cell.python), lock)
+        python = envs.find_python(cell.cell.python)
+        env = envs.ensure(ctx.settings.env_dir("cells"), python, lock, ctx.settings.index.url)
         outcomes = []
         for attempt in range(ctx.settings.confirm_runs):
             run_ = run_pytest(

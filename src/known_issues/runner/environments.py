@@ -130,9 +130,11 @@ def compile_lock(
     offline: bool = False,
     preferences: str = "",
     universal: bool = False,
+    index_url: str | None = None,
 ) -> str:
     """Resolve requirements (for one interpreter, or for every Python from ``python_version`` up when
-    ``universal``); raise NotInstallable with uv's reason.
+    ``universal``) from the package index ``index_url`` (None: the one uv is configured for); raise
+    NotInstallable with uv's reason.
 
     ``preferences`` (a lock) are kept wherever the requirements allow them: uv prefers the versions
     already in its output file.
@@ -145,6 +147,7 @@ def compile_lock(
         cmd += ["--universal"] if universal else ["--python", str(python)]
         if offline:
             cmd.append("--offline")
+        cmd += _index_args(index_url)
         proc = subprocess.run(
             cmd,
             input="\n".join(requirements) + "\n",
@@ -165,6 +168,12 @@ def _reason(stderr: str) -> str:
     return text or "the resolver failed without a message"
 
 
+def _index_args(index_url: str | None) -> list[str]:
+    """The index the harness lists releases from, given to uv too: lookups and installs agree even
+    when only pip's configuration names it (uv reads none of pip's)."""
+    return ["--default-index", index_url] if index_url else []
+
+
 def _uv_env() -> dict[str, str]:
     env = dict(os.environ)
     env.setdefault("UV_PYTHON_DOWNLOADS", "never")
@@ -181,17 +190,18 @@ _key_locks: dict[str, threading.Lock] = {}
 _key_locks_guard = threading.Lock()
 
 
-def ensure(root: Path, python: Path, lock: str) -> Environment:
-    """Create the venv for this lock, or reuse it when a complete one exists already."""
+def ensure(root: Path, python: Path, lock: str, index_url: str | None = None) -> Environment:
+    """Create the venv for this lock (installed from ``index_url``, None: uv's configured index), or
+    reuse it when a complete one exists already."""
     key = env_key(python, lock)
     with _key_locks_guard:
         key_lock = _key_locks.setdefault(key, threading.Lock())
     # Two cells that resolve to the same pins share one environment: build it once.
     with key_lock:
-        return _ensure(root / key, python, lock)
+        return _ensure(root / key, python, lock, index_url)
 
 
-def _ensure(path: Path, python: Path, lock: str) -> Environment:
+def _ensure(path: Path, python: Path, lock: str, index_url: str | None) -> Environment:
     started = time.monotonic()
     marker = path / COMPLETE
     venv_python = path / "bin" / "python"
@@ -204,7 +214,7 @@ def _ensure(path: Path, python: Path, lock: str) -> Environment:
     # A half-made environment (interrupted run) has no marker: it is thrown away, never trusted.
     shutil.rmtree(path, ignore_errors=True)
     path.parent.mkdir(parents=True, exist_ok=True)
-    _run([uv(), "venv", "--quiet", "--python", str(python), str(path)])
+    _run([uv(), "venv", "--quiet", "--python", str(python), *_index_args(index_url), str(path)])
     write_text(path / "requirements.lock", lock)
     _run(
         [
@@ -214,6 +224,7 @@ def _ensure(path: Path, python: Path, lock: str) -> Environment:
             "--quiet",
             "--python",
             str(venv_python),
+            *_index_args(index_url),
             str(path / "requirements.lock"),
         ]
     )

@@ -48,6 +48,7 @@ class Locks:
     offline: bool = False
     released_after: ReleasedAfter | None = None
     ttl: float = DEFAULT_LOCK_TTL  # seconds a lock is reused as it is (0: ask the index every run)
+    index_url: str | None = None  # the index the releases are listed from (None: uv's configured one)
 
     def resolve(
         self,
@@ -77,7 +78,12 @@ class Locks:
             raise envs.NotInstallable(refused[0])
         try:
             lock = envs.compile_lock(
-                requirements, python, python_version, offline=self.offline, preferences=preferences
+                requirements,
+                python,
+                python_version,
+                offline=self.offline,
+                preferences=preferences,
+                index_url=self.index_url,
             )
             sources.append(why)
         except envs.NotInstallable as exc:
@@ -105,7 +111,14 @@ class Locks:
         cache_error = error
         if not self.offline:
             try:
-                lock = envs.compile_lock(requirements, python, python_version, offline=True, preferences=preferences)
+                lock = envs.compile_lock(
+                    requirements,
+                    python,
+                    python_version,
+                    offline=True,
+                    preferences=preferences,
+                    index_url=self.index_url,
+                )
                 sources.append("resolved from uv's cache (index unreachable)")
                 return lock
             except envs.NotInstallable as exc:
@@ -191,9 +204,11 @@ def pins_for_python(lock: str, python_full: str) -> dict[str, str]:
     return pins
 
 
-def resolve_tools(requirements: Sequence[str], offline: bool = False) -> str:
+def resolve_tools(requirements: Sequence[str], offline: bool = False, index_url: str | None = None) -> str:
     """One universal resolution of the tools for every Python from TOOLS_PYTHON_FLOOR up."""
-    return envs.compile_lock(requirements, None, TOOLS_PYTHON_FLOOR, offline=offline, universal=True)
+    return envs.compile_lock(
+        requirements, None, TOOLS_PYTHON_FLOOR, offline=offline, universal=True, index_url=index_url
+    )
 
 
 def _reused(age: float) -> str:

@@ -357,7 +357,8 @@ def _step_down(cell: Cell, pins: dict[str, str]) -> str | None:
 
 def _environment(ctx: RunContext, result: CellResult, resolved: _Resolved) -> envs.Environment:
     if resolved.env is None:
-        resolved.env = envs.ensure(ctx.settings.env_dir("cells"), resolved.python, resolved.lock)
+        cells, index_url = ctx.settings.env_dir("cells"), ctx.settings.index.url
+        resolved.env = envs.ensure(cells, resolved.python, resolved.lock, index_url)
         result.env_key, result.env_reused = resolved.env.path.name, resolved.env.reused
         result.timings["env"] = round(result.timings.get("env", 0.0) + resolved.env.seconds, 3)
     return resolved.env

@@ -51,6 +51,7 @@ class RunContext:
                 settings.offline,
                 index.released_after if index is not None else None,
                 settings.lock_ttl,
+                settings.index.url,
             ),
         )
 
