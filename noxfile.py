@@ -90,6 +90,12 @@ def check(session: nox.Session) -> None:
     session.run("python", "-m", "known_issues", "check", *session.posargs)
 
 
+@nox.session
+def schemas(session: nox.Session) -> None:
+    """Write schemas/*.schema.json from the models of matrix.toml and case.toml (editors check the files with them)."""
+    _harness(session, "schemas")
+
+
 @nox.session(name="new-case")
 def new_case(session: nox.Session) -> None:
     """Scaffold a case that passes the checks: nox -s new-case -- <slug>."""

@@ -1,34 +1,29 @@
 """The case catalog: every ``cases/<slug>/case.toml``, loaded and validated in one place.
 
-Validation is strict, like matrix.toml's: an unknown key, a missing title, a verdict that no role
-can give or a requirement that does not parse stops with a message naming the file and the key.
+Validation is strict, like matrix.toml's (Pydantic models, tomlfile.py; their JSON Schema is
+schemas/case.schema.json): an unknown key, a missing title, a verdict that no role can give or a
+requirement that does not parse stops with a message naming the file and the key.
 """
 
 from __future__ import annotations
 
 import ast
 import hashlib
-import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated
 
-from packaging.requirements import InvalidRequirement, Requirement
+from packaging.requirements import Requirement
+from pydantic import Field
 
+from known_issues import tomlfile
 from known_issues.cell.verdicts import Role, Verdict
 from known_issues.errors import CaseError
 from known_issues.outcomes import OBSERVED
+from known_issues.tomlfile import SLUG, Expected, FileModel, HttpsUrl, OneOf, Slug, Text
 
 KINDS = ("known-issue", "common-error", "pattern", "requirement")
-_TOP_KEYS = {"id", "title", "kind", "summary", "dependencies", "sources", "claim", "printed", "deviations"}
-_SOURCE_KEYS = {"title", "url"}
-_CLAIM_KEYS = {"section", "text", "expect"}
-_EXPECT_KEYS = {"test", "verdict", "where", "quote"}
-_PRINTED_KEYS = {"file", "section", "block"}
-_DEVIATION_KEYS = {"file", "guide", "ours", "why"}
-_SLUG = re.compile(r"^[a-z][a-z0-9_]*$")
 # A claim expects something observable about the behaviour: never "error", "n/a" or "flaky".
 EXPECTABLE = tuple(v.value for v in Verdict if v in OBSERVED)
 
@@ -96,48 +91,107 @@ class Case:
     files: Mapping[str, str] = field(default_factory=dict)  # the app modules, name -> source
 
 
+# --------------------------------------------------------------------------------------------
+# the file, key by key (cases/README.md, "case.toml, key by key"): its models give the JSON Schema too
+
+
+class SourceTable(FileModel):
+    """A page the case rests on: the issue or discussion, the fixing release's notes, the docs."""
+
+    title: str | None = Field(default=None, description="Default: the address.")
+    url: HttpsUrl
+
+
+class ExpectTable(FileModel):
+    """The verdict the guide's words imply for one test."""
+
+    test: Text = Field(description="A test function of the case.")
+    verdict: Annotated[str, OneOf(EXPECTABLE)]
+    where: list[tomlfile.Requirement] = Field(
+        default=[], description='Only cells whose resolved versions match, e.g. "fastapi>=0.114.0".'
+    )
+    quote: str = Field(
+        default="", description="The guide's own words this expectation judges, verbatim (`check` requires it)."
+    )
+
+
+class ClaimTable(FileModel):
+    """What the guide claims, and the verdicts that follow from it."""
+
+    section: str = Field(default="", description="Where in the guide.")
+    text: str = Field(default="", description="The claim, in our words.")
+    expect: list[ExpectTable] = []
+
+
+class PrintedTable(FileModel):
+    """A file of the case that holds one of the guide's code blocks as printed."""
+
+    file: Text = Field(description="A path in the case folder.")
+    section: Text = Field(description="The heading above the block in the guide.")
+    block: Annotated[int, Field(ge=1), Expected("a positive integer")] = Field(
+        default=1, description="The n-th block under that heading."
+    )
+
+
+class DeviationTable(FileModel):
+    """One way the case departs from the guide's code."""
+
+    guide: str = Field(description="The guide's lines (empty for nothing).")
+    ours: str = Field(description="The case's lines (empty for nothing).")
+    why: Text
+    file: str = Field(default="", description="A [[printed]] file, where guide and ours are the lines that differ.")
+
+
+class CaseFile(FileModel):
+    """cases/<slug>/case.toml: one case of the suite (cases/README.md, "case.toml, key by key")."""
+
+    id: Slug | None = Field(default=None, description="Must equal the folder's name.")
+    title: Text
+    kind: Annotated[str, OneOf(KINDS)]
+    summary: str = ""
+    dependencies: list[tomlfile.Requirement] = Field(
+        default=[], description="What the case needs beyond the common test tools (then `nox -s lock-tools`)."
+    )
+    sources: list[SourceTable] = []
+    claim: ClaimTable = Field(default_factory=ClaimTable)
+    printed: list[PrintedTable] = []
+    deviations: list[DeviationTable] = []
+
+
 def case_names(cases_dir: Path) -> list[str]:
     return sorted(p.parent.name for p in cases_dir.glob("*/case.toml"))
 
 
 def load_case(folder: Path) -> Case:
     path = folder / "case.toml"
-    where = str(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise CaseError(f"{where}: cannot read: {exc.strerror}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise CaseError(f"{where}: not valid TOML: {exc}") from exc
-    _no_unknown(data, _TOP_KEYS, "", where)
+    data = tomlfile.read_toml(path, CaseError)
     slug = folder.name
-    if not _SLUG.match(slug):
+    if not SLUG.match(slug):
         raise CaseError(f"{folder}: the folder name must be lowercase letters, digits and '_' (a Python package)")
-    if data.get("id", slug) != slug:
-        raise CaseError(f"{where}: id: {data.get('id')!r} must be the folder's name {slug!r}")
-    kind = _str(data.get("kind"), "kind", where)
-    if kind not in KINDS:
-        raise CaseError(f"{where}: kind: {kind!r} is not one of {', '.join(KINDS)}")
-    claim = _table(data.get("claim", {}), "claim", where)
-    _no_unknown(claim, _CLAIM_KEYS, "claim", where)
+    try:
+        case = tomlfile.validate(CaseFile, data, CaseError)
+        if case.id not in (None, slug):
+            raise CaseError(f"id: {case.id!r} must be the folder's name {slug!r}")
+        for i, printed in enumerate(case.printed):
+            if not (folder / printed.file).is_file():
+                raise CaseError(f"printed[{i}].file: no file {printed.file!r} in {folder}")
+    except CaseError as exc:
+        raise CaseError(f"{path}: {exc}") from exc
     return Case(
         slug=slug,
-        title=_str(data.get("title"), "title", where),
-        kind=kind,
-        summary=str(data.get("summary", "")).strip(),
-        dependencies=tuple(
-            _requirement(r, f"dependencies[{i}]", where) for i, r in enumerate(_list(data, "dependencies", where))
-        ),
-        sources=tuple(_source(s, f"sources[{i}]", where) for i, s in enumerate(_list(data, "sources", where))),
-        claim_section=str(claim.get("section", "")),
-        claim_text=str(claim.get("text", "")).strip(),
+        title=case.title,
+        kind=case.kind,
+        summary=case.summary.strip(),
+        dependencies=tuple(case.dependencies),
+        sources=tuple(Source(s.url if s.title is None else s.title, s.url) for s in case.sources),
+        claim_section=case.claim.section,
+        claim_text=case.claim.text.strip(),
+        # A missing quote is refused by `check` (checks.py), not here: the matrix still runs the case.
         expectations=tuple(
-            _expect(e, f"claim.expect[{i}]", where) for i, e in enumerate(_list(claim, "expect", where))
+            Expectation(e.test, Verdict(e.verdict), tuple(e.where), e.quote.strip()) for e in case.claim.expect
         ),
-        printed=tuple(_printed(t, f"printed[{i}]", folder, where) for i, t in enumerate(_list(data, "printed", where))),
-        deviations=tuple(
-            _deviation(t, f"deviations[{i}]", where) for i, t in enumerate(_list(data, "deviations", where))
-        ),
+        printed=tuple(Printed(p.file, p.section, p.block) for p in case.printed),
+        deviations=tuple(Deviation(d.guide, d.ours, d.why, d.file) for d in case.deviations),
         files={
             p.name: p.read_text(encoding="utf-8")
             for p in sorted(folder.glob("*.py"))
@@ -233,93 +287,3 @@ def _marker_name(node: ast.expr) -> str:
     if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute):
         return node.attr if node.value.attr == "mark" else ""
     return ""
-
-
-# --------------------------------------------------------------------------------------------
-# small validators
-
-
-def _no_unknown(table: Mapping[str, Any], allowed: set[str], key: str, where: str) -> None:
-    for k in table:
-        if k not in allowed:
-            name = f"{key}.{k}" if key else k
-            raise CaseError(f"{where}: {name}: unknown key (allowed: {', '.join(sorted(allowed))})")
-
-
-def _table(raw: Any, key: str, where: str) -> dict[str, Any]:
-    if not isinstance(raw, dict):
-        raise CaseError(f"{where}: {key}: expected a table, got {type(raw).__name__}")
-    return raw
-
-
-def _list(table: Mapping[str, Any], key: str, where: str) -> list[Any]:
-    raw = table.get(key, [])
-    if not isinstance(raw, list):
-        raise CaseError(f"{where}: {key}: expected a list, got {type(raw).__name__}")
-    return raw
-
-
-def _str(raw: Any, key: str, where: str) -> str:
-    if not isinstance(raw, str) or not raw.strip():
-        raise CaseError(f"{where}: {key}: expected a non-empty string, got {raw!r}")
-    return raw
-
-
-def _requirement(raw: Any, key: str, where: str) -> str:
-    text = _str(raw, key, where)
-    try:
-        Requirement(text)
-    except InvalidRequirement as exc:
-        raise CaseError(f"{where}: {key}: not a requirement: {text!r} ({exc})") from exc
-    return text
-
-
-def _source(raw: Any, key: str, where: str) -> Source:
-    table = _table(raw, key, where)
-    _no_unknown(table, _SOURCE_KEYS, key, where)
-    url = _str(table.get("url"), f"{key}.url", where)
-    if not url.startswith("https://"):
-        raise CaseError(f"{where}: {key}.url: expected an https:// address, got {url!r}")
-    return Source(str(table.get("title", url)), url)
-
-
-def _expect(raw: Any, key: str, where: str) -> Expectation:
-    table = _table(raw, key, where)
-    _no_unknown(table, _EXPECT_KEYS, key, where)
-    test = _str(table.get("test"), f"{key}.test", where)
-    verdict = _str(table.get("verdict"), f"{key}.verdict", where)
-    if verdict not in EXPECTABLE:
-        raise CaseError(f"{where}: {key}.verdict: {verdict!r} is not one of {', '.join(EXPECTABLE)}")
-    conditions = tuple(_requirement(w, f"{key}.where[{i}]", where) for i, w in enumerate(_list(table, "where", where)))
-    # A missing quote is refused by `check` (checks.py), not here: the matrix still runs the case.
-    quote = table.get("quote", "")
-    if not isinstance(quote, str):
-        raise CaseError(f"{where}: {key}.quote: expected a string, got {quote!r}")
-    return Expectation(test, Verdict(verdict), conditions, quote.strip())
-
-
-def _printed(raw: Any, key: str, folder: Path, where: str) -> Printed:
-    table = _table(raw, key, where)
-    _no_unknown(table, _PRINTED_KEYS, key, where)
-    name = _str(table.get("file"), f"{key}.file", where)
-    if not (folder / name).is_file():
-        raise CaseError(f"{where}: {key}.file: no file {name!r} in {folder}")
-    block = table.get("block", 1)
-    if not isinstance(block, int) or isinstance(block, bool) or block < 1:
-        raise CaseError(f"{where}: {key}.block: expected a positive integer, got {block!r}")
-    return Printed(name, _str(table.get("section"), f"{key}.section", where), block)
-
-
-def _deviation(raw: Any, key: str, where: str) -> Deviation:
-    table = _table(raw, key, where)
-    _no_unknown(table, _DEVIATION_KEYS, key, where)
-    texts = {}
-    for name in ("guide", "ours"):
-        value = table.get(name)
-        if not isinstance(value, str):
-            raise CaseError(f"{where}: {key}.{name}: expected a string (empty for nothing), got {value!r}")
-        texts[name] = value
-    file = table.get("file", "")
-    if not isinstance(file, str):
-        raise CaseError(f"{where}: {key}.file: expected a string, got {file!r}")
-    return Deviation(texts["guide"], texts["ours"], _str(table.get("why"), f"{key}.why", where), file)

@@ -376,6 +376,17 @@ def _check(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+@command("schemas", lambda p: None, needs_matrix=False)
+def _schemas(args: argparse.Namespace) -> int:
+    """Write the JSON Schemas of matrix.toml and case.toml into schemas/ (after changing their models),
+    which editors check the files against as they are typed (.taplo.toml)."""
+    from known_issues import schemas
+
+    for path in schemas.write(settings_mod.root_from(os.environ)):
+        print(f"wrote {path}")
+    return 0
+
+
 @command("new-case", _new_case_args, needs_matrix=False)
 def _new_case(args: argparse.Namespace) -> int:
     """Scaffold cases/<slug> (it passes `check` as made)."""

@@ -1,35 +1,37 @@
 """matrix.toml: the declarative version matrix, its validation and its expansion into cells.
 
-Validation is strict and happens before anything is created: every problem names its key.
+Validation is strict and happens before anything is created: the file is read into Pydantic models
+(tomlfile.py; their JSON Schema is schemas/matrix.schema.json), and every problem names its key.
 """
 
 from __future__ import annotations
 
-import re
-import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Discriminator, Field, Tag, model_validator
 
 from known_issues.errors import MatrixError
+from known_issues.tomlfile import (
+    Expected,
+    FileModel,
+    Requirement,
+    Says,
+    Specifier,
+    Text,
+    check_specifier,
+    check_version,
+    read_toml,
+    validate,
+)
 
 ANY = "any"
 LATEST = "latest"
-_PYTHON = re.compile(r"^3\.\d{1,2}$")
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-_GROUP_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-_TOP_KEYS = {"defaults", "packages", "rules", "groups"}
-_DEFAULT_KEYS = {"python", "cell-timeout", "test-timeout", "only-where-named"}
-_PACKAGE_KEYS = {"extras"}
-_RULE_KEYS = {"when", "pins", "why"}
-_GROUP_KEYS = {"name", "description", "python", "cases", "axes", "exclude", "guide"}
-_SELECTOR_KEYS = {"minors", "versions"}
 
 
 @dataclass(frozen=True)
@@ -155,18 +157,147 @@ class Cell:
 
 
 # --------------------------------------------------------------------------------------------
-# loading and validation
+# the file, key by key (README.md, "The matrix, key by key"): its models give the JSON Schema too
+
+_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+PackageName = Annotated[str, Field(pattern=_NAME), Expected("a package name")]
+GroupName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$"), Expected("lowercase letters, digits and '-'")]
+Python = Annotated[str, Field(pattern=r"^3\.\d{1,2}$"), Expected('a Python like "3.11"')]
+Seconds = Annotated[float, Field(gt=0), Expected("a positive number of seconds")]
+
+
+def _listed(value: Any) -> Any:
+    return value if isinstance(value, list) else [value]
+
+
+Pythons = Annotated[
+    list[Python],
+    Field(min_length=1),
+    BeforeValidator(_listed, json_schema_input_type=Python | Annotated[list[Python], Field(min_length=1)]),
+    Says('empty axis: list at least one Python, e.g. "3.11"'),
+]
+
+
+def _version_or(*words: str) -> AfterValidator:
+    return AfterValidator(lambda text: text if text in words else check_version(text))
+
+
+class SelectorTable(FileModel):
+    """A range of releases: the newest patch of each minor in it, or every release in it."""
+
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1, "maxProperties": 1})
+    minors: Specifier | None = Field(
+        default=None, description='The newest patch of every minor in this range, e.g. ">=0.100".'
+    )
+    versions: Specifier | None = Field(default=None, description="Every release in this range.")
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> SelectorTable:
+        if (self.minors is None) == (self.versions is None):
+            raise ValueError("give exactly one of 'minors' or 'versions'")
+        return self
+
+
+def _selector_form(value: object) -> str | None:
+    forms: dict[type, str] = {str: "one", list: "list", dict: "table"}
+    return forms.get(type(value))
+
+
+SelectorSpec = Annotated[
+    Annotated[Text, _version_or(ANY, LATEST), Tag("one")]
+    | Annotated[
+        list[Annotated[Text, _version_or(LATEST)]],
+        Field(min_length=1),
+        Says('empty axis: list at least one version, or use "any"'),
+        Tag("list"),
+    ]
+    | Annotated[SelectorTable, Tag("table")],
+    Discriminator(
+        _selector_form,
+        custom_error_type="selector",
+        custom_error_message='expected "any", "latest", a version, a list of versions, or { minors = "<specifier>" }',
+    ),
+]
+
+
+def _version_or_specifier(text: str) -> str:
+    return f"=={check_version(text)}" if text[0].isdigit() else check_specifier(text)
+
+
+class DefaultsTable(FileModel):
+    """What every group has unless it says otherwise."""
+
+    python: Pythons = Field(default=["3.11"], description="A Python or a list of them; a group may set its own.")
+    cell_timeout: Seconds = Field(default=1200.0, description="Seconds for one cell's tests.")
+    test_timeout: Seconds = Field(
+        default=60.0, description="Seconds for each phase (setup, call, teardown) of one test."
+    )
+    only_where_named: list[Text] = Field(
+        default=[], description="Cases that run only in the groups whose `cases` names them."
+    )
+
+
+class PackageTable(FileModel):
+    """How a package is installed wherever it is an axis."""
+
+    extras: list[Text] = []
+
+
+class RuleTable(FileModel):
+    """A test-dependency rule, matched on a cell's resolved versions."""
+
+    when: Annotated[
+        dict[PackageName, Specifier],
+        Field(min_length=1),
+        Says('a rule needs a condition, e.g. { fastapi = "<0.110.1" }'),
+    ]
+    pins: Annotated[
+        list[Requirement],
+        Field(min_length=1, description="Added to the cell's requirements and recorded."),
+        Says("empty: a rule must pin at least one requirement"),
+    ]
+    why: str = ""
+
+
+class GroupTable(FileModel):
+    """A group: the product of its axes on each of its Pythons."""
+
+    name: GroupName
+    description: str = ""
+    python: Pythons | None = Field(default=None, description="Overrides defaults.python.")
+    cases: list[Text] = Field(
+        default=[], description='Only these cases (default: every case); "*" among them: every case, and these too.'
+    )
+    axes: Annotated[
+        dict[PackageName, SelectorSpec],
+        Field(
+            min_length=1,
+            description='Package -> "any", "latest", a version, a list of versions, { minors = "<spec>" } '
+            'or { versions = "<spec>" }; the order is kept.',
+        ),
+        Says('a group needs at least one axis (e.g. fastapi = "latest")'),
+    ]
+    exclude: list[
+        Annotated[
+            dict[str, Annotated[Text, AfterValidator(_version_or_specifier)]],
+            Field(min_length=1),
+            Says("an exclusion needs at least one axis"),
+        ]
+    ] = Field(default=[], description="Combinations left out: axis (or python) -> a version or a specifier.")
+    guide: bool = Field(default=False, description="The versions the guide names: its claims there go into errata.md.")
+
+
+class MatrixFile(FileModel):
+    """matrix.toml: the version matrix (README.md, "The matrix, key by key")."""
+
+    defaults: DefaultsTable = Field(default_factory=DefaultsTable)
+    packages: dict[PackageName, PackageTable] = {}
+    rules: list[RuleTable] = []
+    groups: Annotated[list[GroupTable], Field(min_length=1), Says("the matrix needs at least one [[groups]] table")]
 
 
 def load(path: Path) -> Matrix:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise MatrixError(f"{path}: cannot read: {exc.strerror}") from exc
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise MatrixError(f"{path}: not valid TOML: {exc}") from exc
+    data = read_toml(path, MatrixError)
     try:
         return parse(data, source=str(path))
     except MatrixError as exc:
@@ -174,199 +305,50 @@ def load(path: Path) -> Matrix:
 
 
 def parse(data: Mapping[str, Any], source: str = "") -> Matrix:
-    _no_unknown(data, _TOP_KEYS, "")
-    defaults = _table(data.get("defaults", {}), "defaults")
-    _no_unknown(defaults, _DEFAULT_KEYS, "defaults")
-    default_python = _pythons(defaults.get("python", "3.11"), "defaults.python")
-    cell_timeout = _positive(defaults.get("cell-timeout", 1200), "defaults.cell-timeout")
-    test_timeout = _positive(defaults.get("test-timeout", 60), "defaults.test-timeout")
-    named = _list(defaults.get("only-where-named", []), "defaults.only-where-named")
-    only_where_named = tuple(_str(c, f"defaults.only-where-named[{i}]") for i, c in enumerate(named))
-
-    extras: dict[str, tuple[str, ...]] = {}
-    for name, spec in _table(data.get("packages", {}), "packages").items():
-        key = f"packages.{name}"
-        _package_name(name, key)
-        table = _table(spec, key)
-        _no_unknown(table, _PACKAGE_KEYS, key)
-        extras[canonicalize_name(name)] = tuple(
-            _str(x, f"{key}.extras[{i}]") for i, x in enumerate(_list(table.get("extras", []), f"{key}.extras"))
-        )
-
-    rules = tuple(_rule(r, f"rules[{i}]") for i, r in enumerate(_list(data.get("rules", []), "rules")))
-
-    raw_groups = _list(data.get("groups", []), "groups")
-    if not raw_groups:
-        raise MatrixError("groups: the matrix needs at least one [[groups]] table")
-    groups = tuple(_group(g, f"groups[{i}]", default_python) for i, g in enumerate(raw_groups))
-    names = [g.name for g in groups]
+    file = validate(MatrixFile, data, MatrixError)
+    names = [g.name for g in file.groups]
     for name in names:
         if names.count(name) > 1:
             raise MatrixError(f"groups: the group name {name!r} is used twice")
-    return Matrix(groups, rules, extras, cell_timeout, test_timeout, source, only_where_named)
+    defaults = file.defaults
+    return Matrix(
+        groups=tuple(_group(g, tuple(defaults.python)) for g in file.groups),
+        rules=tuple(
+            Rule(tuple((canonicalize_name(p), s) for p, s in r.when.items()), tuple(r.pins), r.why) for r in file.rules
+        ),
+        extras={canonicalize_name(name): tuple(p.extras) for name, p in file.packages.items()},
+        cell_timeout=defaults.cell_timeout,
+        test_timeout=defaults.test_timeout,
+        source=source,
+        only_where_named=tuple(defaults.only_where_named),
+    )
 
 
-def _group(raw: Any, key: str, default_python: tuple[str, ...]) -> Group:
-    table = _table(raw, key)
-    name = _str(table.get("name"), f"{key}.name")
-    if not _GROUP_NAME.match(name):
-        raise MatrixError(f"{key}.name: {name!r} must be lowercase letters, digits and '-'")
-    key = f"groups[{name}]"
-    _no_unknown(table, _GROUP_KEYS, key)
-    pythons = _pythons(table["python"], f"{key}.python") if "python" in table else default_python
-    axes_raw = _table(table.get("axes"), f"{key}.axes")
-    if not axes_raw:
-        raise MatrixError(f'{key}.axes: a group needs at least one axis (e.g. fastapi = "latest")')
-    axes = []
-    for pkg, sel in axes_raw.items():
-        _package_name(pkg, f"{key}.axes.{pkg}")
-        axes.append((canonicalize_name(pkg), _selector(sel, f"{key}.axes.{pkg}")))
-    cases = tuple(_str(c, f"{key}.cases[{i}]") for i, c in enumerate(_list(table.get("cases", []), f"{key}.cases")))
-    axis_names = {a for a, _ in axes}
+def _group(table: GroupTable, default_python: tuple[str, ...]) -> Group:
+    axes = tuple((canonicalize_name(name), _selector(spec)) for name, spec in table.axes.items())
     exclude = []
-    for i, ex in enumerate(_list(table.get("exclude", []), f"{key}.exclude")):
-        ekey = f"{key}.exclude[{i}]"
-        ex_table = _table(ex, ekey)
-        if not ex_table:
-            raise MatrixError(f"{ekey}: an exclusion needs at least one axis")
-        pairs = []
-        for pkg, spec in ex_table.items():
-            if canonicalize_name(pkg) not in axis_names | {"python"}:
-                raise MatrixError(f"{ekey}.{pkg}: not an axis of this group")
-            pairs.append((canonicalize_name(pkg), _spec_or_version(spec, f"{ekey}.{pkg}")))
-        exclude.append(tuple(pairs))
-    guide = table.get("guide", False)
-    if not isinstance(guide, bool):
-        raise MatrixError(f"{key}.guide: expected true or false, got {guide!r}")
+    for i, exclusion in enumerate(table.exclude):
+        for name in exclusion:
+            if canonicalize_name(name) not in {a for a, _ in axes} | {"python"}:
+                raise MatrixError(f"groups[{table.name}].exclude[{i}].{name}: not an axis of this group")
+        exclude.append(tuple((canonicalize_name(name), spec) for name, spec in exclusion.items()))
     return Group(
-        name=name,
-        description=str(table.get("description", "")),
-        pythons=pythons,
-        axes=tuple(axes),
-        cases=cases,
+        name=table.name,
+        description=table.description,
+        pythons=tuple(table.python) if table.python is not None else default_python,
+        axes=axes,
+        cases=tuple(table.cases),
         exclude=tuple(exclude),
-        guide=guide,
+        guide=table.guide,
     )
 
 
-def _selector(raw: Any, key: str) -> Selector:
-    if isinstance(raw, str):
-        if raw in (ANY, LATEST):
-            return Selector(raw)
-        return Selector("explicit", (_version(raw, key),))
-    if isinstance(raw, list):
-        if not raw:
-            raise MatrixError(f'{key}: empty axis: list at least one version, or use "any"')
-        # "latest" may stand beside explicit versions, e.g. ["4.0.1", "latest"].
-        return Selector("explicit", tuple(v if v == LATEST else _version(v, f"{key}[{i}]") for i, v in enumerate(raw)))
-    if isinstance(raw, dict):
-        _no_unknown(raw, _SELECTOR_KEYS, key)
-        if len(raw) != 1:
-            raise MatrixError(f"{key}: give exactly one of 'minors' or 'versions'")
-        ((kind, spec),) = raw.items()
-        return Selector(kind, spec=_specifier(spec, f"{key}.{kind}"))
-    raise MatrixError(
-        f'{key}: expected "any", "latest", a version, a list of versions, '
-        f'or {{ minors = "<specifier>" }}; got {type(raw).__name__}'
-    )
-
-
-def _rule(raw: Any, key: str) -> Rule:
-    table = _table(raw, key)
-    _no_unknown(table, _RULE_KEYS, key)
-    when_raw = _table(table.get("when"), f"{key}.when")
-    if not when_raw:
-        raise MatrixError(f'{key}.when: a rule needs a condition, e.g. {{ fastapi = "<0.110.1" }}')
-    when = tuple((canonicalize_name(p), _specifier(s, f"{key}.when.{p}")) for p, s in when_raw.items())
-    pins = []
-    for i, pin in enumerate(_list(table.get("pins"), f"{key}.pins")):
-        pkey = f"{key}.pins[{i}]"
-        try:
-            Requirement(_str(pin, pkey))
-        except InvalidRequirement as exc:
-            raise MatrixError(f"{pkey}: not a requirement: {pin!r} ({exc})") from exc
-        pins.append(pin)
-    if not pins:
-        raise MatrixError(f"{key}.pins: empty: a rule must pin at least one requirement")
-    return Rule(when, tuple(pins), str(table.get("why", "")))
-
-
-# --------------------------------------------------------------------------------------------
-# small validators
-
-
-def _no_unknown(table: Mapping[str, Any], allowed: set[str], key: str) -> None:
-    for k in table:
-        if k not in allowed:
-            where = f"{key}.{k}" if key else k
-            raise MatrixError(f"{where}: unknown key (allowed: {', '.join(sorted(allowed))})")
-
-
-def _table(raw: Any, key: str) -> dict[str, Any]:
-    if raw is None:
-        return {}
-    if not isinstance(raw, dict):
-        raise MatrixError(f"{key}: expected a table, got {type(raw).__name__}")
-    return raw
-
-
-def _list(raw: Any, key: str) -> list[Any]:
-    if raw is None:
-        return []
-    if not isinstance(raw, list):
-        raise MatrixError(f"{key}: expected a list, got {type(raw).__name__}")
-    return raw
-
-
-def _str(raw: Any, key: str) -> str:
-    if not isinstance(raw, str) or not raw:
-        raise MatrixError(f"{key}: expected a non-empty string, got {raw!r}")
-    return raw
-
-
-def _positive(raw: Any, key: str) -> float:
-    if isinstance(raw, bool) or not isinstance(raw, int | float) or raw <= 0:
-        raise MatrixError(f"{key}: expected a positive number of seconds, got {raw!r}")
-    return float(raw)
-
-
-def _version(raw: Any, key: str) -> str:
-    return _parsed(raw, key, Version, "a version")
-
-
-def _specifier(raw: Any, key: str) -> str:
-    return _parsed(raw, key, SpecifierSet, "a version specifier")
-
-
-def _parsed(raw: Any, key: str, parse: Callable[[str], object], what: str) -> str:
-    text = _str(raw, key)
-    try:
-        parse(text)
-    except (InvalidVersion, InvalidSpecifier) as exc:
-        raise MatrixError(f"{key}: not {what}: {text!r}") from exc
-    return text
-
-
-def _spec_or_version(raw: Any, key: str) -> str:
-    text = _str(raw, key)
-    if text[0].isdigit():
-        return f"=={_version(text, key)}"
-    return _specifier(text, key)
-
-
-def _pythons(raw: Any, key: str) -> tuple[str, ...]:
-    values = [raw] if isinstance(raw, str) else _list(raw, key)
-    if not values:
-        raise MatrixError(f'{key}: empty axis: list at least one Python, e.g. "3.11"')
-    for i, v in enumerate(values):
-        if not isinstance(v, str) or not _PYTHON.match(v):
-            raise MatrixError(f'{key}[{i}]: expected a Python like "3.11", got {v!r}')
-    return tuple(values)
-
-
-def _package_name(name: str, key: str) -> None:
-    if not _NAME.match(name):
-        raise MatrixError(f"{key}: not a package name: {name!r}")
+def _selector(spec: str | list[str] | SelectorTable) -> Selector:
+    if isinstance(spec, SelectorTable):  # exactly one of the two is set
+        return Selector("minors", spec=spec.minors) if spec.minors else Selector("versions", spec=spec.versions or "")
+    if isinstance(spec, list):
+        return Selector("explicit", tuple(spec))  # "latest" may stand beside versions: ["4.0.1", "latest"]
+    return Selector(spec) if spec in (ANY, LATEST) else Selector("explicit", (spec,))
 
 
 # --------------------------------------------------------------------------------------------

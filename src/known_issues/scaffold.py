@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
-_SLUG = re.compile(r"^[a-z][a-z0-9_]*$")
+from known_issues.tomlfile import SLUG
 
 CASE_TOML = '''id = "{slug}"
 title = "TODO: one line a maintainer understands"
@@ -83,7 +82,7 @@ def test_{slug}_documented_behaviour(client: TestClient) -> None:
 
 
 def new_case(cases_dir: Path, slug: str) -> Path:
-    if not _SLUG.match(slug):
+    if not SLUG.match(slug):
         raise ValueError(f"{slug!r}: a case slug is lowercase letters, digits and '_' (it is a Python package)")
     folder = cases_dir / slug
     if folder.exists():
