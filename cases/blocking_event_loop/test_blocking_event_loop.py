@@ -87,7 +87,7 @@ def probe(server: Server) -> Iterator[Probe]:
     # Plain HTTP on 127.0.0.1: no proxies, and no CA bundle to load (verify=False).
     client = httpx.Client(base_url=server.url, timeout=2 * RENDEZVOUS_LIMIT, trust_env=False, verify=False)
     with client, ThreadPoolExecutor(max_workers=2) as senders:
-        limits = client.get("/limits").json()
+        limits = body(client.get("/limits"))
         # Precondition: each probe needs one worker thread at a time, in pools sized by the app.
         if limits != {"threadpool_tokens": 8, "executor_workers": 2}:
             raise SuiteFault(Reason.PRECONDITION, f"unexpected thread pool sizes: {limits}")

@@ -6,7 +6,7 @@ from fastapi.testclient import TestClient
 from hypothesis import given
 from hypothesis import strategies as st
 
-from known_issues.casekit import answer, body, bug_or_fixed, lookup
+from known_issues.casekit import answer, body, bug_or_fixed, lookup, precondition
 
 from .app import ALLOWED, app
 
@@ -22,6 +22,10 @@ def client() -> Iterator[TestClient]:
 
 @pytest.mark.bug
 def test_none_value_gets_literal_error(client: TestClient) -> None:
+    # The control: the route reads an allowed value from the form. A release whose form parsing
+    # lost the field altogether would answer "missing" here too; that is not this bug fixed.
+    allowed = answer(client.post("/literal", data={"attribute": "abc"}))
+    precondition(allowed == {"status": 200, "body": {"attribute": "abc"}}, f"attribute=abc answered {allowed}")
     # httpx encodes None as an empty value: the body is "attribute=".
     response = client.post("/literal", data={"attribute": None})
     bug_or_fixed(
