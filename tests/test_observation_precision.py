@@ -357,3 +357,26 @@ def test_a_reworded_message_leaves_the_verdict(pytester: pytest.Pytester) -> Non
     # What a reworded message did to the old assertion: a crash, the pattern broken.
     assert verdicts["test_refused_by_wording[Pydantic v1 models cannot be used here]"] == ("broken", None)
     assert [v for name, v in verdicts.items() if name.startswith("test_handler_cannot")] == [("reproduces", None)] * 2
+
+
+def test_the_observation_helpers_never_raise_on_what_was_observed() -> None:
+    import httpx
+
+    from known_issues.casekit import Missing, SuiteFault, among, answered_with, body, lookup
+    from known_issues.cell.verdicts import Reason
+
+    observed = {"detail": [{"loc": ["query", "limit"], "type": "int_parsing"}]}
+    assert lookup(observed, "detail", 0, "type") == "int_parsing"
+    for path in (("detail", 1), ("detail", 0, "msg"), ("body",), ("detail", "x")):
+        missing = lookup(observed, *path)
+        assert isinstance(missing, Missing) and not missing
+        assert missing != {} and missing != "int_parsing" and missing != []
+        assert repr(missing).startswith("<missing [")
+    assert isinstance(lookup("Internal Server Error", "detail"), Missing)
+    assert among(["route_returned", "response_sent", "closed"], "commit", "response_sent") == ["response_sent"]
+    assert body(httpx.Response(500, text="Internal Server Error")) == "Internal Server Error"
+    assert answered_with(httpx.Response(201, json={"id": 7, "name": "x"}), 201, "id") == 7
+    for response in (httpx.Response(200, json={"id": 7}), httpx.Response(201, json={"item_id": 7})):
+        with pytest.raises(SuiteFault) as refused:
+            answered_with(response, 201, "id")
+        assert refused.value.reason == Reason.PRECONDITION
