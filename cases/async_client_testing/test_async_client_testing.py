@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy.exc import OperationalError
 
-from known_issues.casekit import CodeRaised, Observed, Reason, SuiteFault, answer, bug_or_fixed
+from known_issues.casekit import CodeRaised, Observed, Reason, SuiteFault, answer, body, bug_or_fixed
 
 from .app import Built, build_app
 from .guide_test_module import SOURCE
@@ -31,10 +31,10 @@ async def built(tmp_path: Path) -> AsyncIterator[Built]:
 async def create_and_list(client: AsyncClient) -> None:
     created = await client.post("/items", json=NEW_ITEM)
     assert created.status_code == 201, created.text
-    assert created.json() == {"id": 1, **NEW_ITEM}
+    assert body(created) == {"id": 1, **NEW_ITEM}
     listed = await client.get("/items")
     assert listed.status_code == 200, listed.text
-    assert listed.json() == [{"id": 1, **NEW_ITEM}]
+    assert body(listed) == [{"id": 1, **NEW_ITEM}]
 
 
 @pytest.mark.pattern("AsyncClient over ASGITransport answers a route that needs no lifespan")
@@ -43,7 +43,7 @@ async def test_async_client_serves_plain_route(built: Built) -> None:
     async with AsyncClient(transport=ASGITransport(app=built.app), base_url="http://test") as ac:
         response = await ac.get("/")
     assert response.status_code == 200, response.text
-    assert response.json() == {"status": "ok"}
+    assert body(response) == {"status": "ok"}
 
 
 @pytest.mark.bug
@@ -82,10 +82,10 @@ def test_test_client_context_manager_runs_lifespan(built: Built) -> None:
         assert built.events == ["startup"]
         created = client.post("/items", json=NEW_ITEM)
         assert created.status_code == 201, created.text
-        assert created.json() == {"id": 1, **NEW_ITEM}
+        assert body(created) == {"id": 1, **NEW_ITEM}
         listed = client.get("/items")
         assert listed.status_code == 200, listed.text
-        assert listed.json() == [{"id": 1, **NEW_ITEM}]
+        assert body(listed) == [{"id": 1, **NEW_ITEM}]
     assert built.events == ["startup", "shutdown"]
 
 

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from dirty_equals import IsInt, IsStr
+from dirty_equals import IsInt, IsPartialDict, IsStr
 
-from known_issues.casekit import answer, requires
+from known_issues.casekit import answer, body, lookup, precondition, requires
 from known_issues.serving import Server, console_script, free_port
 
 from .app import PROJECT
@@ -57,9 +57,19 @@ def dotenv_value(root: Path, key: str) -> str:
 
 
 def tables(database: Path) -> set[str]:
+    if not database.exists():
+        return set()
     with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as conn:
         rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
     return {name for (name,) in rows}
+
+
+def routes(schema: object) -> object:
+    """Each path of an OpenAPI schema with its sorted methods; what was there instead, unchanged."""
+    paths = lookup(schema, "paths")
+    if not isinstance(paths, dict):
+        return paths
+    return {path: sorted(ops) if isinstance(ops, dict) else ops for path, ops in paths.items()}
 
 
 def hs256(claims: dict[str, object], key: str) -> str:
@@ -105,22 +115,22 @@ def test_lifespan_creates_tables_in_project_root(server: Server, root: Path) -> 
 def test_items_router_create_then_read(http: httpx.Client, root: Path) -> None:
     created = http.post("/items", json=NEW_ITEM)
     assert created.status_code == 201, created.text
-    body = created.json()
-    assert body == {**NEW_ITEM, "id": IsInt, "description": None, "status": "draft", "created_at": IsStr}
+    item = body(created)
+    assert item == {**NEW_ITEM, "id": IsInt, "description": None, "status": "draft", "created_at": IsStr}
     with sqlite3.connect(f"file:{root / 'database.db'}?mode=ro", uri=True) as conn:
-        row = conn.execute("SELECT name, price FROM items WHERE id = ?", (body["id"],)).fetchone()
+        row = conn.execute("SELECT name, price FROM items WHERE id = ?", (item["id"],)).fetchone()
     assert row == ("Test", 9.99)
-    assert answer(http.get(f"/items/{body['id']}")) == {"status": 200, "body": body}
+    assert answer(http.get(f"/items/{item['id']}")) == {"status": 200, "body": item}
     listed = http.get("/items")
     assert listed.status_code == 200, listed.text
-    assert body in listed.json()
+    assert item in body(listed)
 
 
 @pytest.mark.pattern("the Testing section's test_create_item (POST /items -> 201, name 'Test') passes on src.main")
 def test_create_item_as_testing_section_expects(http: httpx.Client) -> None:
     response = http.post("/items", json=NEW_ITEM)
     assert response.status_code == 201, response.text
-    assert response.json()["name"] == "Test"
+    assert lookup(body(response), "name") == "Test"
 
 
 @pytest.mark.pattern("items router: an unknown id is 404 'Item not found'")
@@ -145,7 +155,8 @@ def test_auth_router_login_unknown_user_is_401(http: httpx.Client) -> None:
 @pytest.mark.pattern("settings from .env: a token signed with its SECRET_KEY reads /auth/me, the default's is 401")
 def test_auth_router_me_with_token_from_dotenv_key(http: httpx.Client, root: Path) -> None:
     database = root / "database.db"
-    assert "users" in tables(database), "the lifespan did not create the users table"
+    # The table is test_lifespan_creates_tables_in_project_root's observation; here it is a step.
+    precondition("users" in tables(database), "the lifespan did not create the users table")
     # A user row written straight into the server's SQLite file: no password hashing needed.
     with sqlite3.connect(database) as conn:
         user_id = conn.execute(
@@ -155,7 +166,8 @@ def test_auth_router_me_with_token_from_dotenv_key(http: httpx.Client, root: Pat
     signed_with_dotenv = hs256(claims, dotenv_value(root, "SECRET_KEY"))
     signed_with_default = hs256(claims, CONFIG_DEFAULT_KEY)
     accepted = http.get("/auth/me", headers={"Authorization": f"Bearer {signed_with_dotenv}"})
-    assert answer(accepted) == {"status": 200, "body": {"id": user_id, "email": "seeded@example.com"}}
+    # The token is the claim: /auth/me's body is the business of the JWT cases' happy path.
+    assert answer(accepted) == {"status": 200, "body": IsPartialDict(id=user_id)}
     refused = http.get("/auth/me", headers={"Authorization": f"Bearer {signed_with_default}"})
     assert answer(refused) == {"status": 401, "body": REJECTED}
 
@@ -176,9 +188,9 @@ def test_cors_preflight(http: httpx.Client) -> None:
 def test_openapi_lists_both_routers(http: httpx.Client) -> None:
     response = http.get("/openapi.json")
     assert response.status_code == 200, response.text
-    schema = response.json()
-    assert schema["info"]["title"] == "My API"
-    assert {path: sorted(ops) for path, ops in schema["paths"].items()} == ROUTES
+    schema = body(response)
+    assert lookup(schema, "info", "title") == "My API"
+    assert routes(schema) == ROUTES
 
 
 @pytest.mark.pattern("the Testing section's test_root (GET / -> 200) passes on the Main App's src/main.py")
@@ -210,6 +222,6 @@ def test_fastapi_dev_serves_assembled_app(tmp_path: Path) -> None:
             me = client.get("/auth/me")
     assert created.status_code == 201, created.text
     assert schema.status_code == 200, schema.text
-    assert {path: sorted(ops) for path, ops in schema.json()["paths"].items()} == ROUTES
+    assert routes(body(schema)) == ROUTES
     assert me.status_code == 401, me.text
     assert {"items", "users"} <= tables(project / "database.db")

@@ -1,5 +1,6 @@
 import json
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from dirty_equals import IsPartialDict
@@ -7,13 +8,21 @@ from fastapi.testclient import TestClient
 from hypothesis import given
 from hypothesis import strategies as st
 
-from known_issues.casekit import answer, bug_or_fixed
+from known_issues.casekit import answer, body, bug_or_fixed, lookup
 
 from .app import app
 
 # Strings a form can carry: no lone surrogates (they cannot be encoded).
 TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=20)
 NOT_A_JSON_LIST = ["not json", "{}", '"a"', "[1, 2]", '["a", 1]', "["]
+
+
+def location_starts(answered: Any) -> Any:
+    """The first two parts of each error's loc in a 422 body; what was answered instead, unchanged."""
+    errors = lookup(answered, "detail")
+    if not isinstance(errors, list):
+        return errors
+    return {tuple(loc[:2]) if isinstance(loc := lookup(error, "loc"), list) else repr(loc) for error in errors}
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +50,7 @@ def test_json_form_field_rejects_valid_json_list(client: TestClient) -> None:
 def test_str_then_model_round_trips_any_list(client: TestClient, items: list[str]) -> None:
     response = client.post("/working", data={"json_list": json.dumps(items)})
     assert response.status_code == 200, response.text
-    assert response.json() == items
+    assert body(response) == items
 
 
 @pytest.mark.workaround("ours: the guide's fix, given invalid JSON, answers a client error (a 422)")
@@ -50,8 +59,7 @@ def test_str_then_model_rejects_invalid_json_as_client_error(client: TestClient)
     for raw in NOT_A_JSON_LIST:
         response = client.post("/working", data={"json_list": raw})
         assert response.status_code == 422, f"{raw!r}: {response.text}"
-        starts = {tuple(error["loc"][:2]) for error in response.json()["detail"]}
-        assert starts == {("body", "json_list")}
+        assert location_starts(body(response)) == {("body", "json_list")}, f"{raw!r}: {response.text}"
 
 
 @pytest.mark.workaround("ours: accept str, parse with the model, turn its errors into a 422")
@@ -60,8 +68,7 @@ def test_checked_parse_rejects_invalid_json_with_422(client: TestClient) -> None
         response = client.post("/working-checked", data={"json_list": raw})
         assert response.status_code == 422, f"{raw!r}: {response.text}"
         # Locations may go deeper (the list item that is not a string): check their start.
-        starts = {tuple(error["loc"][:2]) for error in response.json()["detail"]}
-        assert starts == {("body", "json_list")}
+        assert location_starts(body(response)) == {("body", "json_list")}, f"{raw!r}: {response.text}"
 
 
 @pytest.mark.workaround("ours: accept str, parse with the model, turn its errors into a 422")
@@ -69,4 +76,4 @@ def test_checked_parse_rejects_invalid_json_with_422(client: TestClient) -> None
 def test_checked_parse_round_trips_any_list(client: TestClient, items: list[str]) -> None:
     response = client.post("/working-checked", data={"json_list": json.dumps(items)})
     assert response.status_code == 200, response.text
-    assert response.json() == items
+    assert body(response) == items

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from hypothesis import given
 from hypothesis import strategies as st
 
-from known_issues.casekit import Observed, answer, bug_or_fixed, load, precondition
+from known_issues.casekit import Observed, answer, body, bug_or_fixed, load, lookup, precondition
 
 from .app import documented_app, encoded_app, errors_only_app, plain_app, seen
 
@@ -66,7 +66,7 @@ def test_optional_without_default_is_required() -> None:
 def test_optional_without_default_accepts_explicit_null() -> None:
     response = client(plain_app).post("/items/optional-no-default", json={"name": "pen", "description": None})
     assert response.status_code == 200, response.text
-    assert response.json() == {"name": "pen", "description": None}
+    assert body(response) == {"name": "pen", "description": None}
 
 
 @pytest.mark.workaround("`str | None = None` makes the field omittable")
@@ -74,7 +74,7 @@ def test_none_default_accepts_omission() -> None:
     # Loaded here: the guide's `str | None` does not evaluate on Python 3.9 (this test's verdict).
     response = client(load(__package__, "none_default").app).post("/items/none-default", json={"name": "pen"})
     assert response.status_code == 200, response.text
-    assert response.json() == {"name": "pen", "description": None}
+    assert body(response) == {"name": "pen", "description": None}
 
 
 # --- The guide's RequestValidationError handler --------------------------------------------
@@ -85,7 +85,7 @@ def test_documented_handler_returns_errors_and_body() -> None:
     sent = {"description": "no name"}
     response = client(documented_app).post("/items/optional-no-default", json=sent)
     assert response.status_code == 422, response.text
-    assert response.json() == {
+    assert body(response) == {
         "detail": [IsPartialDict(type="missing", loc=["body", "name"])],
         "body": sent,
     }
@@ -95,12 +95,12 @@ json_scalars = st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.tex
 
 
 @pytest.mark.pattern("guide's handler echoes any JSON body it rejects, unchanged")
-@given(body=st.dictionaries(st.text(max_size=10).filter(lambda k: k != "name"), json_scalars, max_size=5))
-def test_documented_handler_echoes_any_rejected_body(body: dict[str, Any]) -> None:
+@given(sent=st.dictionaries(st.text(max_size=10).filter(lambda k: k != "name"), json_scalars, max_size=5))
+def test_documented_handler_echoes_any_rejected_body(sent: dict[str, Any]) -> None:
     # Without "name" the body is always rejected.
-    response = client(documented_app).post("/items/optional-no-default", json=body)
+    response = client(documented_app).post("/items/optional-no-default", json=sent)
     assert response.status_code == 422, response.text
-    assert response.json()["body"] == body
+    assert lookup(body(response), "body") == sent
 
 
 @pytest.mark.bug
@@ -118,7 +118,8 @@ def test_documented_handler_500_when_ctx_holds_exception() -> None:
         },
     )
     # The 500 is the handler failing to serialise the ValueError that Pydantic keeps in ctx.
-    observed.assert_raised(TypeError, match="Object of type ValueError is not JSON serializable")
+    # Which object json.dumps could not encode is the observation; its sentence is the json module's.
+    observed.assert_raised(TypeError, match=r"\bValueError\b")
 
 
 @pytest.mark.bug
@@ -130,14 +131,14 @@ def test_documented_handler_500_on_form_body() -> None:
         fixed=FORM_REJECTED,
     )
     # For form data exc.body is Starlette's FormData, which json.dumps cannot encode.
-    observed.assert_raised(TypeError, match="Object of type FormData is not JSON serializable")
+    observed.assert_raised(TypeError, match=r"\bFormData\b")
 
 
 @pytest.mark.workaround("FastAPI docs: jsonable_encoder over detail and body (ctx exception)")
 def test_encoded_handler_value_error_ctx_is_422() -> None:
     response = client(encoded_app).post("/readings", json={"value": -1})
     assert response.status_code == 422, response.text
-    assert response.json() == {
+    assert body(response) == {
         "detail": [IsPartialDict(type="value_error", loc=["body", "value"], msg=POSITIVE_MSG)],
         "body": {"value": -1},
     }
@@ -147,7 +148,7 @@ def test_encoded_handler_value_error_ctx_is_422() -> None:
 def test_encoded_handler_form_body_is_422() -> None:
     response = client(encoded_app).post("/form", data=BAD_FORM)
     assert response.status_code == 422, response.text
-    assert response.json() == {
+    assert body(response) == {
         "detail": [IsPartialDict(type="int_parsing", loc=["body", "age"])],
         "body": BAD_FORM,  # FormData encoded as a plain mapping
     }
@@ -157,7 +158,12 @@ def test_encoded_handler_form_body_is_422() -> None:
 def test_errors_only_handler_value_error_ctx_is_422() -> None:
     response = client(errors_only_app).post("/readings", json={"value": -1})
     assert response.status_code == 422, response.text
-    assert response.json()["detail"] == [IsPartialDict(type="value_error", loc=["body", "value"], msg=POSITIVE_MSG)]
+    # Only this handler adds the original body: FastAPI's own handler would answer the detail alone.
+    assert body(response) == {
+        "detail": [IsPartialDict(type="value_error", loc=["body", "value"], msg=POSITIVE_MSG)],
+        "body": {"value": -1},
+    }
+    assert len(seen) == 1, f"the custom handler ran {len(seen)} times"
 
 
 @pytest.mark.bug
@@ -168,11 +174,11 @@ def test_errors_only_handler_still_500_on_form_body() -> None:
         bug=SERVER_ERROR,
         fixed=FORM_REJECTED,
     )
-    observed.assert_raised(TypeError, match="Object of type FormData is not JSON serializable")
+    observed.assert_raised(TypeError, match=r"\bFormData\b")
 
 
 @pytest.mark.pattern("FastAPI's default handler: 422 for a validator's ValueError")
 def test_default_handler_value_error_is_422() -> None:
     response = client(plain_app).post("/readings", json={"value": -1})
     assert response.status_code == 422, response.text
-    assert response.json() == {"detail": [IsPartialDict(type="value_error", loc=["body", "value"], msg=POSITIVE_MSG)]}
+    assert body(response) == {"detail": [IsPartialDict(type="value_error", loc=["body", "value"], msg=POSITIVE_MSG)]}

@@ -9,7 +9,7 @@ from fastapi.exceptions import FastAPIError
 from fastapi.testclient import TestClient
 from packaging.version import Version
 
-from known_issues.casekit import requires
+from known_issues.casekit import body, requires
 
 from .app import plain_body_app, pydantic_requirement, v1_body_app
 
@@ -32,11 +32,11 @@ def check_item_body(app: FastAPI) -> None:
     client = TestClient(app)
     ok = client.post("/items", json={"name": "pen", "price": 1.5})
     assert ok.status_code == 200, ok.text
-    assert ok.json() == {"name": "pen", "price": 1.5}
+    assert body(ok) == {"name": "pen", "price": 1.5}
     bad = client.post("/items", json={"name": "pen", "price": "not a number"})
     assert bad.status_code == 422, bad.text
     # The error must be about the body field, whatever the v1/v2 error wording.
-    assert bad.json() == {"detail": [IsPartialDict(loc=["body", "price"])]}
+    assert body(bad) == {"detail": [IsPartialDict(loc=["body", "price"])]}
 
 
 @pytest.mark.pattern("fastapi's Requires-Dist no longer admits any Pydantic 1.x")
@@ -47,8 +47,7 @@ def test_requires_dist_excludes_pydantic_1() -> None:
 
 @pytest.mark.pattern("fastapi's Requires-Dist floor is Pydantic 2.7.0")
 def test_requires_dist_floor_is_pydantic_2_7() -> None:
-    lowest = admitted()[0]
-    assert lowest == "2.7.0", f"fastapi requires pydantic{pydantic_requirement()}"
+    assert admitted()[:1] == ["2.7.0"], f"fastapi requires pydantic{pydantic_requirement()}"
 
 
 @v1_namespace
@@ -61,7 +60,9 @@ def test_pydantic_v1_model_body_served() -> None:
 @v1_namespace
 @pytest.mark.pattern("FastAPI refuses a pydantic.v1 model when the route is declared")
 def test_pydantic_v1_model_refused_at_definition() -> None:
-    with pytest.raises(FastAPIError, match=r"pydantic\.v1 models are no longer supported"):
+    # The refusal is the claim; FastAPI's sentence ("pydantic.v1 models are no longer supported")
+    # is its wording, shown in the report when the route is declared without it.
+    with pytest.raises(FastAPIError):
         v1_body_app()
 
 

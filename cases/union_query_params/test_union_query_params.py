@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from hypothesis import given
 from hypothesis import strategies as st
 
-from known_issues.casekit import answer, bug_or_fixed, load, requires
+from known_issues.casekit import answer, body, bug_or_fixed, load, requires
 
 SOME_UUID = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
 
@@ -31,7 +31,7 @@ def type_of(module: str, path: str, value: object) -> str:
     # Workaround tests: the guide's own route answering anything but 200 is the workaround broken.
     response = client(module).get(path, params={"value": str(value)})
     assert response.status_code == 200, response.text
-    return response.json()
+    return body(response)
 
 
 def answer_to(path: str, value: str) -> dict[str, Any]:

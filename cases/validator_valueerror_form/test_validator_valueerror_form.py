@@ -3,13 +3,13 @@
 from typing import Any
 
 import pytest
-from dirty_equals import IsPartialDict, IsStr
+from dirty_equals import IsOneOf, IsPartialDict, IsStr
 from fastapi.testclient import TestClient
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from known_issues.casekit import Observed, answer, bug_or_fixed, requires
+from known_issues.casekit import Observed, answer, body, bug_or_fixed, lookup, requires
 
 from .app import app
 
@@ -38,16 +38,14 @@ def assert_answers(response: Any, ok: bool, error_type: str, loc: list[str]) -> 
         assert response.status_code == 200, response.text
     else:
         assert response.status_code == 422, response.text
-        assert response.json()["detail"] == [IsPartialDict(type=error_type, loc=loc)]
+        assert lookup(body(response), "detail") == [IsPartialDict(type=error_type, loc=loc)]
 
 
 def assert_422_naming_value(response: Any, **error: Any) -> None:
     # A fix must give the client what FastAPI gives for its own validation: a 422 whose single
     # error names the field (under "body" or, when raised in the route, on its own).
     assert response.status_code == 422, response.text
-    loc = response.json()["detail"][0]["loc"]
-    assert loc in (["body", "value"], ["value"]), response.text
-    assert response.json()["detail"] == [IsPartialDict(loc=loc, **error)]
+    assert body(response) == {"detail": [IsPartialDict(loc=IsOneOf(["body", "value"], ["value"]), **error)]}
 
 
 @pytest.mark.bug
@@ -56,7 +54,7 @@ def test_form_model_value_error_gives_500() -> None:
     # Fixed: FastAPI validates the form model itself, so the ValueError is a request error.
     assert_500_from_validator(
         "/model",
-        fixed_error=IsPartialDict(type="value_error", loc=["body", "value"], msg="Value error, Value must be positive"),
+        fixed_error=IsPartialDict(type="value_error", loc=["body", "value"], msg=POSITIVE_MSG),
     )
 
 
@@ -65,7 +63,7 @@ def test_model_built_from_form_fields_gives_500() -> None:
     # Not FastAPI's validation: the model is built inside the route, its error is unhandled.
     # Fixed would be FastAPI answering it as a request error (where it locates it is incidental).
     assert_500_from_validator(
-        "/fields", fixed_error=IsPartialDict(type="value_error", msg="Value error, Value must be positive")
+        "/fields", fixed_error=IsPartialDict(type="value_error", msg=POSITIVE_MSG)
     )
 
 

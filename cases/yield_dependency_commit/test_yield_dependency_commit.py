@@ -7,7 +7,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from known_issues.casekit import answer, bug_or_fixed, requires
+from known_issues.casekit import among, answer, body, bug_or_fixed, requires
 
 from .app import create_app
 from .support_server import serve
@@ -102,9 +102,8 @@ SERVER_ERROR = {"status": 500, "body": "Internal Server Error"}
 def test_commit_runs_after_response_is_sent(running: Running) -> None:
     response = running.post("/commit-after-yield", "A-1", "first")
     events = running.wait_until_closed("response_sent")
-    order = [event for event in events if event in ("commit", "response_sent")]
     bug_or_fixed(
-        {**answer(response), "order": order},
+        {**answer(response), "order": among(events, "commit", "response_sent")},
         bug={**CREATED_A1, "order": ["response_sent", "commit"]},
         fixed={**CREATED_A1, "order": ["commit", "response_sent"]},
     )
@@ -137,7 +136,7 @@ def test_commit_after_yield_stores_row(running: Running) -> None:
     response = running.post("/commit-after-yield", "B-1", "kept")
     events = running.wait_until_closed()
     assert response.status_code == 201, response.text
-    assert response.json() == {"created": "B-1"}
+    assert body(response) == {"created": "B-1"}
     assert "commit" in events and "rollback" not in events, events
     assert running.notes() == ["kept"]
 
@@ -147,7 +146,7 @@ def test_route_error_rolls_back(running: Running) -> None:
     response = running.post("/raise-after-add", "C-1", "flushed then refused")
     events = running.wait_until_closed()
     assert response.status_code == 409, response.text
-    assert response.json() == {"detail": "refused after the row was added"}
+    assert body(response) == {"detail": "refused after the row was added"}
     assert "rollback" in events and "commit" not in events, events
     assert running.notes() == []
 
@@ -170,7 +169,7 @@ def test_commit_in_route_stores_row_before_response(running: Running) -> None:
     response = running.post("/commit-in-route", "D-1", "kept")
     # No waiting for get_db: the row must be there as soon as the client has the 201.
     assert response.status_code == 201, response.text
-    assert response.json() == {"created": "D-1"}
+    assert body(response) == {"created": "D-1"}
     assert running.notes() == ["kept"]
 
 
@@ -180,8 +179,8 @@ def test_function_scope_commits_before_response(running: Running) -> None:
     response = running.post("/function-scope", "E-1", "kept")
     events = running.wait_until_closed("response_sent")
     assert response.status_code == 201, response.text
-    assert response.json() == {"created": "E-1"}
-    assert events.index("commit") < events.index("response_sent"), events
+    assert body(response) == {"created": "E-1"}
+    assert among(events, "commit", "response_sent") == ["commit", "response_sent"], events
     assert running.notes() == ["kept"]
 
 
@@ -203,5 +202,5 @@ def test_function_scope_in_decorator_commits_before_response(running: Running) -
     response = running.post("/function-scope-decorator", "F-1", "unused")
     events = running.wait_until_closed("response_sent")
     assert response.status_code == 201, response.text
-    assert response.json() == {"created": None}
-    assert events.index("commit") < events.index("response_sent"), events
+    assert body(response) == {"created": None}
+    assert among(events, "commit", "response_sent") == ["commit", "response_sent"], events

@@ -23,15 +23,20 @@ from known_issues.cell.verdicts import Reason
 
 __all__ = [
     "CodeRaised",
+    "Missing",
     "Observed",
     "Reason",
     "SuiteFault",
+    "among",
     "answer",
     "answered",
+    "answered_with",
+    "body",
     "bug_or_fixed",
     "has",
     "installed",
     "load",
+    "lookup",
     "precondition",
     "requires",
 ]
@@ -106,6 +111,74 @@ def answered(response: Any, status: int) -> Any:
         + _short(response.text),
     )
     return response
+
+
+def answered_with(response: Any, status: int, key: str) -> Any:
+    """The field ``key`` of a setup request's JSON body, which must answer ``status`` and carry it.
+
+    A step before the behaviour under test (creating the record a test then reads, logging in for
+    a token) checks only what the test needs from it: the status and the one field it uses. Any
+    other change of its body is not this test's observation."""
+    answered(response, status)
+    value = lookup(body(response), key)
+    precondition(
+        not isinstance(value, Missing),
+        f"a setup request ({_request_line(response)}) answered {status} without {key!r}: " + _short(response.text),
+    )
+    return value
+
+
+def body(response: Any) -> Any:
+    """A response's JSON body, or its text when it is not JSON: never raises on what was answered."""
+    return answer(response)["body"]
+
+
+class Missing:
+    """What ``lookup`` gives for a key or index the observed data does not have.
+
+    Equal to nothing (a comparison with it fails, showing what was observed instead of raising a
+    KeyError in the test, which would read as the suite's own error) and false."""
+
+    __slots__ = ("path", "seen")
+
+    def __init__(self, path: tuple[Any, ...], seen: Any) -> None:
+        self.path = path
+        self.seen = seen
+
+    def __eq__(self, other: object) -> bool:
+        return False
+
+    def __ne__(self, other: object) -> bool:
+        return True
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        where = "".join(f"[{key!r}]" for key in self.path)
+        return f"<missing {where}: observed {_short(self.seen, 300)}>"
+
+
+def lookup(data: Any, *path: Any) -> Any:
+    """``data[path[0]][path[1]]...`` on observed data (a response body, a header map, a schema), or a
+    ``Missing`` naming the first key that is not there: asserting on it fails with what was seen."""
+    seen = data
+    for depth, key in enumerate(path):
+        try:
+            data = data[key]
+        except (KeyError, IndexError, TypeError):
+            return Missing(path[: depth + 1], seen)
+    return data
+
+
+def among(events: Any, *names: str) -> list[Any]:
+    """The events of a recorded log that are one of ``names``, in the order they happened: compare
+    it with the expected order (``among(events, "commit", "sent") == ["commit", "sent"]``), where
+    ``events.index(...)`` would raise when one is missing."""
+    return [event for event in events if event in names]
 
 
 def answer(response: Any) -> dict[str, Any]:

@@ -7,13 +7,21 @@ The rule (documented in cases/README.md), applied to every phase of a case test:
    a missing tool) is an ``error`` with the reason it carries.
 3. ``CodeRaised`` (raised by helpers that run documented code out of process, e.g. a server
    command that exited) is a crash of the code under test.
-4. Any other exception is a crash of the code under test when its traceback passes through the
+4. An ``AssertionError`` or ``pytest.fail`` raised in the test module, a support module or the
+   harness's helpers is a failed assertion about the behaviour.
+5. Any other exception is a crash of the code under test when its traceback passes through the
    code under test: a module of the case folder other than ``test_*.py``, ``conftest.py`` and
    ``support_*.py`` (importing the case's app, declaring a route, a service function), or the
    ASGI application itself (FastAPI's or Starlette's ``__call__``: a request or a lifespan that
    raised inside the app). An ``assert`` that fails inside the code under test is a crash too.
-5. Otherwise an ``AssertionError`` or ``pytest.fail`` is a failed assertion about the behaviour.
-6. Anything else is an ``error`` of the test or a fixture of ours (reason ``harness``).
+6. In the test's call, an exception raised inside the packages under test (``PACKAGES_UNDER_TEST``:
+   the framework, its test client and the HTTP client that drives, the validation library),
+   decided by the innermost frame of its traceback, is that code's behaviour: a crash. A
+   TestClient that refuses an argument, a model that refuses a value, are observations.
+7. Otherwise an ``AssertionError`` or ``pytest.fail`` is a failed assertion about the behaviour.
+8. Anything else is an ``error`` of the test or a fixture of ours (reason ``harness``): an
+   exception raised in the suite's own code (a case's test or support module, conftest, the
+   harness) or in a library that is not under test.
 
 An exception group (several failures found by Hypothesis, or an anyio task group) is judged
 leaf by leaf: any error makes it an error, else any crash makes it a crash, else it failed.
@@ -24,6 +32,8 @@ Standard library only (pytest's own exception type is recognised by name): this 
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -36,6 +46,10 @@ _RAISES_OTHER_MESSAGE = "Regex pattern did not match"
 _SUPPORT_PREFIXES = ("test_", "support_")
 _SUPPORT_FILES = ("conftest.py", "__init__.py")
 _ASGI_ENTRIES = (os.path.join("fastapi", "applications.py"), os.path.join("starlette", "applications.py"))
+# The packages whose behaviour the cells observe (import names): FastAPI, Starlette (with its
+# TestClient), the HTTP clients a TestClient drives (httpx, and httpx2 from Starlette 1.2.0), and
+# Pydantic with its core. An exception they raise during a test's call is their behaviour.
+PACKAGES_UNDER_TEST = ("fastapi", "starlette", "httpx", "httpx2", "pydantic", "pydantic_core")
 
 
 class TestTimeout(Exception):
@@ -69,7 +83,7 @@ PASSED = Classified(None)
 def classify(exc: BaseException, phase: str) -> Classified:
     """The outcome one exception gives a test, in the phase ("setup", "call", "teardown") it hit."""
     leaves = list(_leaves(exc))
-    judged = [_leaf(leaf) for leaf in leaves]
+    judged = [_leaf(leaf, phase) for leaf in leaves]
     outcome = _combine([j.outcome for j in judged if j.outcome is not None])
     reason = next((j.reason for j in judged if j.outcome == Outcome.ERROR), None)
     if phase != "call" and outcome == Outcome.FAILED:
@@ -100,7 +114,7 @@ def worst(a: Outcome, b: Outcome) -> Outcome:
     return a if order.index(a) <= order.index(b) else b
 
 
-def _leaf(exc: BaseException) -> Classified:
+def _leaf(exc: BaseException, phase: str) -> Classified:
     text = exconly(exc)
     if isinstance(exc, TestTimeout):
         return Classified(Outcome.ERROR, Reason.TIMEOUT, text)
@@ -120,6 +134,10 @@ def _leaf(exc: BaseException) -> Classified:
     raised_in = code_under_test_frame(exc.__traceback__)
     if raised_in is not None:
         return Classified(Outcome.CRASHED, None, f"{text} (raised in {raised_in})")
+    if phase == "call" and innermost is not None and not _is_transport_error(exc):
+        package_file = package_under_test(innermost[0])
+        if package_file is not None:
+            return Classified(Outcome.CRASHED, None, f"{text} (raised in {package_file}:{innermost[1]})")
     if is_assertion:
         return Classified(Outcome.FAILED, None, f"{text} ({_where(innermost)})" if innermost else text)
     if _is_hypothesis_flaky(exc):
@@ -167,6 +185,31 @@ def code_under_test_frame(tb: TracebackType | None) -> str | None:
     return where
 
 
+@functools.cache
+def _package_dirs() -> tuple[tuple[str, str], ...]:
+    """(the folder of each installed package under test, the folder it sits in), resolved."""
+    found = []
+    for name in PACKAGES_UNDER_TEST:
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            continue
+        for location in (spec.submodule_search_locations or []) if spec is not None else []:
+            folder = os.path.realpath(location)
+            found.append((folder + os.sep, os.path.dirname(folder)))
+    return tuple(found)
+
+
+@functools.lru_cache(maxsize=1024)
+def package_under_test(filename: str) -> str | None:
+    """``httpx/_client.py`` for a file inside one of ``PACKAGES_UNDER_TEST``, else None."""
+    path = os.path.realpath(filename)
+    for folder, parent in _package_dirs():
+        if path.startswith(folder):
+            return os.path.relpath(path, parent).replace(os.sep, "/")
+    return None
+
+
 def _innermost(tb: TracebackType | None) -> tuple[str, int] | None:
     last = None
     for filename, _, lineno in _frames(tb):
@@ -192,6 +235,14 @@ def _is_pytest_fail(exc: BaseException) -> bool:
     # pytest.fail's exception class is named Failed; pytest rewrites its __module__ to "builtins".
     mro = type(exc).__mro__
     return mro[0].__name__ == "Failed" and any(c.__module__.startswith("_pytest") for c in mro)
+
+
+def _is_transport_error(exc: BaseException) -> bool:
+    # httpx's TransportError (a timeout, a refused connection) reports what a server across the
+    # network did or failed to do in time, not the HTTP client's own behaviour: not a crash here.
+    return any(
+        c.__name__ == "TransportError" and c.__module__.split(".")[0] in ("httpx", "httpx2") for c in type(exc).__mro__
+    )
 
 
 def _is_hypothesis_flaky(exc: BaseException) -> bool:
