@@ -164,3 +164,29 @@ why = 'one app holds both routes {HOSTILE}'
         'id = "crud"\ntitle = "CRUD"\nkind = "pattern"\n[claim]\ntext = "works"\n'
     )
     return cases
+
+
+class PlantedReleases:
+    """What the report asks of the package index, planted: the releases of a package in order (so two
+    adjacent releases have none between them), their dates, and no release pages."""
+
+    def __init__(self, releases: dict[str, list[str]], dates: dict[tuple[str, str], str] | None = None) -> None:
+        self.releases = releases
+        self.dates = dates or {}
+
+    def released(self, name: str, version: str) -> str | None:
+        return self.dates.get((name, version))
+
+    def project_page(self, name: str, version: str) -> str | None:
+        return None
+
+    def between(self, name: str, python: str, low: str, high: str) -> list[str]:
+        from known_issues.errors import PackageIndexError
+
+        known = self.releases.get(name)
+        if known is None or low not in known or high not in known:
+            raise PackageIndexError(f"{name}: not planted")
+        return known[known.index(low) + 1 : known.index(high)]
+
+
+FASTAPI_RELEASES = PlantedReleases({"fastapi": [f"0.{m}.0" for m in range(100, 120)]})

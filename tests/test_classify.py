@@ -297,7 +297,7 @@ def test_the_grid_gives_each_role_what_a_crash_on_import_gives() -> None:
     rows = analysis.grid([seen, crashed])
     assert rows[("demo", "test_fix")].verdict(crashed.id) == "broken"
     assert rows[("demo", "test_bug")].verdict(crashed.id) == "error"
-    assert rows[("demo", "test_bug")].reasons[crashed.id] == "unexpected crash"
+    assert rows[("demo", "test_bug")].seen(crashed.id).reason == "unexpected crash"
 
 
 def test_a_crash_names_the_innermost_line_of_the_code_under_test() -> None:

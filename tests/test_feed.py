@@ -1,6 +1,6 @@
-"""report/changes.atom: valid Atom 1.0 (read by a real feed parser), one entry per verdict change against
-the previous published run, attributed to the package releases that changed, kept across runs, with
-ids that a rebuild or a run without a change does not alter."""
+"""report/changes.atom: valid Atom 1.0 (read by a real feed parser), one entry per release and test whose
+verdict the release changed since the previous published run, kept across runs, with ids that a rebuild
+or a run without a change does not alter."""
 
 from __future__ import annotations
 
@@ -58,15 +58,15 @@ def test_a_verdict_change_is_one_valid_entry_and_ids_are_stable(tmp_path: Path) 
     build(after, cases, out, baseline=before, guide_groups=(GUIDE_GROUP,), site_url=SITE)
     parsed = _parse(out)
     (entry,) = parsed.entries  # the new test is left out
-    assert entry.title == "literal_form::test_bug: fixed → reproduces (bug back)"
+    assert entry.title == "pydantic 2.12.0: literal_form::test_bug fixed → reproduces (bug back)"
     assert entry.id.startswith("urn:uuid:")
     assert entry.updated == "2026-11-26T00:00:00Z"
     assert entry.link == f"{SITE}index.html#row-literal_form--test_bug"
     assert entry.tags[0].term == "bug back"
     content = entry.content[0].value
-    assert f"Cell: {NEWEST} (fastapi 0.116.0, pydantic 2.12.0)." in content
-    # Attributed to the package release that changed in that cell since the previous run.
-    assert "Attributed to: pydantic 2.11.7 → 2.12.0." in content
+    # Attributed to the release that moved in that cell since the previous run: the cell is the evidence.
+    assert "Release: pydantic 2.12.0, compared with pydantic 2.11.7." in content
+    assert f"Cells: {NEWEST} against {NEWEST} (the same cell, re-resolved)." in content
     ids = [e.id for e in parsed.entries]
 
     # The same run rebuilt against the same baseline: the same ids, nothing added.
@@ -84,7 +84,10 @@ def test_a_verdict_change_is_one_valid_entry_and_ids_are_stable(tmp_path: Path) 
     summary = (out / "summary.md").read_text()
     assert f"- [Errata for the guide]({SITE}errata.md): 2 claim(s) contradicted" in summary
     assert f"- [Feed of verdict changes]({SITE}changes.atom): 1 entry from this run" in summary
-    assert f"  - [literal\\_form::test\\_bug: fixed → reproduces (bug back)]({SITE}index.html#row-" in summary
+    assert (
+        f"  - [pydantic 2.12.0: literal\\_form::test\\_bug fixed → reproduces (bug back)]({SITE}index.html#row-"
+        in summary
+    )
     assert f"(`{ids[0]}`)" in summary
 
 
@@ -96,12 +99,12 @@ def test_entries_are_kept_up_to_a_limit_newest_first_and_text_is_xml_safe(tmp_pa
             title=f"entry {i} {HOSTILE}",
             case="c",
             test="t",
-            cell="x",
+            release="fastapi 1",
+            previous="fastapi 0",
             kind="bug fixed",
             old="reproduces",
             new="fixed",
-            versions="fastapi 1",
-            attributed="fastapi 0 → 1",
+            cells="x against y",
             message=f"control \x00\x1b[0m chars {HOSTILE}",
             link="index.html#row-c--t",
         )

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from fixtures import run_with_every_verdict, write_cases
+from fixtures import FASTAPI_RELEASES, HOSTILE, run_with_every_verdict, write_cases
 from subscriptions_fixture import GUIDE_GROUP, planted_run, write_planted_cases
 
 from known_issues.catalog import load_cases
@@ -30,7 +30,10 @@ def _built(tmp_path: Path, which: str) -> Path:
     if which == "every verdict":
         build(run_with_every_verdict(), load_cases(write_cases(tmp_path)), out)
     else:
-        build(planted_run(), load_cases(write_planted_cases(tmp_path)), out, guide_groups=(GUIDE_GROUP,))
+        build(
+            planted_run(), load_cases(write_planted_cases(tmp_path)), out, guide_groups=(GUIDE_GROUP,),
+            releases=FASTAPI_RELEASES,
+        )  # fmt: skip
     return out
 
 
@@ -71,34 +74,46 @@ def test_badges_and_totals_for_a_run_along_fastapi(tmp_path: Path) -> None:
     }
     literal = document["cases"]["literal_form"]
     # The bug is gone in the newest release: the badge says since when.
+    # The bug is gone in the newest release: the badge says since which exact release, labelled by the title.
     assert json.loads((out / "status" / "literal_form.json").read_text()) == {
         "schemaVersion": 1,
-        "label": "literal_form",
+        "label": f"Optional Literal form field {HOSTILE}",
         "message": "fixed since fastapi 0.116.0",
         "color": "brightgreen",
     }
-    assert literal["verdict"] == "fixed" and literal["claim"] == "contradicted"
+    assert (literal["state"], literal["claim"]) == ("fixed", "contradicted")
+    since = {
+        "package": "fastapi",
+        "release": "0.116.0",
+        "last_before": "0.115.0",
+        "before": "reproduces",
+        "exact": True,
+        "changed": [{"package": "fastapi", "old": "0.115.0", "new": "0.116.0"}],
+    }
+    assert literal["since"] == since
+    assert literal["upstream"] == {"tracker": "fastapi", "url": "https://github.com/fastapi/fastapi/issues/12245"}
     assert literal["roles"]["bug"] == {
         "verdict": "fixed",
         "tests": {
             "test_bug": {
                 "verdict": "fixed",
-                "since": {
-                    "cell": "fastapi-minors-py3.11-fastapi0.116.0-pydanticany",
-                    "versions": {"fastapi": "0.116.0"},
-                    "before": "reproduces",
-                    "changed": [{"package": "fastapi", "old": "0.115.0", "new": "0.116.0"}],
-                },
+                "since": since,
+                "history": "fixed at 0.113.0, reproduces 0.114.0\u20130.115.0, fixed again since 0.116.0",
             }
         },
     }
     # A workaround that has held on every version has no "since".
-    assert literal["roles"]["workaround"]["tests"]["test_other_way"] == {"verdict": "holds", "since": None}
+    assert literal["roles"]["workaround"]["tests"]["test_other_way"] == {
+        "verdict": "holds",
+        "since": None,
+        "history": "holds 0.113.0\u20130.116.0",
+    }
     assert document["cases"]["late_case"]["badge"]["message"] == "broken on fastapi 0.116.0"
     assert document["totals"] == {
         "cases": 2,
         "cells": 5,
-        "bugs_reproducing_on_newest": 0,
+        "issues_reproducing": {"fastapi": 0, "other": 0, "none": 0},
+        "tests_reproducing_on_newest": 0,
         "broken_on_newest": 1,
         "suite_errors_on_newest": 0,
         "claims_contradicted": 2,
@@ -110,7 +125,15 @@ def test_a_reproducing_bug_names_the_newest_release_and_a_suite_error_is_no_verd
     out = _built(tmp_path, "every verdict")
     literal = json.loads((out / "status" / "literal_form.json").read_text())
     assert (literal["message"], literal["color"]) == ("reproduces on fastapi 0.115.0", "red")
+    # One test errs, the other was observed working: the case works (an error is no verdict).
     crud = json.loads((out / "status" / "crud.json").read_text())
+    assert (crud["message"], crud["color"]) == ("works", "brightgreen")
+    # Only when nothing of the case was observed on that cell does the badge say so.
+    run = run_with_every_verdict()
+    for c in run.cells:
+        c.tests = [x for x in c.tests if x.test != "test_create"]
+    build(run, load_cases(tmp_path / "cases"), tmp_path / "again")
+    crud = json.loads((tmp_path / "again" / "status" / "crud.json").read_text())
     assert (crud["message"], crud["color"]) == ("could not observe on fastapi 0.115.0", "lightgrey")
 
 

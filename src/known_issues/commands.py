@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from known_issues import matrix as matrix_mod
@@ -80,6 +80,30 @@ class _CachedReleases:
         """A page of the project's own about this release (for the report, instead of a registry link)."""
         return self.index.project_page(name, version)
 
+    def between(self, name: str, python: str, low: str, high: str) -> list[str]:
+        """The releases strictly between two (raises PackageIndexError when the index cannot tell)."""
+        return narrowing.releases_between(self.index.versions)(name, python, low, high)
+
+    def out_since(self, baseline: RunResult) -> Callable[[str, str], bool]:
+        """Whether a release came out since the baseline was made (unknown dates count as new): a group
+        added to the matrix brings old releases the baseline did not have, and they are not news."""
+        day = baseline.generated[:10]
+
+        def is_new(name: str, version: str) -> bool:
+            date = None if name == "python" else self.released(name, version)
+            return date is None or not day or date >= _day_before(day)
+
+        return is_new
+
+
+def _day_before(day: str) -> str:
+    import datetime as dt
+
+    try:
+        return (dt.date.fromisoformat(day) - dt.timedelta(days=1)).isoformat()
+    except ValueError:
+        return ""
+
 
 def report(settings: Settings, baseline: RunResult | None, merged: RunResult | None = None, site_url: str = "") -> Path:
     """Build the report from ``merged`` (the results just merged), else merge the cell files."""
@@ -96,6 +120,7 @@ def report(settings: Settings, baseline: RunResult | None, merged: RunResult | N
         baseline,
         releases,
         run_files.read_bisect_answers(settings.out),
+        narrowed=narrowing.read_answers(settings.out),
         guide_groups=settings.matrix.guide_groups,
         guide=_guide_at_hand(settings.guide),
         site_url=site_url,

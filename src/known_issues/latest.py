@@ -19,7 +19,8 @@ from known_issues import matrix as matrix_mod
 from known_issues.cell.atomic import write_text
 from known_issues.matrix import LATEST, Cell, Group, Matrix, Selector
 from known_issues.observe import holding, observe
-from known_issues.reporting.diff import VerdictChange, diff_runs, needs_attention, to_markdown
+from known_issues.reporting.diff import diff_runs, needs_attention, to_markdown
+from known_issues.reporting.releases import Changes, ReleaseChange
 from known_issues.results import CellResult, RunResult, newest_cell
 from known_issues.runner.all_cells import describe, say
 from known_issues.runner.pypi import PackageIndex
@@ -57,22 +58,22 @@ def axis_packages(matrix: Matrix) -> list[str]:
 class LatestResult:
     cell: CellResult
     baseline_cell: str | None
-    changes: list[VerdictChange]
+    changes: Changes | None
     summary: Path
 
     @property
-    def attention(self) -> list[VerdictChange]:
-        return needs_attention(self.changes)
+    def attention(self) -> list[ReleaseChange]:
+        return needs_attention(self.changes) if self.changes is not None else []
 
 
 def summary_markdown(
-    result: CellResult, newest: dict[str, str], baseline_id: str | None, changes: list[VerdictChange]
+    result: CellResult, newest: dict[str, str], baseline_id: str | None, changes: Changes | None
 ) -> str:
     lines = ["# Newest releases", "", "| package | newest on the index | installed in the cell |", "|---|---|---|"]
     for name, version in newest.items():
         lines.append(f"| {name} | {version} | {result.versions().get(name, '-')} |")
     lines += ["", f"Cell {describe(result)}", ""]
-    if baseline_id is None:
+    if baseline_id is None or changes is None:
         lines += ["No baseline: this run is the baseline for the next one.", ""]
         return "\n".join(lines)
     lines += [f"Compared with the baseline cell `{baseline_id}`.", ""]
@@ -82,7 +83,7 @@ def summary_markdown(
             f"**{len(attention)} change(s) need a maintainer** (bug fixed or back, something broken, new error).",
             "",
         ]
-    return "\n".join(lines) + "\n" + to_markdown(changes, title="Verdict changes against the baseline")
+    return "\n".join(lines) + "\n" + to_markdown(changes, title="What the new releases changed since the baseline")
 
 
 def run_latest(
@@ -123,7 +124,7 @@ def run_latest(
         return None
     run = observed.run
     result = run.cells[0]
-    changes = diff_runs(old_run, run, pair=(baseline_id, cell.id)) if old_run and baseline_id else []
+    changes = diff_runs(old_run, run, {cell.id: baseline_id}) if old_run and baseline_id else None
     path = out / "summary.md"
     write_text(path, summary_markdown(result, newest, baseline_id, changes))
     return LatestResult(result, baseline_id, changes, path)

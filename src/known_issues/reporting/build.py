@@ -20,12 +20,13 @@ from known_issues import PROJECT
 from known_issues.catalog import Case
 from known_issues.cell.atomic import write_text
 from known_issues.guide import Guide
+from known_issues.narrowing import Narrowed
 from known_issues.reporting import errata as errata_mod
 from known_issues.reporting import feed as feed_mod
 from known_issues.reporting.diff import markdown_cell, to_markdown
 from known_issues.reporting.junit import write_junit
 from known_issues.reporting.markdown import text
-from known_issues.reporting.model import Model
+from known_issues.reporting.model import Model, row_anchor
 from known_issues.reporting.status import write_status
 from known_issues.reporting.view_model import Page, Releases, build_page
 from known_issues.results import BisectAnswer, RunResult
@@ -51,6 +52,7 @@ def build(
     baseline: RunResult | None = None,
     releases: Releases | None = None,
     bisected: Sequence[BisectAnswer] = (),
+    narrowed: Sequence[Narrowed] = (),
     guide_groups: Sequence[str] = (),
     guide: Guide | None = None,
     site_url: str = "",
@@ -59,7 +61,10 @@ def build(
     (matrix.toml ``guide = true``); ``guide``: its text, to order the errata as the guide is;
     ``site_url``: where the report is published (absolute links in the feed, errata and summary)."""
     site_url = site_url.rstrip("/") + "/" if site_url else ""
-    model = Model.of(run, cases, baseline, bisected)
+    between = getattr(releases, "between", None)
+    out_since = getattr(releases, "out_since", None)
+    is_new = out_since(baseline) if out_since is not None and baseline is not None else None
+    model = Model.of(run, cases, baseline, bisected, narrowed, between, is_new)
     page = build_page(model, releases)
     errata = errata_mod.collect(model, guide_groups, guide)
     write_text(out / ERRATA, errata_mod.render(errata, model, site_url))
@@ -87,6 +92,7 @@ def render_html(page: Page) -> str:
     template = _environment().get_template("report.html.j2")
     return template.render(
         page=page,
+        anchor=row_anchor,
         project=PROJECT,
         # Our own files, not data: inlined as they are so the page works offline from file://.
         css=Markup((TEMPLATES / "report.css").read_text(encoding="utf-8")),
@@ -115,7 +121,7 @@ def render_summary(page: Page, subscriptions: Subscriptions | None = None) -> st
         lines += ["", "## Flaky verdicts", "", "| case | test | cell | observed |", "|---|---|---|---|"]
         lines += [f"| {f.case} | {f.test} | {f.cell} | {f.observations} |" for f in page.flaky]
     if page.changes is not None:
-        lines += ["", to_markdown(page.changes, "Changes since the baseline")]
+        lines += ["", to_markdown(page.changes, "What each release changed since the baseline")]
     return "\n".join(lines) + "\n"
 
 

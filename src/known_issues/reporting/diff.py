@@ -1,70 +1,79 @@
-"""Verdicts that changed between two results files, as Markdown and JSON."""
+"""What changed between two results files, per release (``releases.py``), as Markdown (for a CI summary
+or an issue body) and JSON."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from typing import Any
 
-from known_issues.cell.serial import dump
-from known_issues.cell.verdicts import Role, Verdict
-from known_issues.outcomes import ATTENTION, Change, change_kind
-from known_issues.reporting.analysis import grid
+from known_issues.reporting.releases import Changes, ReleaseChange, release_changes
 from known_issues.results import RunResult
 
-
-@dataclass(frozen=True)
-class VerdictChange:
-    cell: str
-    case: str
-    test: str
-    role: Role
-    old: Verdict
-    new: Verdict
-    kind: Change
-
-    @property
-    def needs_attention(self) -> bool:
-        return self.kind in ATTENTION
+MAX_EVIDENCE = 3
 
 
-def diff_runs(old: RunResult, new: RunResult, pair: tuple[str, str] | None = None) -> list[VerdictChange]:
-    """Changes per (cell, case, test). With ``pair`` (old cell id, new cell id) compare those two."""
-    old_rows, new_rows = grid(old.cells), grid(new.cells)
-    if pair is not None:
-        cell_pairs = [pair]
-    else:
-        old_ids = {c.id for c in old.cells}
-        cell_pairs = [(c.id, c.id) for c in new.cells if c.id in old_ids]
-    changes = []
-    for key in sorted(set(old_rows) | set(new_rows)):
-        o, n = old_rows.get(key), new_rows.get(key)
-        row = n or o
-        assert row is not None
-        for old_id, new_id in cell_pairs:
-            ov = o.verdict(old_id) if o else Verdict.NOT_RUN
-            nv = n.verdict(new_id) if n else Verdict.NOT_RUN
-            kind = change_kind(row.role, ov, nv)
-            if kind is not None:
-                changes.append(VerdictChange(new_id, key[0], key[1], row.role, ov, nv, kind))
-    return changes
+def diff_runs(old: RunResult, new: RunResult, pairs: dict[str, str] | None = None) -> Changes:
+    return release_changes(old, new, pairs)
 
 
-def needs_attention(changes: list[VerdictChange]) -> list[VerdictChange]:
-    return [c for c in changes if c.needs_attention]
+def needs_attention(changes: Changes) -> list[ReleaseChange]:
+    """A bug fixed or back, a workaround or pattern broken, a new error: what makes `latest` exit 1."""
+    return [c for _, c in changes.all() if c.needs_attention]
 
 
-def to_json(changes: list[VerdictChange]) -> str:
-    return json.dumps(dump(changes), indent=2)
+def to_json(changes: Changes) -> str:
+    def change(c: ReleaseChange) -> dict[str, Any]:
+        return {
+            "case": c.case,
+            "test": c.test,
+            "role": str(c.role),
+            "old": str(c.old),
+            "new": str(c.new),
+            "kind": str(c.kind),
+            "needs_attention": c.needs_attention,
+            "cells": [{"cell": e.cell, "compared": e.compared, "how": e.how} for e in c.evidence],
+        }
+
+    document = {
+        "releases": [
+            {
+                "package": r.package,
+                "version": r.version,
+                "previous": r.previous,
+                "changes": [change(c) for c in r.changes],
+            }
+            for r in changes.releases
+        ],
+        "no_release": [change(c) for _, c in changes.unexplained],
+    }
+    return json.dumps(document, indent=2)
 
 
-def to_markdown(changes: list[VerdictChange], title: str = "Verdict changes") -> str:
-    if not changes:
-        return f"## {title}\n\nNo verdict changed.\n"
-    lines = [f"## {title}", "", f"{len(changes)} verdict(s) changed.", ""]
-    lines += ["| kind | case | test | cell | before | now |", "|---|---|---|---|---|---|"]
-    for c in sorted(changes, key=lambda c: (not c.needs_attention, str(c.kind), c.case, c.test, c.cell)):
-        lines.append("| " + " | ".join(markdown_cell(x) for x in (c.kind, c.case, c.test, c.cell, c.old, c.new)) + " |")
+def to_markdown(changes: Changes, title: str = "What changed") -> str:
+    lines = [f"## {title}", ""]
+    changed = [r for r in changes.releases if r.changes]
+    quiet = [r for r in changes.releases if not r.changes]
+    if not changed and not changes.unexplained:
+        lines.append("No verdict changed.")
+    for r in changed:
+        since = f" (compared with {r.package} {r.previous})" if r.previous else ""
+        lines += ["", f"### {r.name}{since}", ""]
+        lines += _table(r.changes)
+    if changes.unexplained:
+        lines += ["", "### No release moved (the case's files or the harness changed)", ""]
+        lines += _table([c for _, c in changes.unexplained])
+    if quiet:
+        lines += ["", "New releases that changed no verdict: " + ", ".join(r.name for r in quiet) + "."]
     return "\n".join(lines) + "\n"
+
+
+def _table(found: list[ReleaseChange]) -> list[str]:
+    rows = ["| kind | case | test | before | now | cells |", "|---|---|---|---|---|---|"]
+    for c in sorted(found, key=lambda c: (not c.needs_attention, str(c.kind), c.case, c.test)):
+        cells = ", ".join(e.cell for e in c.evidence[:MAX_EVIDENCE])
+        cells += f" and {len(c.evidence) - MAX_EVIDENCE} more" if len(c.evidence) > MAX_EVIDENCE else ""
+        rows.append("| " + " | ".join(markdown_cell(x) for x in (c.kind, c.case, c.test, c.old, c.new, cells)) + " |")
+    return rows
 
 
 def markdown_cell(text: object) -> str:

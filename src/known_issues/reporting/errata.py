@@ -18,7 +18,8 @@ from packaging.requirements import InvalidRequirement, Requirement
 from known_issues import PROJECT, results
 from known_issues.cell.verdicts import Role, Verdict
 from known_issues.guide import Guide, normalise
-from known_issues.reporting.analysis import ClaimCheck, Flip, TestRow
+from known_issues.reporting.analysis import ClaimCheck, TestRow
+from known_issues.reporting.history import Boundary
 from known_issues.reporting.markdown import cell, code, fenced, quote, text
 from known_issues.reporting.model import Model, row_anchor, versions_text
 from known_issues.results import CellResult, version_key
@@ -119,7 +120,7 @@ def _sightings(
 
 def evidence(row: TestRow, cell_id: str) -> str:
     """What the test said in that cell (its assertion, the status and body, or the exception), trimmed."""
-    message = row.messages.get(cell_id, "").strip()
+    message = row.message(cell_id).strip()
     if not message:
         return f"(the test passed: the behaviour it asserts was observed, so the verdict is {row.verdict(cell_id)})"
     lines = message.splitlines()
@@ -137,34 +138,39 @@ def suggestions(model: Model, slug: str, chk: ClaimCheck, sightings: Sequence[Si
     out: list[str] = []
     groups = results.by_group(model.cells)
     newest = model.newest()
-    # The headline group has every release along its first axis: the finest place to see a change.
-    candidates = [newest.cell.group] if newest is not None else []
-    candidates += [s.cell.cell.group for s in sightings if s.cell.cell.group not in candidates]
+    # The headline line has every release along its first axis: the finest place to see a change.
+    headline = model.history_at((slug, chk.test), newest) if newest is not None else None
+    candidates = [headline.line.key.describe()] if headline is not None else []
+    candidates += [h.line.key.describe() for s in sightings for h in model.histories_of((slug, s.test))]
+    candidates = list(dict.fromkeys(candidates))
+    group_candidates = [newest.cell.group] if newest is not None else []
+    group_candidates += [s.cell.cell.group for s in sightings if s.cell.cell.group not in group_candidates]
     for observed in dict.fromkeys(s.observed for s in sightings):
         tests = dict.fromkeys(s.test for s in sightings if s.observed == observed)
         for test in tests:
             seen = [s.cell for s in sightings if s.test == test and s.observed == observed]
             between = [
-                f
-                for f in model.flips.get((slug, test), [])
-                if {f.before, f.after} == {chk.expected, observed} and _explains(f, chk.expected, seen)
+                b
+                for h in model.histories_of((slug, test))
+                for b in h.boundaries
+                if {b.before, b.after} == {chk.expected, observed} and _explains(b, chk.expected, seen)
             ]
-            # The first group (in that order) that shows the change tells it; the others repeat it coarser.
-            group = next((g for g in candidates if any(f.group == g for f in between)), None)
-            found = [_flip_sentence(f, chk, observed) for f in between if f.group == group][:MAX_FLIPS]
+            # The first line (in that order) that shows the change tells it; the others repeat it coarser.
+            line = next((g for g in candidates if any(b.line == g for b in between)), None)
+            found = [_flip_sentence(b, chk, observed) for b in between if b.line == line][:MAX_FLIPS]
             out += found
             if not found:
                 row = model.rows[(slug, test)]
                 out.append(_constant_sentence(groups[seen[0].cell.group], row, observed))
                 # Where the headline group shows what the guide says, that is worth a line too.
-                if candidates and candidates[0] != seen[0].cell.group:
-                    out.append(_agreeing_sentence(groups[candidates[0]], row, chk.expected))
+                if group_candidates and group_candidates[0] != seen[0].cell.group:
+                    out.append(_agreeing_sentence(groups[group_candidates[0]], row, chk.expected))
         if observed in _NEEDS_ANOTHER_WAY:
             out += _workarounds(model, slug, chk.test, [s for s in sightings if s.observed == observed])
     return [s for s in dict.fromkeys(out) if s]
 
 
-def _explains(flip: Flip, expected: Verdict, seen: Sequence[CellResult]) -> bool:
+def _explains(flip: Boundary, expected: Verdict, seen: Sequence[CellResult]) -> bool:
     """The flip lies on the contradicted side of some sighting: a change into the observed verdict at or
     before it, or a change back to the claimed one after it. A flip of several packages at once cannot
     be placed on one version line, so it is told."""
@@ -176,21 +182,20 @@ def _explains(flip: Flip, expected: Verdict, seen: Sequence[CellResult]) -> bool
     return any(v >= at for v in versions) if flip.before == expected else any(v < at for v in versions)
 
 
-def _flip_sentence(flip: Flip, chk: ClaimCheck, observed: Verdict) -> str:
+def _flip_sentence(flip: Boundary, chk: ClaimCheck, observed: Verdict) -> str:
     responsible = flip.responsible
-    first = ", ".join(f"{c.package} {c.new}" if c.new != "-" else f"no {c.package}" for c in responsible)
-    last = ", ".join(f"{c.package} {c.old}" if c.old != "-" else f"no {c.package}" for c in responsible)
-    where = f"in group {flip.group}"
+    first = f"{flip.package} {flip.first_after}"
+    last = f"{flip.package} {flip.last_before}"
+    where = f"along {flip.line}"
     if flip.before == chk.expected:
         sentence = f"Since {first} the verdict is {observed} (last {chk.expected}: {last}, {where})"
         upper = True
     else:
         sentence = f"From {first} on the verdict is {chk.expected}, as claimed (last {observed}: {last}, {where})"
         upper = False
-    if len(responsible) == 1 and responsible[0].package != "python" and responsible[0].new != "-":
-        change = responsible[0]
-        bound = f"<{change.new}" if upper else f">={change.new}"
-        spec = change.package + _range(chk.where, change.package, bound, upper)
+    if flip.exact and flip.package != "python":
+        bound = f"<{flip.first_after}" if upper else f">={flip.first_after}"
+        spec = flip.package + _range(chk.where, flip.package, bound, upper)
         sentence += f": state the claim's range as {code(spec)}"
     elif len(responsible) > 1:
         sentence += " (these changed together; a bisect with --package names the one)"

@@ -1,9 +1,10 @@
-"""The feed of verdict changes (``report/changes.atom``, Atom 1.0, RFC 4287): one entry per verdict that
-changed between the previous published run (the report's baseline) and this one, kept across runs.
+"""The feed of verdict changes (``report/changes.atom``, Atom 1.0, RFC 4287): one entry per release and
+test whose verdict that release changed since the previous published run (the report's baseline), and
+one per change no release explains; kept across runs.
 
-The feed's memory is ``report/changes.json`` (the last ``KEEP`` entries). Each entry's id is derived
-from what changed and when the new verdict was observed, never from when the report was built, so a
-rebuild of the same run against the same baseline gives the same ids and adds nothing.
+The feed's memory is ``report/changes.json`` (the last ``KEEP`` entries). An entry's id is derived from
+the release and the change (for a change no release explains: the cell and when it was observed),
+never from when the report was built, so a rebuild against the same baseline adds nothing.
 """
 
 from __future__ import annotations
@@ -22,11 +23,10 @@ from known_issues.cell.serial import dump
 from known_issues.errors import SchemaError
 from known_issues.outcomes import Change
 from known_issues.records import check_schema, load
-from known_issues.reporting.diff import VerdictChange
-from known_issues.reporting.model import Model, row_anchor, versions_text
-from known_issues.results import changed_packages
+from known_issues.reporting.model import Model, row_anchor
+from known_issues.reporting.releases import Release, ReleaseChange
 
-FEED_SCHEMA = 1
+FEED_SCHEMA = 2
 KEEP = 200
 STATE = "changes.json"
 FEED = "changes.atom"
@@ -37,7 +37,7 @@ FEED_ID = f"urn:uuid:{uuid.uuid5(NAMESPACE, 'feed')}"
 # A test that appears or disappears (a new case, a new cell) is not a change of behaviour: hundreds
 # of such entries would bury the ones a subscriber is there for.
 NOT_IN_FEED = frozenset({Change.NEW_TEST, Change.GONE})
-MAX_CHANGED = 6
+MAX_CELLS = 6
 # What XML 1.0 cannot carry at all (a test's output may hold terminal escapes): shown as U+FFFD.
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
@@ -49,12 +49,12 @@ class FeedEntry:
     title: str
     case: str
     test: str
-    cell: str
+    release: str  # "fastapi 0.165.0", or "" for a change no release explains
+    previous: str  # the release it was compared with
     kind: str
     old: str
     new: str
-    versions: str  # the cell's versions now
-    attributed: str  # the package releases that changed in the cell since the previous run
+    cells: str  # the cells that show it, each with the cell it was compared with
     message: str
     link: str  # relative to the report: index.html#row-...
 
@@ -75,39 +75,39 @@ def read_state(out: Path) -> FeedState:
 
 
 def entries_of(model: Model) -> list[FeedEntry]:
-    """This run's entries: one per verdict change against the baseline (none without a baseline)."""
-    if model.changes is None or model.baseline is None:
+    """This run's entries: one per release and test whose verdict it changed since the baseline, and
+    one per change no release explains (none without a baseline)."""
+    if model.changes is None:
         return []
-    return [_entry(model, c) for c in model.changes if c.kind not in NOT_IN_FEED]
+    return [_entry(model, release, change) for release, change in model.changes.all() if change.kind not in NOT_IN_FEED]
 
 
-def _entry(model: Model, change: VerdictChange) -> FeedEntry:
-    assert model.baseline is not None
-    new_cell, old_cell = model.run.cell(change.cell), model.baseline.cell(change.cell)
-    row = model.rows.get((change.case, change.test))
-    observed = (row.observed.get(change.cell) if row else "") or (new_cell.finished if new_cell else "")
-    observed = observed or model.run.generated
-    key = "\x1f".join([change.cell, change.case, change.test, str(change.old), str(change.new), observed])
-    attributed = "no installed package changed version in this cell (the case's code or the test tools did)"
-    if new_cell is not None and old_cell is not None:
-        changed = changed_packages(old_cell, new_cell)
-        if changed:
-            attributed = "; ".join(f"{c.package} {c.old} → {c.new}" for c in changed[:MAX_CHANGED])
-            attributed += f"; and {len(changed) - MAX_CHANGED} more" if len(changed) > MAX_CHANGED else ""
-    message = row.messages.get(change.cell, "") if row else ""
+def _entry(model: Model, release: Release | None, change: ReleaseChange) -> FeedEntry:
+    observed = change.observed or model.run.generated
+    if release is not None:
+        parts = [release.package, release.version, change.case, change.test, str(change.old), str(change.new)]
+        name = release.name
+        previous = f"{release.package} {release.previous}" if release.previous else ""
+        title = f"{name}: {change.case}::{change.test} {change.old} \u2192 {change.new} ({change.kind})"
+    else:
+        parts = [change.evidence[0].cell, change.case, change.test, str(change.old), str(change.new), observed]
+        name = previous = ""
+        title = f"{change.case}::{change.test}: {change.old} \u2192 {change.new} ({change.kind}, no release moved)"
+    cells = "; ".join(f"{e.cell} against {e.compared} ({e.how})" for e in change.evidence[:MAX_CELLS])
+    cells += f"; and {len(change.evidence) - MAX_CELLS} more" if len(change.evidence) > MAX_CELLS else ""
     return FeedEntry(
-        id=f"urn:uuid:{uuid.uuid5(NAMESPACE, key)}",
+        id=f"urn:uuid:{uuid.uuid5(NAMESPACE, chr(31).join(parts))}",
         updated=observed,
-        title=f"{change.case}::{change.test}: {change.old} → {change.new} ({change.kind})",
+        title=title,
         case=change.case,
         test=change.test,
-        cell=change.cell,
+        release=name,
+        previous=previous,
         kind=str(change.kind),
         old=str(change.old),
         new=str(change.new),
-        versions=versions_text(new_cell) if new_cell else "",
-        attributed=attributed,
-        message="\n".join(message.strip().splitlines()[:12]),
+        cells=cells,
+        message="\n".join(change.message.strip().splitlines()[:12]),
         link=f"index.html#{row_anchor(change.case, change.test)}",
     )
 
@@ -139,7 +139,7 @@ def render_atom(state: FeedState, generated: str, site_url: str = "") -> str:
     sub(
         feed,
         "subtitle",
-        "Every verdict that changed between two published runs of the matrix (new and gone tests left out)",
+        "What each release changed since the previous published run of the matrix, one entry per release and test",
     )
     sub(feed, "updated", max((e.updated for e in state.entries), default=generated))
     author = sub(feed, "author")
@@ -154,18 +154,20 @@ def render_atom(state: FeedState, generated: str, site_url: str = "") -> str:
         sub(entry, "updated", e.updated)
         sub(entry, "link", rel="alternate", type="text/html", href=f"{site_url}{e.link}")
         sub(entry, "category", term=e.kind)
-        sub(entry, "summary", f"{e.kind} in cell {e.cell}: {e.old} → {e.new}")
+        where = f"with {e.release}" if e.release else "with no release (the case or the harness changed)"
+        sub(entry, "summary", f"{e.kind} {where}: {e.old} → {e.new}")
         sub(entry, "content", _content(e), type="text")
     ET.indent(feed)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, encoding="unicode") + "\n"
 
 
 def _content(e: FeedEntry) -> str:
-    lines = [
-        f"{e.case}::{e.test} went from {e.old} to {e.new} ({e.kind}).",
-        f"Cell: {e.cell} ({e.versions}).",
-        f"Attributed to: {e.attributed}.",
-    ]
+    lines = [f"{e.case}::{e.test} went from {e.old} to {e.new} ({e.kind})."]
+    if e.release:
+        lines.append(f"Release: {e.release}" + (f", compared with {e.previous}." if e.previous else "."))
+    else:
+        lines.append("No release: no installed version moved in the cell (the case's files or the harness changed).")
+    lines.append(f"Cells: {e.cells}.")
     if e.message:
         lines += ["", e.message]
     return "\n".join(lines)

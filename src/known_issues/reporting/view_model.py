@@ -16,10 +16,13 @@ from known_issues.catalog import KINDS
 from known_issues.cell.verdicts import Reason, Role, Verdict
 from known_issues.outcomes import FROM_CELL, NO_CHANGE_SIGNAL, PASSING, WITH_FAILURE_MESSAGE
 from known_issues.reporting import analysis
-from known_issues.reporting.analysis import ClaimCheck, Flip, TestRow
-from known_issues.reporting.diff import VerdictChange, needs_attention
-from known_issues.reporting.first_findings import FirstFinding, first_findings
+from known_issues.reporting.analysis import ClaimCheck, TestRow
+from known_issues.reporting.diff import needs_attention
+from known_issues.reporting.first_findings import FirstFinding, first_findings, issues_note
+from known_issues.reporting.history import Boundary
 from known_issues.reporting.model import ROLE_ORDER, Link, Model, row_anchor, versions_text
+from known_issues.reporting.releases import Changes
+from known_issues.reporting.status import reproducing_issues
 from known_issues.results import CellResult
 
 SYMBOLS: dict[Verdict, tuple[str, str]] = {
@@ -43,7 +46,7 @@ class Releases(Protocol):
 
     def released(self, name: str, version: str) -> str | None: ...
 
-    def release_notes(self, name: str) -> str | None: ...
+    def project_page(self, name: str, version: str) -> str | None: ...
 
 
 def css_class(verdict: Verdict) -> str:
@@ -207,7 +210,7 @@ class Page:
     first: list[FirstFinding]
     findings: list[FindingView]
     flaky: list[FlakyView]
-    changes: list[VerdictChange] | None
+    changes: Changes | None
     details: list[CaseDetail]
     newest: str
     summary_lines: list[str] = field(default_factory=list)
@@ -248,31 +251,33 @@ def _cards(model: Model, verdicts: Counter[Verdict], reasons: Counter[Reason]) -
         Card("cases", "Cases", str(len(model.cases)), "documented issues and patterns"),
         Card("cells", "Cells", str(len(model.cells)), ", ".join(f"{n} {s}" for s, n in sorted(statuses.items()))),
     ]
+    issues = reproducing_issues(model)
+    counts = Counter({t: len(slugs) for t, slugs in issues.items()})
+    cards.append(
+        Card(
+            "issues-reproducing",
+            "Documented issues reproducing",
+            str(sum(counts.values())),
+            f"{issues_note(counts)}; each at the newest release that runs it",
+        )
+    )
+    broken = sum(1 for slug in model.case_order() if model.broken(slug)[1])
+    cards.append(
+        Card("broken-on-newest", "Cases broken", str(broken), "a documented workaround or pattern fails or raises")
+    )
     newest = model.newest()
     if newest is not None:
-        cards += [
-            Card(
-                "bugs-reproducing-on-newest",
-                "Bugs reproducing on newest",
-                str(verdicts[Verdict.REPRODUCES]),
-                versions_text(newest),
-            ),
-            Card(
-                "broken-on-newest",
-                "Broken on newest",
-                str(verdicts[Verdict.BROKEN]),
-                "documented workarounds/patterns that fail or raise",
-            ),
+        cards.append(
             Card(
                 "suite-errors-on-newest",
                 "Suite errors on newest",
                 str(verdicts[Verdict.ERROR]),
                 f"could not observe: {_reasons_text(reasons)}",
-            ),
-        ]
-    flaky = sum(1 for row in model.rows.values() for v in row.verdicts.values() if v == Verdict.FLAKY)
+            )
+        )
+    flaky = sum(1 for row in model.rows.values() for s_ in row.cells.values() if s_.verdict == Verdict.FLAKY)
     cards.append(Card("flaky", "Flaky", str(flaky), "verdicts that did not repeat when re-run (all cells)"))
-    claims = Counter(model.claim_of(slug) for slug in model.cases)
+    claims = Counter(str(model.claim_of(slug)) for slug in model.cases)
     cards.append(
         Card(
             "claims-contradicted",
@@ -288,8 +293,8 @@ def _cards(model: Model, verdicts: Counter[Verdict], reasons: Counter[Reason]) -
             Card(
                 "changed-since-baseline",
                 "Changed since baseline",
-                str(len(model.changes)),
-                f"{attention} need attention",
+                str(model.changes.count()),
+                f"{attention} need attention; one per release and test",
             )
         )
     else:
@@ -342,15 +347,16 @@ def _column(cell: CellResult, axes: Sequence[str]) -> Column:
 def mark(row: TestRow, cell_id: str) -> Mark:
     verdict = row.verdict(cell_id)
     label = SYMBOLS[verdict][1]
-    reason = row.reasons.get(cell_id)
+    reason = row.seen(cell_id).reason
     if verdict == Verdict.ERROR and reason is not None:
         label = f"error ({reason}): the suite could not observe"
+    seen = row.seen(cell_id)
     tip = [f"{label} — {cell_id}"]
-    if row.observations.get(cell_id):
-        tip.append("observed: " + ", ".join(str(v) for v in row.observations[cell_id]))
-    if row.observed.get(cell_id):
-        tip.append(f"observed {row.observed[cell_id]}" + (" (reused)" if row.reused.get(cell_id) else ""))
-    message = row.messages.get(cell_id, "")
+    if seen.observations:
+        tip.append("observed: " + ", ".join(str(v) for v in seen.observations))
+    if seen.observed:
+        tip.append(f"observed {seen.observed}" + (" (reused)" if seen.reused else ""))
+    message = seen.message
     if message and verdict not in PASSING:
         tip.append(message[:300])
     return Mark(verdict, label, "\n".join(tip))
@@ -432,9 +438,9 @@ def _first_lines(text: str, n: int = 12) -> str:
 def _flaky(model: Model) -> list[FlakyView]:
     out = []
     for row in model.rows.values():
-        for cell_id, verdict in row.verdicts.items():
-            if verdict == Verdict.FLAKY:
-                seen = ", ".join(str(v) for v in row.observations.get(cell_id, []))
+        for cell_id, found in row.cells.items():
+            if found.verdict == Verdict.FLAKY:
+                seen = ", ".join(str(v) for v in found.observations)
                 out.append(FlakyView(cell_id, row.case, row.test, seen))
     return sorted(out, key=lambda f: (f.case, f.test, f.cell))
 
@@ -487,56 +493,49 @@ def _check_view(chk: ClaimCheck) -> CheckView:
 
 
 def _test_detail(model: Model, row: TestRow, releases: Releases | None) -> TestDetail:
-    groups = []
-    flips_by_group: dict[str, list[Flip]] = defaultdict(list)
-    for flip in model.flips.get(row.key, []):
-        flips_by_group[flip.group].append(flip)
-    for group, group_cells in results.by_group(model.cells).items():
-        cells = [c for c in group_cells if row.verdict(c.id) != Verdict.NOT_RUN]
-        if not cells:
-            continue
-        axes = analysis.label_axes(group_cells)
-        spans = analysis.spans(row, cells, axes)
-        text = "; ".join(f"{s.verdict} ({s.first}" + (f" – {s.last}" if s.last != s.first else "") + ")" for s in spans)
-        groups.append(GroupView(group, text, [flip_view(f, releases) for f in flips_by_group.get(group, [])]))
+    lines = []
+    for history in model.histories_of(row.key):
+        lines.append(
+            GroupView(
+                history.line.key.describe(), history.text(), [boundary_view(b, releases) for b in history.boundaries]
+            )
+        )
     messages: dict[str, list[str]] = defaultdict(list)
-    for cell_id, message in row.messages.items():
-        if row.verdict(cell_id) in WITH_FAILURE_MESSAGE and message:
-            messages[message].append(cell_id)
-    return TestDetail(row.role, row.test, row.note, groups, [Message(m, c) for m, c in list(messages.items())[:6]])
+    for cell_id, seen in row.cells.items():
+        if seen.verdict in WITH_FAILURE_MESSAGE and seen.message:
+            messages[seen.message].append(cell_id)
+    return TestDetail(row.role, row.test, row.note, lines, [Message(m, c) for m, c in list(messages.items())[:6]])
 
 
-def flip_view(flip: Flip, releases: Releases | None) -> FlipView:
-    where = ", ".join(f"{a} {flip.first_after.version_of(a)}" for a in flip.axes) or flip.first_after.id
-    last = ", ".join(f"{a} {flip.last_before.version_of(a)}" for a in flip.axes) or flip.last_before.id
-    text = f"{flip.before} → {flip.after} at {where} (last {flip.before}: {last})"
-    responsible = flip.responsible
+def boundary_view(b: Boundary, releases: Releases | None) -> FlipView:
+    how = "narrowed by probing the releases between" if b.narrowed else "observed"
+    exact = "" if b.exact else f" (not narrowed: {len(b.unknown) or 'some'} release(s) between are untested)"
+    text = f"{b.before} → {b.after} at {b.package} {b.first_after} (last {b.before}: {b.last_before}; {how}){exact}"
+    if b.unknown and b.exact:
+        text += f"; could not tell at {', '.join(b.unknown)}"
+    responsible = b.responsible
     parts = []
     links: list[Link] = []
     for change in responsible[:6]:
         date = releases.released(change.package, change.new) if releases and change.new != "-" else None
         parts.append(f"{change.package} {change.old} → {change.new}" + (f" (released {date})" if date else ""))
-        if change.new != "-" and change.package != "python":
-            links.append(
-                Link(
-                    f"{change.package} {change.new} on PyPI", f"https://pypi.org/project/{change.package}/{change.new}/"
-                )
-            )
-            notes = releases.release_notes(change.package) if releases else None
-            if notes and notes.startswith("https://"):
-                links.append(Link(f"{change.package} release notes", notes))
+        page = releases.project_page(change.package, change.new) if releases and change.new != "-" else None
+        if page and page.startswith("https://") and change.package != "python":
+            links.append(Link(f"{change.package} {change.new} release notes", page))
     if len(responsible) > 6:
         parts.append(f"and {len(responsible) - 6} more")
     named = "; ".join(parts)
-    if flip.isolated:
-        told = f"caused by {named}, isolated by " + " and ".join(i.by for i in flip.isolated)
-        others = [f"{c.package} {c.old} → {c.new}" for c in flip.changed if c not in responsible]
+    if b.isolated:
+        told = f"caused by {named}, isolated by " + " and ".join(i.by for i in b.isolated)
+        others = [f"{c.package} {c.old} → {c.new}" for c in b.changed if c not in responsible]
         if others:
             told += f"; also changed: {', '.join(others[:6])}" + (" …" if len(others) > 6 else "")
     elif len(responsible) == 1:
         told = f"caused by {named}"
-    else:
+    elif responsible:
         told = f"{len(responsible)} packages changed together (not isolated): {named}"
+    else:
+        told = "no installed package moved between the two cells"
     return FlipView(text, told, links)
 
 
@@ -554,7 +553,7 @@ def _summary_lines(model: Model, verdicts: Counter[Verdict], reasons: Counter[Re
             f"{verdicts[Verdict.BROKEN]} workaround(s)/pattern(s) broken, "
             f"{verdicts[Verdict.ERROR]} suite error(s) ({_reasons_text(reasons)}), {verdicts[Verdict.FLAKY]} flaky"
         )
-    claims = Counter(model.claim_of(slug) for slug in model.cases)
+    claims = Counter(str(model.claim_of(slug)) for slug in model.cases)
     lines.append(
         f"- the document's claims: {claims['confirmed']} confirmed, {claims['contradicted']} contradicted, "
         f"{claims['unverifiable']} unverifiable, {claims['no claim']} without a claim"
