@@ -54,6 +54,14 @@ def diff(session: nox.Session) -> None:
 
 
 @nox.session
+def compare(session: nox.Session) -> None:
+    """Is it safe to upgrade? nox -s compare -- fastapi 0.128.0 0.165.0 [--json]: the verdicts that differ."""
+    if len(session.posargs) < 3:
+        session.error("name a package and two releases: nox -s compare -- fastapi 0.128.0 0.165.0")
+    _harness(session, "compare")
+
+
+@nox.session
 def latest(session: nox.Session) -> None:
     """Newest FastAPI + Pydantic, every case, compared with the last run; exit 1 only on a change to look at."""
     _harness(session, "latest")

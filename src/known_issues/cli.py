@@ -16,6 +16,7 @@ from pathlib import Path
 from known_issues import matrix as matrix_mod
 from known_issues import run_files
 from known_issues import settings as settings_mod
+from known_issues.bisect import valid_version
 from known_issues.errors import USER_ERRORS, UsageError
 from known_issues.matrix import Cell, runs_case
 from known_issues.results import RunResult
@@ -247,6 +248,31 @@ def _diff(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from exc
     changes = diff_runs(old, new)
     print(to_json(changes) if args.json else to_markdown(changes))
+    return 0
+
+
+def _compare_args(p: argparse.ArgumentParser) -> None:
+    _common(p)
+    p.add_argument("package", help="the package whose releases are compared (fastapi, pydantic, starlette...)")
+    p.add_argument("low", metavar="from", help="the release you are on")
+    p.add_argument("high", metavar="to", help="the release you would go to")
+    p.add_argument("--json", action="store_true", help="print JSON instead of Markdown")
+
+
+@command("compare", _compare_args)
+def _compare(args: argparse.Namespace, settings: Settings) -> int:
+    """The verdicts that differ between two releases of a package (any two: tested or not, read from each
+    test's history along the package's line in the last run, report/results.json), grouped by case,
+    with the exact release of every change between them."""
+    from known_issues.commands import model_of_report
+    from known_issues.reporting import compare
+
+    for version in (args.low, args.high):
+        if not valid_version(version):
+            raise UsageError(f"not a version: {version!r}")
+    model = model_of_report(settings, _index(settings))
+    found = compare.compare(model, args.package.lower(), args.low, args.high)
+    print(compare.to_json(found) if args.json else compare.to_markdown(found, model), end="")
     return 0
 
 

@@ -10,11 +10,12 @@ from known_issues import matrix as matrix_mod
 from known_issues import narrowing, run_files
 from known_issues.catalog import load_cases
 from known_issues.cell.atomic import write_text
-from known_issues.errors import PackageIndexError, SchemaError
+from known_issues.errors import PackageIndexError, SchemaError, UsageError
 from known_issues.guide import Guide
 from known_issues.guide import load as load_guide
 from known_issues.matrix import Cell
 from known_issues.observe import PREVIOUS, holding, observe
+from known_issues.reporting.model import Model
 from known_issues.results import CellResult, RunResult
 from known_issues.runner import locks as locks_mod
 from known_issues.runner.all_cells import say
@@ -127,6 +128,23 @@ def report(settings: Settings, baseline: RunResult | None, merged: RunResult | N
     )
     print(f"report: {path} ({len(run.cells)} cells)")
     return path
+
+
+def model_of_report(settings: Settings, index: PackageIndex) -> Model:
+    """The analysis of the run in ``settings.out`` (its results.json and narrowed changes), for commands
+    that answer from the last run without observing anything."""
+    try:
+        run = RunResult.read(settings.out / "results.json")
+    except OSError as exc:
+        raise UsageError(f"no results in {settings.out} ({exc.strerror}): run `nox -s matrix` first") from exc
+    releases = _CachedReleases(index)
+    return Model.of(
+        run,
+        load_cases(settings.cases_dir),
+        bisected=run_files.read_bisect_answers(settings.out),
+        narrowed=narrowing.read_answers(settings.out),
+        between=releases.between,
+    )
 
 
 def _guide_at_hand(path: Path | None) -> Guide | None:

@@ -97,9 +97,6 @@ class History:
         for interval in self.intervals:
             if version_key(interval.first) <= v <= version_key(interval.last):
                 return interval.verdict
-        for b in self.boundaries:
-            if b.exact and version_key(b.last_before) < v < version_key(b.first_after):
-                return None  # releases that could not tell
         return None
 
     def text(self) -> str:
