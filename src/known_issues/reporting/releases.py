@@ -69,7 +69,8 @@ class Release:
 
 @dataclass
 class Changes:
-    releases: list[Release]  # every new release of a package some line varies, and of any that changed a verdict
+    # Every new release of a package some line varies or that a re-resolved cell took, with what it changed.
+    releases: list[Release]
     unexplained: list[tuple[str, ReleaseChange]]  # (cell, change) where no version moved
 
     def all(self) -> list[tuple[Release | None, ReleaseChange]]:
@@ -147,6 +148,12 @@ def release_changes(
         if old_cell is None or not cell.ran or not old_cell.ran:
             continue
         moved = changed_packages(old_cell, cell)
+        # Every new release a re-resolved cell took is listed, with its changes or as changing none.
+        for c in moved:
+            if (c.package, c.new) in new_releases:
+                taken = release(c.package, c.new, c.old)
+                if cell.id not in taken.cells:
+                    taken.cells.append(cell.id)
         for key, row in new_rows.items():
             old_row = old_rows.get(key)
             if old_row is None:
@@ -197,7 +204,7 @@ def _previous(
             v = p.verdict(row.verdicts())
             if v in PLACED:
                 found.append((p.version, p.cell_for(row.verdicts()), v, False))
-    mine = {p.version for p in line.points}
+    mine = {version for version, *_ in found}  # releases this run observed the test at
     if baseline_line is not None and old_row is not None:
         for p in baseline_line.points:
             if p.version in mine or version_key(p.version) >= version_key(version):
