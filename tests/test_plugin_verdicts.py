@@ -214,3 +214,23 @@ def test_cpu_is_recorded_per_test_with_the_servers_it_waited_for(pytester: pytes
     assert computes["cpu"] > waits["cpu"]
     assert child_computes["cpu"] > waits["cpu"]
     assert data["cpu_seconds"] >= sum(t["cpu"] for t in data["tests"])
+
+
+def test_what_a_test_observed_is_kept_also_when_it_passes_and_only_for_that_test(pytester: pytest.Pytester) -> None:
+    """A reproducing bug has no failure message: the value it observed is its evidence (errata, page)."""
+    body = CASE_BODY.format(
+        tests=(
+            "from known_issues.casekit import bug_or_fixed, record\n\n"
+            "@pytest.mark.bug\ndef test_reproduces():\n"
+            "    bug_or_fixed({'status': 422}, bug={'status': 422}, fixed={'status': 200})\n\n"
+            "@pytest.mark.pattern\ndef test_records():\n    record('status', 201)\n\n"
+            "@pytest.mark.pattern\ndef test_records_nothing():\n    assert True\n"
+        )
+    )
+    _write_case(pytester, body)
+    _, data = _run(pytester)
+    got = {t["test"]: t for t in data["tests"]}
+    assert (got["test_reproduces"]["verdict"], got["test_reproduces"]["message"]) == ("reproduces", "")
+    assert got["test_reproduces"]["observation"] == "observed: {'status': 422}"
+    assert got["test_records"]["observation"] == "status: 201"
+    assert got["test_records_nothing"]["observation"] == ""

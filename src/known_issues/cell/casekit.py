@@ -38,6 +38,7 @@ __all__ = [
     "load",
     "lookup",
     "precondition",
+    "record",
     "requires",
 ]
 
@@ -191,6 +192,22 @@ def answer(response: Any) -> dict[str, Any]:
     return {"status": response.status_code, "body": body}
 
 
+_RECORDED: list[str] = []  # what the running test observed; the plugin takes it after each test
+
+
+def record(what: str, value: Any) -> None:
+    """Keep what a test observed (a status, a body, a value), so that its verdict shows the evidence
+    even when the test passes (a reproducing bug has no failure message to show)."""
+    _RECORDED.append(f"{what}: {_short(value, 400)}")
+
+
+def take_recorded() -> str:
+    """What the test just run recorded, once (the plugin calls this after each test)."""
+    text = "\n".join(_RECORDED)
+    _RECORDED.clear()
+    return text
+
+
 def bug_or_fixed(observed: Any, *, bug: Any, fixed: Any) -> None:
     """A bug test's observation judged against both documented outcomes, exactly.
 
@@ -200,6 +217,7 @@ def bug_or_fixed(observed: Any, *, bug: Any, fixed: Any) -> None:
     nothing about the bug: error (reason ``unexpected outcome``) with what was observed. Loosen
     what is incidental with dirty-equals (``IsPartialDict``, ``IsStr``) inside ``bug`` and ``fixed``.
     """
+    record("observed", observed)
     if observed == bug:
         return
     if observed == fixed:

@@ -26,6 +26,8 @@ class TestResult:
     verdict: Verdict = Verdict.REPRODUCES
     reason: Reason | None = None  # set when the verdict is "error"
     message: str = ""
+    # What the test recorded it observed (casekit.record): the evidence of a verdict that passed too.
+    observation: str = ""
     duration: float = 0.0
     # CPU-seconds of the test process and of the processes it waited for (the servers a case starts),
     # from setup to teardown: unlike ``duration``, about the same on an idle and on a loaded machine.

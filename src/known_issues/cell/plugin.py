@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 
 from known_issues.cell.atomic import write_json
+from known_issues.cell.casekit import take_recorded
 from known_issues.cell.classify import PASSED, Classified, TestTimeout, classify, short, worst
 from known_issues.cell.observations import CollectError, PytestRun, TestResult
 from known_issues.cell.serial import dump
@@ -222,6 +223,7 @@ class _Recorder:
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> Generator[None, None, None]:
+        take_recorded()  # nothing of an earlier test is this test's evidence
         with _time_limit(self.limit, "setup"):
             return (yield)
 
@@ -250,6 +252,8 @@ class _Recorder:
             entry.observed = utc_now()
             self.tests[item.nodeid] = entry
         entry.duration = round(entry.duration + report.duration, 4)
+        if report.when == "teardown":
+            entry.observation = take_recorded()
         judged = _judge(report, call)
         if judged.outcome is None:
             return report

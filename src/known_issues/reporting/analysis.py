@@ -31,6 +31,7 @@ class Seen:
     observed: str = ""  # when (UTC)
     reused: bool = False  # served from the result store
     observations: tuple[Verdict, ...] = ()  # every outcome of a re-run flip, the first run first
+    observation: str = ""  # what the test recorded it observed (also when it passed)
 
 
 NOT_RUN = Seen(Verdict.NOT_RUN)
@@ -90,7 +91,9 @@ def _fill(rows: Mapping[Key, TestRow], cell: CellResult) -> None:
             row.cells[cid] = Seen(Verdict.NOT_INSTALLABLE, cell.cases_not_installable[key[0]])
         elif key in by_key:
             t = by_key[key]
-            row.cells[cid] = Seen(t.verdict, t.message, t.reason, t.observed, t.reused, tuple(t.observations))
+            row.cells[cid] = Seen(
+                t.verdict, t.message, t.reason, t.observed, t.reused, tuple(t.observations), t.observation
+            )
         elif key in test_errors or key[0] in case_errors:
             error = test_errors.get(key) or case_errors[key[0]]
             found = verdict(row.role, error.outcome)
