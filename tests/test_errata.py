@@ -1,99 +1,173 @@
-"""report/errata.md: every claim of the guide contradicted on the newest release or on the guide's own
-versions, from the results alone (section, quote, versions, evidence, a correction), in the guide's order."""
+"""report/errata.md, as the guide's author would merge it: one entry per cause, the line that is wrong
+(the example's line for a rule its example breaks), "wrong at the guide's versions" apart from "true
+then, changed since R", and an error never makes an erratum."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
-from fixtures import FASTAPI_RELEASES, HOSTILE
-from subscriptions_fixture import FIXED_MESSAGE, GUIDE_GROUP, planted_run, write_planted_cases
+from fixtures import FASTAPI_RELEASES, HOSTILE, PlantedReleases, cell, t
+from subscriptions_fixture import GUIDE_GROUP, planted_run, write_planted_cases
 
 from known_issues import guide
 from known_issues.catalog import load_cases
+from known_issues.matrix import Cell
 from known_issues.reporting import errata
 from known_issues.reporting.build import build
 from known_issues.reporting.model import Model
+from known_issues.results import CellResult, RunResult
 
 
-def _entries(text: str) -> dict[str, str]:
-    """Each entry's Markdown, by the test it judges."""
-    parts = re.split(r"^## \d+\. ", text, flags=re.MULTILINE)[1:]
-    return {re.search(r"test `(\w+::\w+)`", p).group(1): p for p in parts}  # type: ignore[union-attr]
+def _sections(text: str) -> dict[str, str]:
+    parts = re.split(r"^## ", text, flags=re.MULTILINE)[1:]
+    return {p.split("\n", 1)[0]: p for p in parts}
 
 
-def test_a_claim_contradicted_on_the_newest_release_gets_its_entry(tmp_path: Path) -> None:
+def _entries(section: str) -> list[str]:
+    return re.split(r"^### \d+\. ", section, flags=re.MULTILINE)[1:]
+
+
+def _built(tmp_path: Path) -> str:
     out = tmp_path / "report"
     build(
         planted_run(), load_cases(write_planted_cases(tmp_path)), out, guide_groups=(GUIDE_GROUP,),
         releases=FASTAPI_RELEASES,
     )  # fmt: skip
-    text = (out / "errata.md").read_text()
-    entries = _entries(text)
-    # The pattern contradicted only on fastapi 0.113.0 (neither the newest nor a version the guide names)
-    # is the report's business, not an erratum.
-    assert set(entries) == {"literal_form::test_bug", "literal_form::test_omit_field", "late_case::test_late"}
-    assert "3 claim(s) contradicted." in text
+    return (out / "errata.md").read_text()
 
-    bug = entries["literal_form::test_bug"]
-    # The guide's section and its words, in a quote that renders as the same text (markup escaped).
-    assert bug.startswith("Known Issues, Issue #3\n")
-    assert "> Starting in FastAPI 0.114.0 \\`\\_\\_future\\_\\_\\` &lt;script&gt;window.\\_\\_pwned" in bug
-    assert "- **The guide implies**: reproduces where `fastapi>=0.114.0`" in bug
-    # Where it was observed: the newest release only (the guide's own cell agrees with the claim).
-    assert "| the newest release tested | fastapi 0.116.0, pydantic 2.11.7 | **fixed** |" in bug
-    assert "the guide's versions" not in bug.split("- **Evidence**")[0]
-    assert "(index.html#row-literal_form--test_bug)" in bug
-    # The test's own evidence, verbatim inside a code block (where the hostile text is inert).
-    assert f"  ```text\n  {FIXED_MESSAGE}\n  ```" in bug
-    # The correction: where the behaviour changed, as a range the guide can print.
-    assert (
-        "Since fastapi 0.116.0 the verdict is fixed (last reproduces: fastapi 0.115.0, along fastapi releases "
-        "(pydantic any, python 3.11)): "
-        "state the claim's range as `fastapi>=0.114.0,<0.116.0`." in bug
-    )
 
-    omit = entries["literal_form::test_omit_field"]
-    assert "> Omit instead of None" in omit
-    assert "| the guide's versions (document) | fastapi 0.114.0, pydantic 2.11.7 | **broken** |" in omit
-    assert "| the newest release tested |" not in omit  # it holds there
-    assert "TypeError: boom (raised in app.py:3)" in omit
-    # A workaround of the same case that holds where the claimed one is broken.
+def test_wrong_at_the_guides_versions_apart_from_true_then_and_changed_since(tmp_path: Path) -> None:
+    text = _built(tmp_path)
+    sections = _sections(text)
+    wrong = sections["Wrong at the guide's versions (2)"]
+    changed = sections["True at the guide's versions, changed since a later release (1)"]
+    # The bug reproduces at the guide's 0.114.0, as it says; FastAPI 0.116.0 fixed it: true then, changed since.
+    (bug,) = _entries(changed)
+    assert bug.startswith("Known Issues, Issue #3: \u201cStarting in FastAPI 0.114.0")
+    assert "- **Observed**: **fixed** on the newest release: fastapi 0.116.0" in bug
     assert (
-        "Use instead: ours: str \\| None = None &lt;script&gt;window.\\_\\_pwned = 1&lt;/script&gt;"
-        '&lt;img src=x onerror="window.\\_\\_pwned=2"&gt; (`literal_form::test_other_way` holds on the guide\'s '
-        "versions (document))." in omit
+        "Since fastapi 0.116.0 (last reproduces: 0.115.0), along fastapi releases (pydantic any, python 3.11): "
+        "state the claim for `fastapi>=0.114.0,<0.116.0`." in bug
     )
-    assert "Observed broken on 1 version(s) of group document (fastapi 0.114.0, pydantic 2.11.7)" in omit
-    assert (
-        "Group fastapi-minors shows holds, as claimed, on 4 version(s) (fastapi 0.113.0, pydantic 2.11.7 – "
-        "fastapi 0.116.0, pydantic 2.11.7)." in omit
-    )
-
-    late = entries["late_case::test_late"]
-    assert "| the newest release tested | fastapi 0.116.0, pydantic 2.11.7 | **broken** |" in late
-    assert "| the guide's versions (document) | fastapi 0.114.0, pydantic 2.11.7 | **broken** |" in late
-    assert (
-        "Observed broken on 4 version(s) of group fastapi-minors (fastapi 0.113.0, pydantic 2.11.7 – "
-        "fastapi 0.116.0, pydantic 2.11.7); no version of the group shows what the guide says" in late
-    )
-
-    # Nothing unescaped, nothing from this machine.
-    outside_code = re.sub(r"```text\n.*?```", "", text, flags=re.DOTALL)
+    # The guide's fix is broken at its own version (and holds later): wrong at the guide's versions.
+    omit, late = _entries(wrong)
+    assert "> Omit instead of None" in omit and "**broken** on the guide's versions (document): fastapi 0.114.0" in omit
+    assert "running `Omit instead of None` gave `TypeError: boom (raised in app.py:3)`" in omit
+    assert "What the guide says is observed on fastapi 0.113.0\u20130.116.0: not where it is observed otherwise" in omit
+    assert "No release observed shows what the guide says (fastapi 0.113.0\u20130.116.0)." in late
+    # Nothing unescaped, nothing from this machine; relative links said once.
+    outside_code = re.sub(r"(`+).+?\1", "", text)  # a code span shows its text verbatim, never as markup
     assert HOSTILE not in outside_code and "<script>" not in outside_code
     assert str(tmp_path) not in text
+    assert text.count("relative to this file's folder") == 1
 
 
-def test_without_the_guide_entries_follow_section_names_and_say_so(tmp_path: Path) -> None:
+PASSLIB = "[setup] ValueError: password cannot be longer than 72 bytes (raised in service.py:10)"
+
+
+def _auth_cell(group: str, versions: dict[str, str], broken: bool) -> CellResult:
+    """A cell of the guide's auth case: with bcrypt 5 the module fixture (registering a user) raises."""
+    outcome, message = ("error", PASSLIB) if broken else ("passed", "")
+    tests = [
+        t("auth", "test_register_login", "pattern", "crashed" if broken else "passed", PASSLIB if broken else ""),
+        t("auth", "test_duplicate_is_400", "pattern", "crashed" if broken else "passed", PASSLIB if broken else ""),
+        t("auth", "test_status_rule", "pattern", "failed", "AssertionError: POST /auth/register answers 200"),
+        t("auth", "test_error_claim", "pattern", "error", "RuntimeError: port clash"),
+    ]
+    del outcome, message
+    made = cell(versions["fastapi"], "2.11.7", group=group, tests=tests, extra={"bcrypt": versions["bcrypt"]})
+    requested = (("fastapi", versions["fastapi"]), ("pydantic", "2.11.7"))
+    if group == "bcrypt":
+        requested = (*requested, ("bcrypt", versions["bcrypt"]))
+    made.cell = Cell(group, "3.11", requested)
+    return made
+
+
+def _auth_run() -> RunResult:
+    return RunResult(
+        generated="2026-12-07T00:00:00Z",
+        matrix="matrix.toml",
+        cells=[
+            _auth_cell("fastapi-minors", {"fastapi": "0.165.0", "bcrypt": "5.0.0"}, broken=True),
+            _auth_cell(GUIDE_GROUP, {"fastapi": "0.128.0", "bcrypt": "5.0.0"}, broken=True),
+            _auth_cell("bcrypt", {"fastapi": "0.165.0", "bcrypt": "4.3.0"}, broken=False),
+            _auth_cell("bcrypt", {"fastapi": "0.165.0", "bcrypt": "5.0.0"}, broken=True),
+        ],
+    )
+
+
+def _auth_case(folder: Path) -> Path:
+    (folder / "cases" / "auth").mkdir(parents=True)
+    (folder / "cases" / "auth" / "case.toml").write_text(
+        """id = "auth"
+title = "The guide's JWT auth"
+kind = "pattern"
+[claim]
+section = "JWT Authentication"
+[[claim.expect]]
+test = "test_register_login"
+verdict = "works"
+quote = "return {'access_token': token}"
+[[claim.expect]]
+test = "test_duplicate_is_400"
+verdict = "works"
+quote = 'detail="Email already registered"'
+[[claim.expect]]
+test = "test_status_rule"
+verdict = "works"
+quote = "201 for create, 204 for delete"
+example = '@router.post("/register", response_model=UserResponse)'
+[[claim.expect]]
+test = "test_error_claim"
+verdict = "works"
+quote = "a claim the suite could not observe"
+"""
+    )
+    return folder / "cases"
+
+
+def _auth_errata(tmp_path: Path) -> str:
     out = tmp_path / "report"
-    build(
-        planted_run(), load_cases(write_planted_cases(tmp_path)), out, guide_groups=(GUIDE_GROUP,),
-        releases=FASTAPI_RELEASES,
-    )  # fmt: skip
-    text = (out / "errata.md").read_text()
-    assert "ordered by the guide's section names, not by the guide's own order" in text
-    # "Issue #3" before "Issue #10": numbers in a section name count as numbers.
-    assert list(_entries(text)) == ["literal_form::test_bug", "literal_form::test_omit_field", "late_case::test_late"]
+    releases = PlantedReleases({"bcrypt": ["4.3.0", "5.0.0"], "fastapi": ["0.128.0", "0.165.0"]})
+    build(_auth_run(), load_cases(_auth_case(tmp_path)), out, guide_groups=(GUIDE_GROUP,), releases=releases)
+    return (out / "errata.md").read_text()
+
+
+def test_a_shared_setup_failure_is_one_entry_that_names_its_cause_and_the_release_that_brings_it(
+    tmp_path: Path,
+) -> None:
+    text = _auth_errata(tmp_path)
+    entries = _entries(_sections(text)["Wrong at the guide's versions (2)"])
+    (cause,) = [e for e in entries if e.startswith("One cause")]
+    assert cause.startswith("One cause, 2 claims: `ValueError: password cannot be longer than 72 bytes")
+    assert "brought by **bcrypt 5.0.0** (last works: 4.3.0)" in cause
+    assert "\u201creturn {'access\\_token': token}\u201d" in cause and "Email already registered" in cause
+    # Neither claim has an entry of its own that would blame the line it quotes.
+    assert sum("Email already registered" in e for e in entries) == 1
+    # No two entries give the same evidence.
+    evidence = [line for e in entries for line in e.splitlines() if "**Evidence**" in line or "**Cause**" in line]
+    assert len(evidence) == len(set(evidence)) == 2
+
+
+def test_a_rule_broken_by_the_guides_example_quotes_the_example(tmp_path: Path) -> None:
+    text = _auth_errata(tmp_path)
+    (rule,) = [e for e in _entries(text) if "201 for create" in e]
+    assert "> 201 for create, 204 for delete" in rule
+    assert "The rule is right; the guide's own example does not follow it:" in rule
+    assert '> @router.post("/register", response\\_model=UserResponse)' in rule
+    assert 'running `@router.post("/register", response_model=UserResponse)` gave `AssertionError' in rule
+
+
+def test_an_error_makes_no_entry_and_is_listed_as_could_not_check(tmp_path: Path) -> None:
+    text = _auth_errata(tmp_path)
+    sections = _sections(text)
+    entries = [e for name, body in sections.items() if name != "Could not check" for e in _entries(body)]
+    assert entries and "a claim the suite could not observe" not in "".join(entries)
+    unchecked = _sections(text)["Could not check"]
+    assert (
+        "\u201ca claim the suite could not observe\u201d (`auth::test_error_claim`): harness in 2 cell(s)" in unchecked
+    )
 
 
 def test_with_the_guide_entries_follow_where_each_quote_is_in_it(tmp_path: Path) -> None:
@@ -107,13 +181,14 @@ None (a line break does not matter).
 Starting in FastAPI 0.114.0 `__future__` {HOSTILE}
 """
     (tmp_path / "guide.md").write_text(text)
-    model = Model.of(planted_run(), cases)
+    model = Model.of(planted_run(), cases, between=FASTAPI_RELEASES.between)
     found = errata.collect(model, (GUIDE_GROUP,), guide.load(tmp_path / "guide.md"))
     assert found.in_guide_order
-    assert [e.test for e in found.entries] == ["test_late", "test_omit_field", "test_bug"]
+    # Wrong at the guide's versions first (in the guide's order), then what changed since.
+    assert [e.claims[0].test for e in found.entries] == ["test_late", "test_omit_field", "test_bug"]
     rendered = errata.render(found, model, "https://example.org/report/")
-    assert "Entries follow the guide's order" in rendered
-    assert "(https://example.org/report/index.html#case-literal_form)" in rendered
+    assert "The guide's text was not at hand" not in rendered and "relative" not in rendered
+    assert "(https://example.org/report/index.html#row-literal_form--test_omit_field)" in rendered
     assert text not in rendered  # the guide is never embedded
 
 
@@ -121,7 +196,8 @@ def test_no_contradiction_no_entry(tmp_path: Path) -> None:
     run = planted_run()
     cases = load_cases(write_planted_cases(tmp_path))
     for c in run.cells:
-        c.tests = [t for t in c.tests if t.case == "literal_form" and t.test == "test_other_way"]
-    found = errata.collect(Model.of(run, cases), (GUIDE_GROUP,))
+        c.tests = [x for x in c.tests if x.case == "literal_form" and x.test == "test_other_way"]
+    model = Model.of(run, cases)
+    found = errata.collect(model, (GUIDE_GROUP,))
     assert found.entries == []
-    assert "No claim of the guide is contradicted there." in errata.render(found, Model.of(run, cases))
+    assert errata.render(found, model).count("None.") == 2

@@ -44,6 +44,8 @@ class Expectation:
     verdict: Verdict
     where: tuple[str, ...] = ()
     quote: str = ""
+    # For a rule the guide states rightly but breaks in its own example: the example's line, verbatim.
+    example: str = ""
 
     def applies(self, versions: Mapping[str, str]) -> bool:
         for text in self.where:
@@ -112,6 +114,11 @@ class ExpectTable(FileModel):
     )
     quote: str = Field(
         default="", description="The guide's own words this expectation judges, verbatim (`check` requires it)."
+    )
+    example: str = Field(
+        default="",
+        description="For a rule the guide states rightly but breaks in its own example: the example's line that "
+        "breaks it, verbatim (the errata quote it).",
     )
 
 
@@ -188,7 +195,8 @@ def load_case(folder: Path) -> Case:
         claim_text=case.claim.text.strip(),
         # A missing quote is refused by `check` (checks.py), not here: the matrix still runs the case.
         expectations=tuple(
-            Expectation(e.test, Verdict(e.verdict), tuple(e.where), e.quote.strip()) for e in case.claim.expect
+            Expectation(e.test, Verdict(e.verdict), tuple(e.where), e.quote.strip(), e.example.strip())
+            for e in case.claim.expect
         ),
         printed=tuple(Printed(p.file, p.section, p.block) for p in case.printed),
         deviations=tuple(Deviation(d.guide, d.ours, d.why, d.file) for d in case.deviations),

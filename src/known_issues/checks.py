@@ -155,6 +155,10 @@ def _quotes(folder: Path, case: Case, guide: Guide | None) -> list[str]:
             )
         elif guide is not None and not guide.contains(exp.quote):
             out.append(f"{key}: not in the guide ({guide.path}): {exp.quote!r}")
+        if exp.example and guide is not None and not guide.contains(exp.example):
+            out.append(
+                f"{folder / 'case.toml'}: claim.expect[{i}].example: not in the guide ({guide.path}): {exp.example!r}"
+            )
     return out
 
 

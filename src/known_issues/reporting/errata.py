@@ -1,9 +1,17 @@
-"""The guide's errata (``report/errata.md``): every claim of the guide that its case's test contradicts
-on the newest release tested or on the versions the guide names, with the guide's section and words,
-what was observed where, the test's own evidence, and a correction drawn from the results.
+"""The guide's errata (``report/errata.md``), written to be merged by the guide's author: one entry per
+cause, each quoting the line that is wrong, in two sections that say different things:
 
-Nothing here is written per claim: the words are the ``quote`` of each ``[[claim.expect]]``, the rest
-comes from the claim checks, the flips along each group and the case's other tests.
+- **wrong at the guide's versions**: the claim is contradicted on the versions the guide names (the
+  groups with ``guide = true``: its FastAPI, Pydantic, Python range, project and Dockerfile);
+- **true then, changed since release R**: the guide's versions confirm it, a later release (the exact
+  one, from the narrowed history) changed it.
+
+Claims that fail because of one shared cause (the same exception from the same place, outside the
+line they quote, e.g. a setup step that registers a user with passlib on bcrypt 5) make one entry that
+names the cause and the release that brings it, and lists the claims it takes down. A rule the guide
+states rightly but breaks in its own example quotes the example's line. A test that could not observe
+(an error) makes no erratum: it is listed apart as "could not check". Nothing is written per claim:
+the words are the case's ``quote`` (and ``example``), the rest comes from the results.
 """
 
 from __future__ import annotations
@@ -12,24 +20,27 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from enum import Enum
 
-from packaging.requirements import InvalidRequirement, Requirement
-
-from known_issues import PROJECT, results
+from known_issues import PROJECT
 from known_issues.cell.verdicts import Role, Verdict
 from known_issues.guide import Guide, normalise
-from known_issues.reporting.analysis import ClaimCheck, TestRow
+from known_issues.reporting.analysis import ClaimCheck, ClaimStatus, TestRow
 from known_issues.reporting.history import Boundary
-from known_issues.reporting.markdown import cell, code, fenced, quote, text
+from known_issues.reporting.markdown import code, quote, text
 from known_issues.reporting.model import Model, row_anchor, versions_text
 from known_issues.results import CellResult, version_key
 
 NEWEST = "the newest release tested"
-EVIDENCE_LINES, EVIDENCE_CHARS = 10, 900
-MAX_FLIPS = 3  # a verdict that goes back and forth more often than that is told in the report
-MAX_WORKAROUNDS = 3
-# An observed verdict that leaves the reader of the guide with code that does not do what it says.
-_NEEDS_ANOTHER_WAY = frozenset({Verdict.REPRODUCES, Verdict.BROKEN, Verdict.ERROR})
+EVIDENCE_CHARS = 300
+MAX_VERSIONS = 6
+# An exception that is not an assertion about the behaviour: a candidate for a shared cause.
+_ASSERTION = re.compile(r"^(AssertionError|Failed)\b")
+
+
+class Section(Enum):
+    WRONG = "Wrong at the guide's versions"
+    CHANGED = "True at the guide's versions, changed since a later release"
 
 
 @dataclass(frozen=True)
@@ -40,30 +51,68 @@ class Sighting:
     where: str  # NEWEST, or the name of a group of the guide's versions
     test: str  # the row's test name (a parametrized test's name carries its parameters)
     observed: Verdict
-    evidence: str
+    evidence: str  # the first line of the failure, or what the test recorded it observed
 
 
 @dataclass
-class Erratum:
+class Claim:
+    """A claim of the guide that its test contradicts, with where and how."""
+
     case: str
     title: str
     section: str
     quote: str
+    example: str  # the guide's example line that breaks the rule the quote states ("" when none)
     test: str
     role: Role
     expected: Verdict
     claimed_where: tuple[str, ...]
     sightings: list[Sighting]
-    suggestions: list[str] = field(default_factory=list)
+    agreed_at_guide: bool  # the guide's versions show what it says
+    workarounds: tuple[str, ...] = ()
     position: int | None = None  # where the quote is in the guide's text, when the guide is at hand
+
+    @property
+    def wrong_line(self) -> str:
+        return self.example or self.quote
+
+
+@dataclass
+class Entry:
+    section: Section
+    claims: list[Claim]
+    cause: str = ""  # the shared cause, for an entry of several claims
+    changed: Boundary | None = None  # the release that changed it (or that brings the cause)
+    suggestions: list[str] = field(default_factory=list)
+
+    @property
+    def position(self) -> tuple[bool, int]:
+        found = [c.position for c in self.claims if c.position is not None]
+        return (not found, min(found, default=0))
+
+
+@dataclass
+class Unchecked:
+    case: str
+    quote: str
+    test: str
+    errors: Counter[str]  # reason -> cells
 
 
 @dataclass
 class Errata:
-    entries: list[Erratum]
+    entries: list[Entry]
+    unchecked: list[Unchecked]
     newest: CellResult | None
     guide_groups: tuple[str, ...]
     in_guide_order: bool
+
+    def section(self, section: Section) -> list[Entry]:
+        return [e for e in self.entries if e.section == section]
+
+
+# --------------------------------------------------------------------------------------------
+# collecting
 
 
 def collect(model: Model, guide_groups: Sequence[str] = (), guide: Guide | None = None) -> Errata:
@@ -72,33 +121,47 @@ def collect(model: Model, guide_groups: Sequence[str] = (), guide: Guide | None 
     for c in model.cells:
         if c.cell.group in guide_groups and c.ran:
             scope.setdefault(c.id, c.cell.group)
+    guide_cells = {cid for cid, where in scope.items() if where != NEWEST}
     cells = {c.id: c for c in model.cells}
-    entries = []
+    claims: list[Claim] = []
+    unchecked: list[Unchecked] = []
     for slug, checks in model.checks.items():
         case = model.cases[slug]
         for chk in checks:
             sightings = _sightings(model, slug, chk, scope, cells)
             if not sightings:
+                errors = _errors(model, slug, chk, scope)
+                if errors and chk.status != ClaimStatus.CONFIRMED:
+                    unchecked.append(Unchecked(slug, chk.quote, chk.test, errors))
                 continue
-            entries.append(
-                Erratum(
+            expectation = next((e for e in case.expectations if e.test == chk.test and e.quote == chk.quote), None)
+            claims.append(
+                Claim(
                     case=slug,
                     title=case.title,
                     section=case.claim_section,
                     quote=chk.quote,
+                    example=str(getattr(expectation, "example", "") or ""),
                     test=chk.test,
                     role=model.rows[(slug, sightings[0].test)].role,
                     expected=chk.expected,
                     claimed_where=chk.where,
                     sightings=sightings,
-                    suggestions=suggestions(model, slug, chk, sightings),
+                    agreed_at_guide=any(label.split(" ", 1)[0] in guide_cells for label in chk.agree),
+                    workarounds=chk.workarounds,
                     position=_position(guide, chk.quote),
                 )
             )
-    in_order = guide is not None
-    entries.sort(key=lambda e: (*_guide_key(e, in_order), _natural(e.section), e.case, e.test, e.quote))
+    entries = _entries(model, claims)
+    for entry in entries:
+        entry.suggestions = suggestions(model, entry)
+    entries.sort(key=lambda e: (e.section != Section.WRONG, *_order(e, guide is not None)))
     return Errata(
-        entries, newest, tuple(g for g in guide_groups if any(c.cell.group == g for c in model.cells)), in_order
+        entries,
+        unchecked,
+        newest,
+        tuple(g for g in guide_groups if any(c.cell.group == g for c in model.cells)),
+        guide is not None,
     )
 
 
@@ -113,143 +176,175 @@ def _sightings(
         test = chk.test + parameter
         row = model.rows[(slug, test)]
         out.append(Sighting(cells[cell_id], scope[cell_id], test, observed, evidence(row, cell_id)))
-    # The newest release first, then the guide's versions in matrix order.
-    order = list(scope)
+    order = list(scope)  # the newest release first, then the guide's versions in matrix order
     return sorted(out, key=lambda s: (order.index(s.cell.id), s.test))
 
 
+def _errors(model: Model, slug: str, chk: ClaimCheck, scope: dict[str, str]) -> Counter[str]:
+    found: Counter[str] = Counter()
+    for label, observed in chk.silent:
+        cell_id, _, parameter = label.partition(" ")
+        if cell_id in scope and observed == Verdict.ERROR:
+            seen = model.rows[(slug, chk.test + parameter)].seen(cell_id)
+            found[str(seen.reason or "harness")] += 1
+    return found
+
+
 def evidence(row: TestRow, cell_id: str) -> str:
-    """What the test said in that cell (its assertion, the status and body, or the exception), trimmed."""
-    message = row.message(cell_id).strip()
-    if not message:
-        return f"(the test passed: the behaviour it asserts was observed, so the verdict is {row.verdict(cell_id)})"
-    lines = message.splitlines()
-    kept = "\n".join(lines[:EVIDENCE_LINES])
-    if len(kept) > EVIDENCE_CHARS:
-        kept = kept[:EVIDENCE_CHARS].rstrip()
-    return kept + ("\n…" if kept != message else "")
+    """What the test said in that cell: its failure's first line, else what it recorded it observed."""
+    seen = row.seen(cell_id)
+    message = seen.message.strip() or seen.observation.strip()
+    first = message.splitlines()[0] if message else f"(nothing recorded; the verdict is {seen.verdict})"
+    return first if len(first) <= EVIDENCE_CHARS else first[: EVIDENCE_CHARS - 1] + "…"
+
+
+def signature(evidence_line: str) -> str | None:
+    """The cause an evidence line names, when it is an exception rather than an assertion about the
+    behaviour (or any failure of a setup step): "[setup] ValueError: ... (raised in service.py:10)"."""
+    line = evidence_line.strip()
+    phase = re.match(r"^\[(setup|teardown)\]\s*", line)
+    body = line[phase.end() :] if phase else line
+    if not phase and _ASSERTION.match(body):
+        return None
+    return body or None
+
+
+def _entries(model: Model, claims: list[Claim]) -> list[Entry]:
+    by_cause: dict[str, list[Claim]] = {}
+    for claim in claims:
+        cause = signature(claim.sightings[0].evidence)
+        if cause is not None:
+            by_cause.setdefault(cause, []).append(claim)
+    shared = {cause: found for cause, found in by_cause.items() if len({(c.case, c.test) for c in found}) > 1}
+    taken = {id(c) for found in shared.values() for c in found}
+    entries = []
+    for cause, found in shared.items():
+        section = Section.WRONG if any(not c.agreed_at_guide for c in found) else Section.CHANGED
+        entries.append(Entry(section, found, cause, _brought_by(model, found)))
+    for claim in claims:
+        if id(claim) in taken:
+            continue
+        section = Section.CHANGED if claim.agreed_at_guide else Section.WRONG
+        entries.append(Entry(section, [claim], "", _changed_at(model, claim)))
+    return entries
+
+
+def _boundaries(model: Model, claim: Claim) -> list[Boundary]:
+    """The changes of the claim's test from the claimed verdict to the observed one, along every line."""
+    observed = {s.observed for s in claim.sightings}
+    found = []
+    for test in dict.fromkeys(s.test for s in claim.sightings):
+        for h in model.histories_of((claim.case, test)):
+            found += [b for b in h.boundaries if b.before == claim.expected and b.after in observed]
+    return found
+
+
+def _changed_at(model: Model, claim: Claim) -> Boundary | None:
+    """For a claim true at the guide's versions: the release that changed it, along the newest cell's line."""
+    newest = model.newest()
+    found = _boundaries(model, claim)
+    if newest is not None:
+        headline = model.history_at((claim.case, claim.sightings[0].test), newest)
+        on_line = [b for b in found if headline is not None and b.line == headline.line.key.describe()]
+        found = on_line or found
+    return max(found, key=lambda b: version_key(b.first_after), default=None)
+
+
+def _brought_by(model: Model, claims: Sequence[Claim]) -> Boundary | None:
+    """The release that brings a shared cause: the change from the claimed verdicts to the observed
+    ones that most of the claims share, preferring one package that moved alone (an isolating line)."""
+    found = [b for c in claims for b in _boundaries(model, c)]
+    if not found:
+        return None
+    counts = Counter((b.package, b.first_after) for b in found)
+
+    def rank(b: Boundary) -> tuple[int, bool, int]:
+        alone = len(b.responsible) == 1 and b.responsible[0].package == b.package
+        return (counts[(b.package, b.first_after)], alone, int(b.exact))
+
+    return max(found, key=rank)
 
 
 # --------------------------------------------------------------------------------------------
 # corrections, from the results only
 
 
-def suggestions(model: Model, slug: str, chk: ClaimCheck, sightings: Sequence[Sighting]) -> list[str]:
+def suggestions(model: Model, entry: Entry) -> list[str]:
     out: list[str] = []
-    groups = results.by_group(model.cells)
-    newest = model.newest()
-    # The headline line has every release along its first axis: the finest place to see a change.
-    headline = model.history_at((slug, chk.test), newest) if newest is not None else None
-    candidates = [headline.line.key.describe()] if headline is not None else []
-    candidates += [h.line.key.describe() for s in sightings for h in model.histories_of((slug, s.test))]
-    candidates = list(dict.fromkeys(candidates))
-    group_candidates = [newest.cell.group] if newest is not None else []
-    group_candidates += [s.cell.cell.group for s in sightings if s.cell.cell.group not in group_candidates]
-    for observed in dict.fromkeys(s.observed for s in sightings):
-        tests = dict.fromkeys(s.test for s in sightings if s.observed == observed)
-        for test in tests:
-            seen = [s.cell for s in sightings if s.test == test and s.observed == observed]
-            between = [
-                b
-                for h in model.histories_of((slug, test))
-                for b in h.boundaries
-                if {b.before, b.after} == {chk.expected, observed} and _explains(b, chk.expected, seen)
-            ]
-            # The first line (in that order) that shows the change tells it; the others repeat it coarser.
-            line = next((g for g in candidates if any(b.line == g for b in between)), None)
-            found = [_flip_sentence(b, chk, observed) for b in between if b.line == line][:MAX_FLIPS]
-            out += found
-            if not found:
-                row = model.rows[(slug, test)]
-                out.append(_constant_sentence(groups[seen[0].cell.group], row, observed))
-                # Where the headline group shows what the guide says, that is worth a line too.
-                if group_candidates and group_candidates[0] != seen[0].cell.group:
-                    out.append(_agreeing_sentence(groups[group_candidates[0]], row, chk.expected))
-        if observed in _NEEDS_ANOTHER_WAY:
-            out += _workarounds(model, slug, chk.test, [s for s in sightings if s.observed == observed])
-    return [s for s in dict.fromkeys(out) if s]
+    first = entry.claims[0]
+    b = entry.changed
+    if b is not None and entry.section == Section.CHANGED:
+        side = f"last {b.before}: {b.last_before}" + ("" if b.exact else ", the releases between untested")
+        bound = code(b.package + _range(first.claimed_where, b.package, f"<{b.first_after}"))
+        out.append(f"Since {b.package} {b.first_after} ({side}), along {b.line}: state the claim for {bound}.")
+    elif b is not None and entry.cause:
+        pin = code(f"{b.package}<{b.first_after}")
+        out.append(
+            f"The claims hold with {b.package} {b.last_before} (along {b.line}): require {pin}, or use a fix below."
+        )
+    elif not entry.cause:
+        holds = _where_it_holds(model, first)
+        if holds:
+            out.append(f"What the guide says is observed on {holds}: not where it is observed otherwise above.")
+        else:
+            span = _observed_span(model, first)
+            out.append(f"No release observed shows what the guide says ({span})." if span else "")
+    out += _workarounds(model, entry)
+    return [x for x in dict.fromkeys(out) if x]
 
 
-def _explains(flip: Boundary, expected: Verdict, seen: Sequence[CellResult]) -> bool:
-    """The flip lies on the contradicted side of some sighting: a change into the observed verdict at or
-    before it, or a change back to the claimed one after it. A flip of several packages at once cannot
-    be placed on one version line, so it is told."""
-    if len(flip.responsible) != 1:
-        return True
-    change = flip.responsible[0]
-    at = version_key(change.new)
-    versions = [version_key(c.version_of(change.package)) for c in seen]
-    return any(v >= at for v in versions) if flip.before == expected else any(v < at for v in versions)
+def _range(where: Sequence[str], package: str, bound: str) -> str:
+    """The claim's own lower bounds on the package, with the observed upper bound."""
+    from packaging.requirements import InvalidRequirement, Requirement
 
-
-def _flip_sentence(flip: Boundary, chk: ClaimCheck, observed: Verdict) -> str:
-    responsible = flip.responsible
-    first = f"{flip.package} {flip.first_after}"
-    last = f"{flip.package} {flip.last_before}"
-    where = f"along {flip.line}"
-    if flip.before == chk.expected:
-        sentence = f"Since {first} the verdict is {observed} (last {chk.expected}: {last}, {where})"
-        upper = True
-    else:
-        sentence = f"From {first} on the verdict is {chk.expected}, as claimed (last {observed}: {last}, {where})"
-        upper = False
-    if flip.exact and flip.package != "python":
-        bound = f"<{flip.first_after}" if upper else f">={flip.first_after}"
-        spec = flip.package + _range(chk.where, flip.package, bound, upper)
-        sentence += f": state the claim's range as {code(spec)}"
-    elif len(responsible) > 1:
-        sentence += " (these changed together; a bisect with --package names the one)"
-    return sentence + "."
-
-
-def _range(where: Sequence[str], package: str, bound: str, upper: bool) -> str:
-    """The claim's own condition on the package, with the observed bound in place of its other side."""
     kept = []
-    for text_ in where:
+    for condition in where:
         try:
-            req = Requirement(text_)
+            req = Requirement(condition)
         except InvalidRequirement:
             continue
-        if req.name.lower() != package:
-            continue
-        # The new bound is an upper one: keep the claim's lower bounds (and the other way round).
-        keep = (">", ">=") if upper else ("<", "<=")
-        kept += [str(s) for s in req.specifier if s.operator in keep]
+        if req.name.lower() == package:
+            kept += [str(s) for s in req.specifier if s.operator in (">", ">=")]
     return ",".join([*sorted(kept), bound])
 
 
-def _constant_sentence(cells: Sequence[CellResult], row: TestRow, observed: Verdict) -> str:
-    seen = [c for c in cells if c.ran and row.verdict(c.id) == observed]
-    span = versions_text(seen[0]) + (f" – {versions_text(seen[-1])}" if len(seen) > 1 else "")
-    group = cells[0].cell.group
-    others = {row.verdict(c.id) for c in cells if c.ran} - {observed, Verdict.NOT_RUN, Verdict.NA}
-    tail = "" if others else "; no version of the group shows what the guide says"
-    return f"Observed {observed} on {len(seen)} version(s) of group {group} ({span}){tail}: correct the claim."
-
-
-def _agreeing_sentence(cells: Sequence[CellResult], row: TestRow, expected: Verdict) -> str:
-    agree = [c for c in cells if c.ran and row.verdict(c.id) == expected]
-    if not agree:
+def _where_it_holds(model: Model, claim: Claim) -> str:
+    """The releases (intervals along the newest cell's line) where the test gives the claimed verdict."""
+    newest = model.newest()
+    history = model.history_at((claim.case, claim.sightings[0].test), newest) if newest is not None else None
+    if history is None:
         return ""
-    span = versions_text(agree[0]) + (f" – {versions_text(agree[-1])}" if len(agree) > 1 else "")
-    return f"Group {cells[0].cell.group} shows {expected}, as claimed, on {len(agree)} version(s) ({span})."
-
-
-def _workarounds(model: Model, slug: str, claimed: str, sightings: Sequence[Sighting]) -> list[str]:
-    holding = []
-    rows = sorted((r for (c, t), r in model.rows.items() if c == slug), key=lambda r: r.test)
-    for row in rows:
-        if row.role != Role.WORKAROUND or row.test.split("[", 1)[0] == claimed:
-            continue
-        if all(row.verdict(s.cell.id) == Verdict.HOLDS for s in sightings):
-            holding.append(row)
-    on = _places(sightings)
-    out = [
-        f"Use instead: {text(row.note or row.test)} ({code(f'{slug}::{row.test}')} holds on {on})."
-        for row in holding[:MAX_WORKAROUNDS]
+    spans = [
+        i.first if i.first == i.last else f"{i.first}\u2013{i.last}"
+        for i in history.intervals
+        if i.verdict == claim.expected
     ]
-    if len(holding) > MAX_WORKAROUNDS:
-        out.append(f"{len(holding) - MAX_WORKAROUNDS} more workaround test(s) of the case hold there too.")
+    return f"{history.package} " + ", ".join(spans) if spans else ""
+
+
+def _observed_span(model: Model, claim: Claim) -> str:
+    newest = model.newest()
+    history = model.history_at((claim.case, claim.sightings[0].test), newest) if newest is not None else None
+    if history is None or not history.intervals:
+        return ""
+    return f"{history.package} {history.intervals[0].first}\u2013{history.intervals[-1].last}"
+
+
+def _workarounds(model: Model, entry: Entry) -> list[str]:
+    """The workarounds the cases declare for these claims that hold where the claims fail, in the
+    order the case gives them (the guide's own fix first when it has one)."""
+    out = []
+    for claim in entry.claims:
+        cells = [s.cell.id for s in claim.sightings]
+        for n, test in enumerate(claim.workarounds):
+            rows = [r for (c, t), r in model.rows.items() if c == claim.case and t.split("[", 1)[0] == test]
+            if rows and all(r.verdict(cid) == Verdict.HOLDS for r in rows for cid in cells):
+                note = rows[0].note or test
+                out.append(f"Use instead: {text(note)} ({code(f'{claim.case}::{test}')} holds there)")
+            elif rows and n == 0:
+                seen = sorted({str(r.verdict(cid)) for r in rows for cid in cells})
+                name = code(f"{claim.case}::{test}")
+                out.append(f"The case's first fix, {name}, does not hold there either: {', '.join(seen)}")
     return out
 
 
@@ -264,10 +359,10 @@ def _position(guide: Guide | None, words: str) -> int | None:
     return found if found >= 0 else None
 
 
-def _guide_key(entry: Erratum, in_order: bool) -> tuple[bool, int]:
-    if not in_order:
-        return (False, 0)
-    return (entry.position is None, entry.position or 0)
+def _order(entry: Entry, in_guide_order: bool) -> tuple[object, ...]:
+    first = entry.claims[0]
+    place = entry.position if in_guide_order else (False, 0)
+    return (*place, _natural(first.section), first.case, first.test, first.quote)
 
 
 def _natural(value: str) -> list[tuple[int, int | str]]:
@@ -281,80 +376,103 @@ def _natural(value: str) -> list[tuple[int, int | str]]:
 
 def render(errata: Errata, model: Model, site_url: str = "") -> str:
     newest = errata.newest
-    scope = f"on {NEWEST} ({versions_text(newest)})" if newest else "on the newest release tested (none ran)"
-    if errata.guide_groups:
-        scope += " or on the versions the guide names (group " + ", ".join(errata.guide_groups) + ")"
+    report = f"{site_url}index.html"
+    guide_versions = ", ".join(errata.guide_groups) or "none in this matrix"
     lines = [
-        "# Errata: claims of the guide that its own tests contradict",
+        "# Errata for the guide",
         "",
-        f"Generated {model.run.generated} by {PROJECT} from {model.run.matrix or 'the matrix'}. Each entry is a claim "
-        f"of the guide, its section and its words, that the case's test contradicts {scope}. What was observed, "
-        "the evidence and the suggested correction come from the results alone.",
+        f"Generated {model.run.generated} by {PROJECT} from {model.run.matrix or 'the matrix'}. Each entry quotes the "
+        "line of the guide that is wrong, says what running it gave, and how to correct it; all of it comes from "
+        f"the results. The guide's versions are the groups {guide_versions}; the newest release tested is "
+        f"{versions_text(newest) if newest else 'none'}.",
         "",
     ]
-    if errata.in_guide_order:
-        lines.append("Entries follow the guide's order (where each quote appears in its text).")
-    else:
-        lines.append(
-            "The guide's text was not at hand (KNOWN_ISSUES_GUIDE), so entries are ordered by the guide's "
-            "section names, not by the guide's own order."
-        )
-    lines += ["", f"{len(errata.entries)} claim(s) contradicted.", ""]
-    if not errata.entries:
-        lines.append("No claim of the guide is contradicted there.")
-    for number, entry in enumerate(errata.entries, 1):
-        lines += _entry(number, entry, site_url)
+    if not site_url:
+        lines += [
+            "Links point into the report: they are relative to this file's folder (index.html beside it), "
+            "since no site address was given (`nox -s report -- --site-url https://...`).",
+            "",
+        ]
+    if not errata.in_guide_order:
+        lines += ["The guide's text was not at hand (KNOWN_ISSUES_GUIDE): entries follow its section names.", ""]
+    number = 0
+    for section in Section:
+        found = errata.section(section)
+        lines += [f"## {section.value} ({len(found)})", ""]
+        if not found:
+            lines += ["None.", ""]
+        for entry in found:
+            number += 1
+            lines += _entry(number, entry, report)
+    if errata.unchecked:
+        lines += ["## Could not check", "", "The suite could not observe these claims (an error is no erratum):", ""]
+        for u in errata.unchecked:
+            reasons = ", ".join(f"{reason} in {n} cell(s)" for reason, n in u.errors.items())
+            lines.append(f"- {quote_inline(u.quote)} ({code(f'{u.case}::{u.test}')}): {reasons}")
+        lines.append("")
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
-def _entry(number: int, e: Erratum, site_url: str) -> list[str]:
-    report = f"{site_url}index.html"
-    claimed = f"{e.expected}" + (
-        f" where {code(', '.join(e.claimed_where))}" if e.claimed_where else " on every version"
-    )
-    lines = [
-        f"## {number}. {text(e.section or 'no section given')}",
-        "",
-        quote(e.quote or "(the case gives no quote for this claim)"),
-        "",
-        f"- **Case**: [{text(e.title)}]({report}#case-{e.case}), test {code(f'{e.case}::{e.test}')} ({e.role})",
-        f"- **The guide implies**: {claimed}",
-        "- **Observed**:",
-        "",
-        "  | where | versions | observed | test |",
-        "  |---|---|---|---|",
-    ]
-    rows: dict[tuple[str, str, Verdict], list[CellResult]] = {}
-    for s in e.sightings:
-        rows.setdefault((_place(s), s.test, s.observed), []).append(s.cell)
-    for (place, test, observed), cells in rows.items():
-        versions = "; ".join(dict.fromkeys(versions_text(c) for c in cells))
-        anchor = f"{report}#{row_anchor(e.case, test)}"
-        lines.append(f"  | {cell(place)} | {cell(versions)} | **{observed}** | [{cell(test)}]({anchor}) |")
-    lines.append("")
-    shown: dict[str, list[Sighting]] = {}
-    for s in e.sightings:
-        shown.setdefault(s.evidence, []).append(s)
-    for message, seen in shown.items():
-        on = _places(seen)
-        test = seen[0].test if len({s.test for s in seen}) == 1 else e.test
-        lines += [f"- **Evidence** of {code(test)} ({text(on)}):", "", _indent(fenced(message)), ""]
-    if e.suggestions:
-        lines.append("- **Suggested correction**:")
-        lines += [f"  - {s}" for s in e.suggestions]
-        lines.append("")
-    return lines
+def quote_inline(words: str) -> str:
+    short = " ".join(words.split())
+    return "\u201c" + text(short if len(short) <= 90 else short[:89] + "…") + "\u201d"
 
 
-def _place(s: Sighting) -> str:
-    return NEWEST if s.where == NEWEST else f"the guide's versions ({s.where})"
+def _entry(number: int, entry: Entry, report: str) -> list[str]:
+    first = entry.claims[0]
+    if entry.cause:
+        heading = f"### {number}. One cause, {len(entry.claims)} claims: {code(entry.cause[:100])}"
+        lines = [heading, ""]
+        if entry.changed is not None:
+            b = entry.changed
+            release = f"**{b.package} {b.first_after}** (last {b.before}: {b.last_before})"
+            lines += [f"- **Cause**: {code(entry.cause)}, brought by {release}."]
+        else:
+            lines += [f"- **Cause**: {code(entry.cause)}, outside the lines the claims quote."]
+        lines += ["- **Claims it takes down** (the lines they quote are never reached):"]
+        for claim in entry.claims:
+            lines.append(f"  - {text(claim.section)}: {quote_inline(claim.quote)} ({_test_link(claim, report)})")
+    else:
+        heading = f"### {number}. {text(first.section or 'no section')}: {quote_inline(first.quote)}"
+        lines = [heading, "", quote(first.quote or "(the case gives no quote)"), ""]
+        if first.example:
+            lines += ["The rule is right; the guide's own example does not follow it:", "", quote(first.example), ""]
+        lines.append(
+            f"- **Claimed**: {first.expected}"
+            + (f" where {code(', '.join(first.claimed_where))}" if first.claimed_where else "")
+        )
+        lines.append(f"- **Observed**: {_observed(first)} ({_test_link(first, report)})")
+        lines.append(
+            f"- **Evidence**: running {code(_short(first.wrong_line, 80))} gave {code(first.sightings[0].evidence)}"
+        )
+    if entry.suggestions:
+        lines.append("- **Correction**:")
+        lines += [f"  - {s}" for s in entry.suggestions]
+    return [*lines, ""]
 
 
-def _places(sightings: Sequence[Sighting]) -> str:
-    """ "the newest release tested; the guide's versions (document), 4 cells", for a list of sightings."""
-    places = Counter(_place(s) for s in sightings)
-    return "; ".join(p + (f", {n} cells" if n > 1 else "") for p, n in places.items())
+def _short(value: str, limit: int) -> str:
+    one = " ".join(value.split())
+    return one if len(one) <= limit else one[: limit - 1] + "…"
 
 
-def _indent(block: str) -> str:
-    return "\n".join(f"  {line}" if line else "" for line in block.splitlines())
+def _test_link(claim: Claim, report: str) -> str:
+    return f"[{text(claim.case + '::' + claim.test)}]({report}#{row_anchor(claim.case, claim.sightings[0].test)})"
+
+
+def _observed(claim: Claim) -> str:
+    places: dict[str, list[str]] = {}
+    verdicts: dict[str, set[str]] = {}
+    for s in claim.sightings:
+        place = "the newest release" if s.where == NEWEST else f"the guide's versions ({s.where})"
+        axis = s.cell.cell.axes[0]
+        places.setdefault(place, []).append(f"{axis} {s.cell.version_of(axis)}")
+        verdicts.setdefault(place, set()).add(str(s.observed))
+    parts = []
+    for place, versions in places.items():
+        unique = list(dict.fromkeys(versions))
+        shown = ", ".join(unique[:MAX_VERSIONS]) + (
+            f" and {len(unique) - MAX_VERSIONS} more" if len(unique) > MAX_VERSIONS else ""
+        )
+        parts.append(f"**{'/'.join(sorted(verdicts[place]))}** on {place}: {shown}")
+    return "; ".join(parts)
