@@ -68,6 +68,14 @@ def latest(session: nox.Session) -> None:
 
 
 @nox.session
+def candidate(session: nox.Session) -> None:
+    """Before the release: nox -s candidate -- fastapi=<tree | git URL@ref | wheel/sdist> [starlette=...]."""
+    if not session.posargs:
+        session.error("name a candidate: nox -s candidate -- fastapi=../fastapi (or a git URL@ref, a wheel, an sdist)")
+    _harness(session, "candidate")
+
+
+@nox.session
 def bisect(session: nox.Session) -> None:
     """First release where a verdict flips.
 

@@ -332,6 +332,26 @@ def _latest(args: argparse.Namespace, settings: Settings) -> int:
     return run_latest_command(latest_settings, _index(settings), args.python, args.baseline)
 
 
+def _candidate_args(p: argparse.ArgumentParser) -> None:
+    _common(p)
+    _run_opts(p)
+    p.add_argument(
+        "specs", nargs="+", metavar="NAME=SOURCE", help="a source tree, a git URL@ref, or a wheel or sdist file"
+    )
+    p.add_argument("--python", default="3.11", help="Python of the cells (default: 3.11)")
+
+
+@command("candidate", _candidate_args)
+def _candidate(args: argparse.Namespace, settings: Settings) -> int:
+    """Run every case on a package that is not released yet (NAME=SOURCE: a source tree, a git URL@ref,
+    a wheel or an sdist) in a cell like the newest release's, and list what it fixes, breaks or newly
+    reproduces against the newest released cell (report/candidate/<name>-<content>/summary.md). Exit 1
+    when a maintainer must look (as `latest`), 0 when no verdict changed in such a way."""
+    from known_issues.candidate import run_candidate
+
+    return run_candidate(settings, _index(settings), args.specs, args.python)
+
+
 @command("bisect", _bisect_args)
 def _bisect(args: argparse.Namespace, settings: Settings) -> int:
     """The first release of a package where a test's verdict flips. Binary search over the released versions

@@ -115,6 +115,9 @@ class Cell:
     python: str
     requested: tuple[tuple[str, str], ...]
     cases: tuple[str, ...] = ()
+    # Packages installed from a source instead of the index (a candidate): name -> its direct URL. The
+    # requested value then names the source's content ("cand-<digest>"), so the id and the lock follow it.
+    direct: tuple[tuple[str, str], ...] = ()
 
     @property
     def id(self) -> str:
@@ -124,10 +127,14 @@ class Cell:
 
     def requirements(self, extras: Mapping[str, tuple[str, ...]]) -> list[str]:
         reqs = []
+        direct = dict(self.direct)
         for name, version in self.requested:
             ex = extras.get(name, ())
             req = f"{name}[{','.join(ex)}]" if ex else name
-            reqs.append(req if version == ANY else f"{req}=={version}")
+            if name in direct:
+                reqs.append(f"{req} @ {direct[name]}")
+            else:
+                reqs.append(req if version == ANY else f"{req}=={version}")
         return reqs
 
     def as_dict(self) -> dict[str, Any]:
@@ -138,6 +145,7 @@ class Cell:
             "requested": dict(self.requested),
             "axes": [name for name, _ in self.requested],  # the order matters (cell id, sorting): JSON keys lose it
             "cases": list(self.cases),
+            **({"direct": dict(self.direct)} if self.direct else {}),
         }
 
     @classmethod
@@ -148,6 +156,7 @@ class Cell:
             python=str(data["python"]),
             requested=tuple((str(k), str(requested[k])) for k in data.get("axes", requested)),
             cases=tuple(str(c) for c in data.get("cases", [])),
+            direct=tuple((str(k), str(v)) for k, v in dict(data.get("direct", {})).items()),
         )
 
     @property

@@ -310,7 +310,10 @@ def _index_context(index: PackageIndex | None, cell: Cell) -> list[str]:
     context: list[str] = []
     if index is None:
         return context
+    direct = dict(cell.direct)
     for name, version in cell.requested:
+        if name in direct:
+            continue  # installed from its source, not the index
         try:
             if version == ANY:
                 released = index.versions(name, cell.python)
