@@ -82,7 +82,7 @@ def _zizmor(*paths: Path) -> tuple[int, list[dict[str, object]]]:
 
 
 def test_the_workflows_exist() -> None:
-    assert [p.name for p in WORKFLOWS] == ["ci.yml", "latest.yml", "matrix.yml"]
+    assert [p.name for p in WORKFLOWS] == ["candidate.yml", "ci.yml", "latest.yml", "matrix.yml"]
 
 
 def test_actionlint_passes(actionlint: list[str]) -> None:
