@@ -32,8 +32,9 @@ from planted_sources import PATCHES, planted_tree, released, repacked, sdist  # 
 def run(envs: Path, out: Path, spec: str, cache: Path, jobs: int) -> tuple[float, float, int, str]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
+    command = [sys.executable, "-m", "known_issues", "candidate", spec, "--envs", str(envs), "--out", str(out)]
     proc = subprocess.run(
-        [sys.executable, "-m", "known_issues", "candidate", spec, "--envs", str(envs), "--out", str(out), "-j", str(jobs)],
+        [*command, "-j", str(jobs)],
         cwd=ROOT, capture_output=True, text=True, check=False,
         env={**os.environ, "KNOWN_ISSUES_ROOT": str(ROOT), "UV_CACHE_DIR": str(cache)},
     )  # fmt: skip
