@@ -84,6 +84,24 @@ PATCHES = (
         flips={"cors_middleware::test_allowed_origin_simple_request": ("works", "broken")},
         cases=("cors_middleware", "background_tasks_overwritten"),
     ),
+    Patch(
+        name="fastapi-oauth2-refuses-with-403",
+        package="fastapi",
+        why="OAuth2PasswordBearer answers a request without a bearer token 403, with no WWW-Authenticate header",
+        edits=(
+            Edit(
+                "fastapi/security/oauth2.py",
+                "        return HTTPException(\n"
+                "            status_code=HTTP_401_UNAUTHORIZED,\n"
+                '            detail="Not authenticated",\n'
+                '            headers={"WWW-Authenticate": "Bearer"},\n'
+                "        )",
+                '        return HTTPException(status_code=403, detail="Not authenticated")',
+            ),
+        ),
+        flips={},  # filled from the sensitivity bench's first run, reviewed by hand
+        cases=("jwt_auth_documented", "jwt_auth_current_tutorial"),
+    ),
 )
 
 
