@@ -6,6 +6,8 @@ Validation is strict and happens before anything is created: the file is read in
 
 from __future__ import annotations
 
+import functools
+
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -119,8 +121,8 @@ class Cell:
     # requested value then names the source's content ("cand-<digest>"), so the id and the lock follow it.
     direct: tuple[tuple[str, str], ...] = ()
 
-    @property
-    def id(self) -> str:
+    @functools.cached_property
+    def id(self) -> str:  # asked hundreds of thousands of times by the report: made once
         parts = [self.group, f"py{self.python}"]
         parts += [f"{name}{version}" for name, version in self.requested]
         return "-".join(parts)

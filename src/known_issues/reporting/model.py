@@ -6,6 +6,7 @@ status at the newest cell that runs it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -146,10 +147,26 @@ class Model:
         return sorted(slugs, key=lambda s: (KINDS.index(self.kind_of(s)) if self.kind_of(s) in KINDS else 9, s))
 
     def case_rows(self, slug: str) -> list[TestRow]:
-        return sorted((r for (c, _), r in self.rows.items() if c == slug), key=lambda r: r.test)
+        return list(self._by_case.get(slug, []))
+
+    @functools.cached_property
+    def _by_case(self) -> dict[str, list[TestRow]]:
+        found: dict[str, list[TestRow]] = {}
+        for (case, _), row in sorted(self.rows.items()):
+            found.setdefault(case, []).append(row)
+        return found
+
+    @functools.cached_property
+    def groups(self) -> dict[str, list[CellResult]]:
+        """The cells of each group, in order (the cells never change once the model is made)."""
+        return results.by_group(self.cells)
+
+    @functools.cached_property
+    def _newest(self) -> CellResult | None:
+        return results.newest_cell(self.cells)
 
     def newest(self) -> CellResult | None:
-        return results.newest_cell(self.cells)
+        return self._newest
 
     # -- along the lines ---------------------------------------------------------------------
 
@@ -183,13 +200,22 @@ class Model:
         newest = self.newest()
         if newest is not None and any(r.verdict(newest.id) != Verdict.NOT_RUN for r in rows):
             return newest
-        for group_cells in results.by_group(self.cells).values():
+        for group_cells in self.groups.values():
             ran = [c for c in group_cells if c.ran and any(r.verdict(c.id) != Verdict.NOT_RUN for r in rows)]
             if ran:
                 return ran[-1]
         return None
 
     def status(self, slug: str) -> CaseStatus:
+        if slug not in self._statuses:
+            self._statuses[slug] = self._status(slug)
+        return self._statuses[slug]
+
+    @functools.cached_property
+    def _statuses(self) -> dict[str, CaseStatus]:
+        return {}
+
+    def _status(self, slug: str) -> CaseStatus:
         """A documented bug: reproduces on R, or fixed since R; a workaround or pattern: holds or works,
         or broken since R; could not observe only when no test of the case was observed there."""
         case = self.cases.get(slug)
