@@ -7,7 +7,6 @@ Validation is strict and happens before anything is created: the file is read in
 from __future__ import annotations
 
 import functools
-
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
