@@ -17,7 +17,7 @@ from planted_sources import PATCHES, planted_tree, released, repacked, sdist
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parent.parent
-FIX, BREAK = PATCHES
+FIX, BREAK = PATCHES[0], PATCHES[1]
 
 
 def _candidate(out: Path, *specs: str, cases: tuple[str, ...]) -> subprocess.CompletedProcess[str]:

@@ -101,6 +101,24 @@ def test_report_and_progress(run: dict) -> None:
     assert "[  4/4]" in run["stdout"] or "[4/4]" in run["stdout"].replace(" ", "")
 
 
+def test_a_second_run_with_nothing_changed_leaves_every_file_as_it_was(run: dict) -> None:
+    """The same matrix again: every cell's inputs are as they were, so no cell file, results.json or report
+    file is read back, rewritten or rebuilt, and the run says so."""
+    out = run["out"]
+    files = [*sorted((out / "cells").glob("*.json")), out / "results.json", out / "index.html", out / "status.json"]
+    before = {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in files}
+    proc = subprocess.run(
+        [sys.executable, "-m", "known_issues", "matrix", "--matrix", "tests/data/e2e-matrix.toml", "--out", str(out),
+         "--cases", CASES, "--jobs", "2"],
+        cwd=ROOT, capture_output=True, text=True, timeout=900, check=False,
+        env={**os.environ, "KNOWN_ISSUES_ROOT": str(ROOT)},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.count(", unchanged: its file is as stored") == 4, proc.stdout  # refusals too
+    assert "(unchanged: made from the same results, cases and code)" in proc.stdout
+    assert {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in files} == before
+
+
 def test_a_partial_run_keeps_the_rest_of_the_cell(run: dict) -> None:
     """`cell <id> --cases one` observes that case again and keeps every other case of the cell: in the
     cell's file, in results.json and in the report, with the verdicts and observation times it had."""

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from known_issues import matrix as matrix_mod
 from known_issues import narrowing, run_files
-from known_issues.catalog import load_cases
+from known_issues.catalog import case_names, files_digest, load_cases
 from known_issues.cell.atomic import write_text
 from known_issues.errors import PackageIndexError, SchemaError, UsageError
 from known_issues.guide import Guide
@@ -42,11 +43,11 @@ def run_matrix(
     with holding(settings):
         ctx = RunContext.build(settings, index)
         observed = observe(ctx, cells, replace=replace, resume=resume, baseline=baseline)
-        if observed.run is not None:
-            narrowing.write_answers(
-                settings.out, narrowing.narrow(ctx, observed.run, narrowing.releases_between(index.versions))
-            )
-        report(settings, None, observed.run)
+        # An unchanged run has the answers it had (they depend on nothing that could have changed).
+        if observed.merged is not None:
+            answers = narrowing.narrow(ctx, observed.merged, narrowing.releases_between(index.versions))
+            narrowing.write_answers(settings.out, answers)
+        report(settings, None, observed.merged, unchanged=observed.unchanged)
     counts: dict[str, int] = {}
     for result in observed.summary.results:
         counts[str(result.status)] = counts.get(str(result.status), 0) + 1
@@ -106,11 +107,48 @@ def _day_before(day: str) -> str:
         return ""
 
 
-def report(settings: Settings, baseline: RunResult | None, merged: RunResult | None = None, site_url: str = "") -> Path:
-    """Build the report from ``merged`` (the results just merged), else merge the cell files."""
+REPORT_INPUTS = ".report-inputs"
+
+
+def report_inputs(settings: Settings, baseline: RunResult | None, site_url: str) -> str:
+    """Everything the report is made from: the results on disk, the narrowed changes and bisect answers,
+    the cases' files, the harness's own code and templates, the guide's text, the baseline, the address."""
+    digest = hashlib.sha256(f"{site_url}\n{baseline.generated if baseline else ''}\n".encode())
+    for name in ("results.json", narrowing.ANSWERS, "bisect/answers.json"):
+        path = settings.out / name
+        digest.update(name.encode() + b"\0" + (path.read_bytes() if path.exists() else b"") + b"\0")
+    package = Path(__file__).resolve().parent
+    for path in sorted(p for p in package.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    for slug in case_names(settings.cases_dir):
+        digest.update(f"{slug}={files_digest(settings.cases_dir / slug)}".encode())
+    if settings.guide is not None and settings.guide.exists():
+        digest.update(settings.guide.read_bytes())
+    return digest.hexdigest()[:20]
+
+
+def report(
+    settings: Settings,
+    baseline: RunResult | None,
+    merged: RunResult | None = None,
+    site_url: str = "",
+    unchanged: bool = False,
+) -> Path:
+    """Build the report from ``merged`` (the results just merged), else merge the cell files; when the run
+    left every cell as it was (``unchanged``), the results on disk are the run, and a report made from the
+    same inputs is left as it is."""
     from known_issues.reporting.build import build
 
-    run = merged if merged is not None else run_files.merge(settings.out)
+    index_html = settings.out / "index.html"
+    if unchanged:
+        inputs = report_inputs(settings, baseline, site_url)
+        kept = settings.out / REPORT_INPUTS
+        if index_html.exists() and kept.exists() and kept.read_text(encoding="utf-8").strip() == inputs:
+            print(f"report: {index_html} (unchanged: made from the same results, cases and code)")
+            return index_html
+        run = RunResult.read(settings.out / "results.json")
+    else:
+        run = merged if merged is not None else run_files.merge(settings.out)
     cases = load_cases(settings.cases_dir)
     index = PackageIndex(settings.env_dir("index"), settings.index.url, settings.offline, settings.index.source)
     releases = _CachedReleases(index)
@@ -126,6 +164,7 @@ def report(settings: Settings, baseline: RunResult | None, merged: RunResult | N
         guide=_guide_at_hand(settings.guide),
         site_url=site_url,
     )
+    write_text(settings.out / REPORT_INPUTS, report_inputs(settings, baseline, site_url) + "\n")
     print(f"report: {path} ({len(run.cells)} cells)")
     return path
 

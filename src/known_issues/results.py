@@ -86,7 +86,12 @@ class CellResult:
     cases_not_installable: dict[str, str] = field(default_factory=dict)
     stray_processes: list[str] = field(default_factory=list)
     finished: str = ""
+    # Everything the cell's file was made from (its lock, its cases' stored results...): a later run that
+    # arrives at the same inputs leaves the file as it is.
+    inputs: str = ""
     schema: int = SCHEMA
+    # Not kept in the file: this run found the cell's inputs as they were and left its file alone.
+    unchanged: bool = field(default=False, init=False, repr=False, compare=False)
 
     @property
     def id(self) -> str:

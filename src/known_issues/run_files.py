@@ -58,6 +58,8 @@ class Manifest:
     groups: dict[str, str] = field(default_factory=dict)  # group name -> description, for the report
     # Cell id -> seconds it took when last observed: the next run starts the longest cells first.
     durations: dict[str, float] = field(default_factory=dict)
+    # Cell id -> [the inputs its file was made from, its status]: an unchanged cell is not even read.
+    inputs: dict[str, list[str]] = field(default_factory=dict)
     schema: int = MANIFEST_SCHEMA
 
 
@@ -76,7 +78,8 @@ def build_manifest(
     described = {**(previous.groups if previous else {}), **(groups or {})}
     index = {**(previous.index if previous else {}), **index}
     durations = previous.durations if previous else {}
-    return Manifest(merged, matrix, utc_now(), index, groups=described, durations=durations, **extra)
+    inputs = previous.inputs if previous else {}
+    return Manifest(merged, matrix, utc_now(), index, groups=described, durations=durations, inputs=inputs, **extra)
 
 
 def read_manifest(out: Path) -> Manifest | None:
@@ -112,8 +115,10 @@ def merge(out: Path) -> RunResult:
     )
     write_json(out / "results.json", dump(run))
     observed = {c.id: c.timings["total"] for c in cells if c.cases_run and "total" in c.timings}
-    if observed:
+    inputs = {c.id: [c.inputs, str(c.status)] for c in cells if c.inputs}
+    if observed or inputs != manifest.inputs:
         manifest.durations = {**manifest.durations, **observed}
+        manifest.inputs = inputs
         write_manifest(out, manifest)
     return run
 

@@ -71,7 +71,8 @@ def run_cells(
             for fut in finished:
                 futures.pop(fut)
                 result = fut.result()
-                run_files.write_cell(ctx.settings.out, result)
+                if not result.unchanged:
+                    run_files.write_cell(ctx.settings.out, result)
                 summary.results.append(result)
                 order.learn(result)
                 progress.ended()
@@ -108,6 +109,9 @@ def _install_stop_signals() -> dict[signal.Signals, Any]:
 def describe(result: CellResult) -> str:
     t = result.timings
     head = f"{result.id}: {result.status}"
+    if result.unchanged:
+        cases = f" ({len(result.cases_reused)} case(s))" if result.ran else ""
+        return f"{head}, unchanged: its file is as stored{cases}"
     if not result.ran:
         why = f"{result.error_reason}: " if result.error_reason else ""
         return f"{head} ({t.get('total', 0):.1f}s): {why}{_first_line(result.reason)}"

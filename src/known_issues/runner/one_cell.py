@@ -3,6 +3,7 @@ something must run, smoke check it, run the cases that need observing, record ev
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 import traceback
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from packaging.version import Version
 
+from known_issues import run_files
 from known_issues.catalog import case_dependencies
 from known_issues.cell.observations import PytestRun
 from known_issues.cell.timestamps import utc_now
@@ -51,6 +53,12 @@ def run_cell(ctx: RunContext, cell: Cell) -> CellResult:
         _run(ctx, cell, result)
     except envs.NotInstallable as exc:
         result.status, result.reason = CellStatus.NOT_INSTALLABLE, str(exc)
+        # A refusal that is the same as last time leaves the cell's file as it is.
+        result.inputs = hashlib.sha256(f"not installable\n{exc}".encode()).hexdigest()[:20]
+        known = ctx.known.get(cell.id)
+        result.unchanged = known == (result.inputs, str(CellStatus.NOT_INSTALLABLE)) and (
+            run_files.cell_file(ctx.settings.out, cell.id).exists()
+        )
     except envs.EnvironmentBroken as exc:
         result.status, result.error_reason, result.reason = CellStatus.ERROR, Reason.ENVIRONMENT, str(exc)
     except KeyboardInterrupt:
@@ -82,6 +90,8 @@ def _observe(ctx: RunContext, cell: Cell, result: CellResult, resolved: _Resolve
     in the same pytest process) failed, nothing else ran: its message is returned."""
     cases = [c for c in ctx.selected(cell) if c not in result.cases_not_installable]
     inputs = Inputs(resolved.env_key, ctx.harness, ctx.settings.matrix.test_timeout)
+    if _unchanged(ctx, cell, result, resolved, inputs, cases):
+        return None
     fresh: list[str] = []
     stored: dict[str, CaseResult] = {}
     for case in cases:
@@ -132,6 +142,32 @@ def _observe(ctx: RunContext, cell: Cell, result: CellResult, resolved: _Resolve
     everything = set(cases) | set(_kept(ctx, cell, result, inputs, cases, stored))
     _assemble(result, [c for c in ctx.in_group(cell) if c in everything], stored, set(fresh))
     return None
+
+
+def _unchanged(
+    ctx: RunContext, cell: Cell, result: CellResult, resolved: _Resolved, inputs: Inputs, cases: list[str]
+) -> bool:
+    """Did this cell's file come from exactly these inputs (the lock, the smoke answer, each of the group's
+    cases stored for this environment)? Then it is left as it is: nothing is read, run or written."""
+    group = [c for c in ctx.in_group(cell) if c not in result.cases_not_installable]
+    keys = {c: inputs.key(ctx.digests[c]) for c in group}
+    present = [c for c in group if c in cases or ctx.store.has(keys[c])]
+    parts = [resolved.env_key, *result.fallback_pins, *sorted(result.cases_not_installable)]
+    parts += [f"{c}={keys[c]}" for c in present]
+    result.inputs = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:20]
+    known = ctx.known.get(cell.id)
+    if (
+        ctx.dry
+        or known != (result.inputs, str(CellStatus.RAN))
+        or resolved.smoke_pending
+        or any(ctx.settings.forces_rerun(cell.group, c) for c in cases)
+        or not all(ctx.store.has(keys[c]) for c in cases)
+        or not run_files.cell_file(ctx.settings.out, cell.id).exists()
+    ):
+        return False
+    result.status, result.unchanged, result.env_reused = CellStatus.RAN, True, True
+    result.cases_reused = present
+    return True
 
 
 def _kept(

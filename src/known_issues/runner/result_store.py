@@ -94,6 +94,14 @@ class ResultStore:
         _used(path)
         return found
 
+    def has(self, key: str) -> bool:
+        """Is a result stored under ``key`` (without reading it)? Counts as a use, for gc."""
+        path = self.folder / f"{key}.json"
+        if not path.exists():
+            return False
+        _used(path)
+        return True
+
     def put(self, key: str, result: CaseResult) -> None:
         write_json(self.folder / f"{key}.json", dump(result))
 

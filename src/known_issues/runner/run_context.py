@@ -5,7 +5,8 @@ candidate) runs its cells with one."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from known_issues import run_files
@@ -32,6 +33,8 @@ class RunContext:
     locks: locks_mod.Locks
     # Only find out whether a cell has anything to observe (``needs_run``): build and run nothing.
     dry: bool = False
+    # Cell id -> (the inputs its file in settings.out was made from, its status), from the manifest.
+    known: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, settings: Settings, index: PackageIndex | None) -> RunContext:
