@@ -202,6 +202,16 @@ class GuideTests:
 GUIDE_TESTS = ("test_root", "test_create_item")
 
 
+def first_line(message: str | None, text: str | None) -> str:
+    """What pytest reported, in one line: its message, or for a module that did not import (its
+    message is only "collection failure") the exception its traceback ends on."""
+    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    if message == "collection failure":
+        raised = [line.removeprefix("E").strip() for line in lines if line.startswith("E ")]
+        return f"collection failure: {raised[-1]}" if raised else message
+    return (message or "").strip().split("\n")[0] or (lines[0] if lines else "")
+
+
 def run_guide_tests(root: Path, asyncio_mode: str | None) -> GuideTests:
     """``python -m pytest tests/test_main.py`` in the project root (so that ``from src.main import app``
     finds the project), with only pytest-asyncio among the plugins; the guide writes no pytest
@@ -223,8 +233,7 @@ def run_guide_tests(root: Path, asyncio_mode: str | None) -> GuideTests:
         if problem is None:
             outcomes[case.get("name", "")] = ("passed", "")
         else:
-            first = (problem.get("message") or problem.text or "").strip().splitlines()
-            outcomes[case.get("name", "")] = (problem.tag, first[0] if first else "")
+            outcomes[case.get("name", "")] = (problem.tag, first_line(problem.get("message"), problem.text))
     return GuideTests(asyncio_mode or "default", outcomes)
 
 
