@@ -128,7 +128,9 @@ def guided(project: Path) -> tuple[Path, Guide, Path]:
     """A new case in the copied project that quotes the stand-in guide and prints its block."""
     folder = new_case(project / "cases", "printed_case")
     (project / "guide.md").write_text(GUIDE)
-    (folder / "config.py").write_text(
+    store = project / "cases" / "guide_code" / "printed"
+    store.mkdir(parents=True)
+    (store / "config.py").write_text(
         '# src/config.py\nclass Settings:\n    SECRET_KEY: str = "change-me"\n    DEBUG: bool = False\n'
     )
     toml = folder / "case.toml"
@@ -136,9 +138,12 @@ def guided(project: Path) -> tuple[Path, Guide, Path]:
         toml.read_text().replace(
             "TODO: the guide's own words this expectation judges, verbatim", "Values come from `.env`, and the secret"
         )
-        + '\n[[printed]]\nfile = "config.py"\nsection = "Settings"\n'
+        + f'\n[[printed]]\nfile = "{PRINTED}"\nsection = "Settings"\n'
     )
     return folder, guide_mod.load(project / "guide.md"), toml
+
+
+PRINTED = "../guide_code/printed/config.py"  # where the planted case's printed block is stored
 
 
 def _own(problems: list[str], folder: Path) -> list[str]:
@@ -163,18 +168,18 @@ def test_a_quote_must_be_there_and_in_the_guide(project: Path, guided: tuple[Pat
 
 def test_a_printed_file_differs_only_where_declared(project: Path, guided: tuple[Path, Guide, Path]) -> None:
     folder, guide, toml = guided
-    config = folder / "config.py"
+    config = folder / PRINTED
     config.write_text(config.read_text().replace('"change-me"', '"from-the-case"'))
     (problem,) = _own(check_cases(project, guide), folder)
     assert problem == (
-        f"{toml}: printed[0] (config.py:3): an undeclared difference from the guide's block under 'Settings': "
+        f"{toml}: printed[0] ({PRINTED}:3): an undeclared difference from the guide's block under 'Settings': "
         "the guide has '    SECRET_KEY: str = \"change-me\"', the file has '    SECRET_KEY: str = \"from-the-case\"'; "
         "print it as the guide does, or declare it in [[deviations]] (file, guide, ours, why)"
     )
     assert _own(check_cases(project), folder) == []  # nothing to compare with
 
     declared = (
-        '\n[[deviations]]\nfile = "config.py"\nguide = \'SECRET_KEY: str = "change-me"\'\n'
+        f'\n[[deviations]]\nfile = "{PRINTED}"\nguide = \'SECRET_KEY: str = "change-me"\'\n'
         'ours = \'SECRET_KEY: str = "from-the-case"\'\nwhy = "a key of our own"\n'
     )
     toml.write_text(toml.read_text() + declared)
@@ -182,7 +187,36 @@ def test_a_printed_file_differs_only_where_declared(project: Path, guided: tuple
 
     config.write_text(config.read_text().replace('"from-the-case"', '"change-me"'))
     (stale,) = _own(check_cases(project, guide), folder)
-    assert stale.startswith(f"{toml}: deviations[0]: config.py has no such difference from the guide")
+    assert stale.startswith(f"{toml}: deviations[0]: {PRINTED} has no such difference from the guide")
+
+
+def test_a_printed_file_is_stored_in_the_one_printed_folder(project: Path, guided: tuple[Path, Guide, Path]) -> None:
+    folder, guide, toml = guided
+    (folder / "config.py").write_text((folder / PRINTED).read_text())
+    toml.write_text(toml.read_text().replace(f'file = "{PRINTED}"', 'file = "config.py"'))
+    (problem,) = _own(check_cases(project, guide), folder)
+    assert problem == (
+        f"{toml}: printed[0].file: 'config.py' is not in cases/guide_code/printed/: every printed block is stored "
+        "there once (name it as ../guide_code/printed/...), and that folder alone is left out of ruff"
+    )
+
+
+def test_an_expectations_workarounds_are_workaround_tests_of_the_case(project: Path) -> None:
+    toml = project / "cases" / "background_tasks_overwritten" / "case.toml"
+    text = toml.read_text()
+    listed = 'workarounds = ["test_only_injected_background_tasks_run_all", "test_only_response_background_runs"]'
+    assert listed in text
+    planted = (
+        'workarounds = ["test_only_injected_background_tasks_run_all", "test_gone", '
+        '"test_injected_tasks_are_dropped_by_response_background", "test_only_injected_background_tasks_run_all"]'
+    )
+    toml.write_text(text.replace(listed, planted))
+    key = f"{toml}: claim.expect[0].workarounds"
+    assert check_cases(project) == [
+        f"{key}[1]: no test named 'test_gone' in {toml.parent}/test_*.py",
+        f"{key}[2]: test_injected_tasks_are_dropped_by_response_background is a bug test, not a workaround",
+        f"{key}[3]: 'test_only_injected_background_tasks_run_all' is named twice",
+    ]
 
 
 def test_an_as_printed_case_names_its_printed_files(project: Path, guided: tuple[Path, Guide, Path]) -> None:

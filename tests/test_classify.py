@@ -315,3 +315,25 @@ def test_a_crash_names_the_innermost_line_of_the_code_under_test() -> None:
         assert code_under_test_frame(exc.__traceback__) == "schemas.py:2"
     else:
         raise AssertionError("the planted code did not raise")
+
+
+def test_a_printed_block_below_a_case_folder_is_code_under_test() -> None:
+    """The guide's blocks are stored once in cases/guide_code/printed/, deeper than a case's own
+    modules: a crash there is the code under test's, named by its line; the loader beside them
+    (a support module) is not."""
+    from known_issues.cell.classify import code_under_test_frame, is_code_under_test
+
+    printed = "/x/cases/guide_code/printed/project/src/auth/schemas.py"
+    assert is_code_under_test(printed)
+    assert not is_code_under_test("/x/cases/guide_code/support_printed.py")
+    assert not is_code_under_test("/x/.envs/c/lib/python3.11/site-packages/cases/demo/app.py")
+    block = compile("class UserResponse:\n    model_config = ConfigDict()\n", printed, "exec")
+    loader = compile("def load(code):\n    exec(code, {})\n", "/x/cases/guide_code/support_printed.py", "exec")
+    names: dict[str, Any] = {}
+    exec(loader, names)
+    try:
+        names["load"](block)
+    except NameError as exc:
+        assert code_under_test_frame(exc.__traceback__) == "schemas.py:2"
+    else:
+        raise AssertionError("the planted block did not raise")

@@ -207,3 +207,28 @@ def test_a_merge_keeps_how_long_each_observed_cell_took(tmp_path: Path) -> None:
     run_files.merge(tmp_path)
     manifest = run_files.read_manifest(tmp_path)
     assert manifest is not None and manifest.durations == {fast.id: 7.0, slow.id: 40.0}
+
+
+def test_a_cases_stored_results_depend_on_the_printed_blocks_it_names(tmp_path: Path) -> None:
+    """A case that names a printed block in case.toml (or imports from the folder that stores them)
+    is observed again when that block changes; a case that does neither is not."""
+    from known_issues.catalog import files_digest, related_folders
+
+    cases = tmp_path / "cases"
+    store = cases / "guide_code" / "printed"
+    store.mkdir(parents=True)
+    (store / "config.py").write_text("SECRET = 1\n")
+    for slug, toml in {
+        "names_it": '[[printed]]\nfile = "../guide_code/printed/config.py"\nsection = "Configuration"\n',
+        "imports_it": "",
+        "neither": "",
+    }.items():
+        (cases / slug).mkdir()
+        (cases / slug / "case.toml").write_text(f'title = "t"\nkind = "pattern"\n{toml}')
+    (cases / "imports_it" / "app.py").write_text("from ..guide_code.support_printed import guide_modules\n")
+    assert related_folders(cases / "names_it") == [cases / "names_it", cases / "guide_code"]
+    assert related_folders(cases / "imports_it") == [cases / "imports_it", cases / "guide_code"]
+    before = {slug: files_digest(cases / slug) for slug in ("names_it", "imports_it", "neither")}
+    (store / "config.py").write_text("SECRET = 2\n")
+    after = {slug: files_digest(cases / slug) for slug in ("names_it", "imports_it", "neither")}
+    assert [slug for slug in before if before[slug] != after[slug]] == ["names_it", "imports_it"]

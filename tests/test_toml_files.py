@@ -57,6 +57,10 @@ def test_a_matrix_error_names_the_file_and_the_key_path(tmp_path: Path) -> None:
         (lambda t: t.replace("title = ", "# title = ", 1), "title: a required key is missing"),
         (lambda t: t + "\n[[printed]]\nfile = 'app.py'\nsection = 'S'\nblock = true\n", "printed[0].block: "),
         (lambda t: t + "\n[[printed]]\nfile = 'nope.py'\nsection = 'S'\n", "printed[0].file: no file 'nope.py'"),
+        (
+            lambda t: t.replace("workarounds = [", 'workarounds = "test_x"  # [', 1),
+            "claim.expect[0].workarounds: expected a list, got 'test_x'",
+        ),
     ],
 )
 def test_a_case_error_names_the_file_and_the_key_path(tmp_path: Path, edit: Any, message: str) -> None:

@@ -123,16 +123,17 @@ def test_negative_limit_returns_every_row(client: TestClient, db_file: Path) -> 
     )
 
 
-@pytest.mark.pattern("delete answers 204 with no body and removes the row (route added: guide has none)")
+@pytest.mark.pattern("a route declared with status_code=204 that returns None sends no body; the delete commits")
 def test_delete_returns_204_and_removes_row(client: TestClient, db_file: Path) -> None:
+    # The 204 is our route's declaration (the guide has no delete route): what this observes is
+    # FastAPI's part, a 204 without a body or a Content-Length above 0 (before 0.79.0 it sent
+    # `null`, fastapi#2832), and get_db's commit after the route deleted the row.
     created = client.post("/items", json={"name": "Lamp", "price": 9.0})
     item_id = answered_with(created, 201, "id")
     response = client.delete(f"/items/{item_id}")
-    assert response.status_code == 204, response.text
-    assert response.content == b""
+    sent = (response.status_code, response.content, response.headers.get("content-length", "0"))
+    assert sent == (204, b"", "0"), response.headers
     assert query(db_file, "SELECT id FROM items") == []
-    gone = client.get(f"/items/{item_id}")
-    assert gone.status_code == 404, gone.text
 
 
 @pytest.mark.pattern("delete on a missing id is 404")

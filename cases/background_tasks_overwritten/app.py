@@ -1,7 +1,7 @@
 """The guide's Issue #2 routes: the injected BackgroundTasks mixed with Response(background=...), and
 the two ways it recommends instead. Each route has its own path (the guide puts all three at "/")."""
 
-from fastapi import BackgroundTasks, FastAPI
+from fastapi import BackgroundTasks, Depends, FastAPI, Header
 from starlette.responses import BackgroundTask, Response
 
 app = FastAPI()
@@ -34,3 +34,18 @@ async def injected_only(tasks: BackgroundTasks) -> dict[str, str]:
 @app.get("/response-only")
 async def response_only() -> Response:
     return Response(content="Done", background=BackgroundTask(log_event))
+
+
+# "Use only Response background (but can't inject dependencies)": the route that returns the
+# Response is a route like any other, so it can declare a dependency and hand its value to the task.
+def current_user(x_user: str = Header()) -> str:
+    return x_user
+
+
+def log_event_for(user: str) -> None:
+    ran.append(f"log_event:{user}")
+
+
+@app.get("/response-only-with-dependency")
+async def response_only_with_dependency(user: str = Depends(current_user)) -> Response:
+    return Response(content="Done", background=BackgroundTask(log_event_for, user))

@@ -43,3 +43,12 @@ def test_only_response_background_runs(client: TestClient) -> None:
     assert response.status_code == 200, response.text
     assert response.text == "Done"
     assert ran == ["log_event"]
+
+
+@pytest.mark.pattern("a route returning Response(background=...) injects a dependency and hands its value to the task")
+def test_response_background_route_injects_dependency(client: TestClient) -> None:
+    # The user comes from the request (a header read by the dependency), not from a default: the
+    # task received what FastAPI's dependency injection resolved for this request.
+    response = client.get("/response-only-with-dependency", headers={"X-User": "alice"})
+    assert (response.status_code, response.text) == (200, "Done")
+    assert ran == ["log_event:alice"]

@@ -178,6 +178,42 @@ async def async_run_in_executor(key: str, limit: float) -> dict[str, str]:
     return {"result": "done"}
 
 
+# --- Under load: several held requests at once (the guide's production symptoms) -------------
+#
+# Each request of a group logs "start" and "end" under the group and waits until every request of
+# the group has started (at most `limit` seconds): blocking with time.sleep, or awaiting. Where the
+# loop is free, all of them start before any ends; where it is blocked, each waits out its limit
+# alone and the next starts only after it ended.
+
+
+def wait_for_group_blocking(group: str, size: int, limit: float) -> None:
+    deadline = time.monotonic() + limit
+    while events(group).count("start") < size and time.monotonic() < deadline:
+        time.sleep(POLL)
+
+
+async def wait_for_group_awaiting(group: str, size: int, limit: float) -> None:
+    deadline = time.monotonic() + limit
+    while events(group).count("start") < size and time.monotonic() < deadline:
+        await asyncio.sleep(POLL)
+
+
+@app.get("/load/async-time-sleep/{group}")
+async def load_async_time_sleep(group: str, size: int, limit: float) -> dict[str, str]:
+    note(group, "start")
+    wait_for_group_blocking(group, size, limit)  # a small blocking call, in every request
+    note(group, "end")
+    return {"result": "done"}
+
+
+@app.get("/load/async-asyncio-sleep/{group}")
+async def load_async_asyncio_sleep(group: str, size: int, limit: float) -> dict[str, str]:
+    note(group, "start")
+    await wait_for_group_awaiting(group, size, limit)
+    note(group, "end")
+    return {"result": "done"}
+
+
 # --- A database query that waits: sync sqlite3 vs the async driver the guide recommends -------
 #
 # The query waits for a lock that another connection holds (an everyday cause of a slow query;

@@ -17,7 +17,7 @@ import httpx
 import pytest
 from dirty_equals import IsInt
 
-from known_issues.casekit import CodeRaised, Reason, SuiteFault, body, bug_or_fixed, lookup
+from known_issues.casekit import CodeRaised, Reason, SuiteFault, body, bug_or_fixed, lookup, precondition
 from known_issues.serving import Server, free_port, serve
 
 # Where a fix works, the held request ends as soon as the partner was served; this bound is only
@@ -119,6 +119,58 @@ def test_sync_db_client_in_async_route_blocks_other_requests(probe: Probe) -> No
     # sqlite3 waits for a lock inside async def; only the partner (or a timer) releases it.
     held, log = probe.held_with_partner("/async-sync-sqlite", BLOCKING_LIMIT)
     serial_or_overlap(held, log, {"count": 0})
+
+
+# --- Under load: the guide's production symptoms ------------------------------------------------
+
+LOADS = (2, 4)  # requests in flight at once
+
+
+def in_flight(log: list[str]) -> dict[str, int]:
+    """From a group's log: the most requests between their start and end at once, and how many had
+    ended before the last one started (the blocking calls the last request waited behind)."""
+    now = most = 0
+    for event in log:
+        now += 1 if event == "start" else -1
+        most = max(most, now)
+    starts = [i for i, event in enumerate(log) if event == "start"]
+    last_start = starts[-1] if starts else 0
+    return {"requests": len(starts), "most_at_once": most, "waited_behind": log[:last_start].count("end")}
+
+
+def load(probe: Probe, path: str, size: int, limit: float) -> dict[str, int]:
+    """``size`` requests of one group sent at once; what the server's log says about them."""
+    group = uuid.uuid4().hex
+    with ThreadPoolExecutor(max_workers=size) as senders:
+        sent = [
+            senders.submit(probe.http.get, f"{path}/{group}", params={"size": size, "limit": limit})
+            for _ in range(size)
+        ]
+        bodies = [probe.answered(future.result()) for future in sent]
+    if bodies != [{"result": "done"}] * size:
+        raise SuiteFault(Reason.HARNESS, f"{path} answered {bodies}")
+    return in_flight(body(probe.http.get(f"/log/{group}")))
+
+
+@pytest.mark.bug
+def test_blocking_route_serves_load_one_request_at_a_time(probe: Probe) -> None:
+    # The control: the same loads on an awaiting route are all in flight at once, so the client
+    # sends them together and the server can serve them together.
+    for size in LOADS:
+        awaited = load(probe, "/load/async-asyncio-sleep", size, RENDEZVOUS_LIMIT)
+        precondition(
+            awaited == {"requests": size, "most_at_once": size, "waited_behind": 0},
+            f"{size} requests to an awaiting route were not in flight together: {awaited}",
+        )
+    # A small blocking call in every request: one request at a time however many are sent (the
+    # throughput does not grow with the load), and the last one waits behind all the others (its
+    # latency grows with the load).
+    observed = {size: load(probe, "/load/async-time-sleep", size, BLOCKING_LIMIT) for size in LOADS}
+    bug_or_fixed(
+        observed,
+        bug={size: {"requests": size, "most_at_once": 1, "waited_behind": size - 1} for size in LOADS},
+        fixed={size: {"requests": size, "most_at_once": size, "waited_behind": 0} for size in LOADS},
+    )
 
 
 # --- The guide's fixes --------------------------------------------------------------------------

@@ -24,9 +24,9 @@ from dirty_equals import Contains
 from known_issues.casekit import CodeRaised, Reason, SuiteFault, answer, bug_or_fixed
 from known_issues.serving import Server, free_port, serve
 
-from ..guide_app_assembled.app import PROJECT as GUIDE_APP
+from ..guide_app_assembled.app import assemble
 from ..guide_project_setup.support_uvproject import quickstart_project, run_uv, uv_binary
-from .app import DOCKERFILE, GUIDE_TESTS
+from .app import DOCKERFILE
 from .support_dockerfile import (
     Dockerfile,
     copy_into_image,
@@ -50,10 +50,10 @@ def context(tmp_path_factory: pytest.TempPathFactory, dockerfile: Dockerfile) ->
     project = quickstart_project(tmp_path_factory.mktemp("quickstart"))
     root = tmp_path_factory.mktemp("developer") / "my-api"
     copy_tree(project.root, root)  # shared contents: only new files are written below
-    shutil.copytree(GUIDE_APP / "src", root / "src", dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(GUIDE_APP / ".env", root / ".env")
-    (root / "tests").mkdir()
-    (root / "tests" / "test_main.py").write_text(GUIDE_TESTS, encoding="utf-8")
+    guide_app = assemble(tmp_path_factory.mktemp("guide-app") / "my-api")
+    shutil.copytree(guide_app / "src", root / "src", dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(guide_app / "tests", root / "tests", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(guide_app / ".env", root / ".env")
     (root / "Dockerfile").write_text(DOCKERFILE, encoding="utf-8")
     return root
 

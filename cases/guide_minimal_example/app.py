@@ -1,17 +1,7 @@
-# src/main.py
-from fastapi import FastAPI
-from pydantic import BaseModel
+"""The Minimal Working Example (the Quick Start's src/main.py), stored once as printed in
+cases/guide_code/printed/minimal_main.py: imported here for the in-process tests."""
 
-app = FastAPI(title="My API")
+from ..guide_code.printed.minimal_main import app
+from ..guide_code.support_printed import MINIMAL_MAIN
 
-class Item(BaseModel):
-    name: str
-    price: float
-
-@app.get("/")
-async def root():
-    return {"message": "Hello World"}
-
-@app.post("/items")
-async def create_item(item: Item):
-    return item
+__all__ = ["MINIMAL_MAIN", "app"]

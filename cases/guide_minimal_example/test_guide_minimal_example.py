@@ -1,4 +1,4 @@
-"""The Minimal Working Example (app.py, the guide's src/main.py as printed): both routes and the docs, in
+"""The Minimal Working Example (the guide's src/main.py as printed, imported by app.py): both routes and the docs, in
 process and served by ``fastapi dev``."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from known_issues.casekit import answer, body, lookup, requires
 from known_issues.serving import console_script, free_port, serve
 
-from .app import app
+from .app import MINIMAL_MAIN, app
 
 SWAGGER_TITLE = "<title>My API - Swagger UI</title>"
 # The page points Swagger UI at the schema; older and newer releases differ only in the quotes.
@@ -104,7 +104,7 @@ def test_openapi_schema(client: TestClient) -> None:
 def test_fastapi_dev_serves_docs_on_loopback(tmp_path: Path) -> None:
     root = tmp_path / "my-api"  # the log stays outside the folder the reloader watches
     (root / "src").mkdir(parents=True)
-    shutil.copy(Path(__file__).with_name("app.py"), root / "src" / "main.py")
+    shutil.copy(MINIMAL_MAIN, root / "src" / "main.py")
     port = free_port()
     # No --host: the default is what the guide's docs address (127.0.0.1) is about. The port is a
     # free one: the default 8000 may be taken by anything else on a shared machine.

@@ -26,8 +26,11 @@ def check_item_update(module: ModuleType) -> None:
 
 
 def check_form_individual(app: FastAPI) -> None:
+    """The `str | None` parameter is declared and read: sent, and left out (its default None). The
+    bool beside it is always sent: what FastAPI hands a route for a missing bool changed between
+    releases (form_model_fields_set's subject), not with the Python."""
     client = TestClient(app)
-    sent = client.post("/form-individual", data={"field_2": "x"})
+    sent = client.post("/form-individual", data={"field_1": "true", "field_2": "x"})
     assert answer(sent) == {"status": 200, "body": {"field_1": True, "field_2": "x"}}
     omitted = client.post("/form-individual", data={"field_1": "false"})
     assert answer(omitted) == {"status": 200, "body": {"field_1": False, "field_2": None}}

@@ -11,9 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_asyn
 
 from . import service
 from .checked import ItemUpdateChecked
-from .database import Base
-from .models import Item
-from .schemas import ItemCreate, ItemResponse, ItemUpdate
+from .guide import Base, models, schemas
+
+Item = models.Item
+ItemCreate, ItemResponse, ItemUpdate = schemas.ItemCreate, schemas.ItemResponse, schemas.ItemUpdate
 
 
 def create_app(database_url: str) -> FastAPI:

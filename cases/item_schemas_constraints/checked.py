@@ -4,8 +4,8 @@ from typing import Optional
 
 from pydantic import Field
 
-from .schemas import ItemUpdate
+from .guide import schemas
 
 
-class ItemUpdateChecked(ItemUpdate):
+class ItemUpdateChecked(schemas.ItemUpdate):
     description: Optional[str] = Field(None, max_length=500)

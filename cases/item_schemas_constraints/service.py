@@ -6,8 +6,10 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .models import Item
-from .schemas import ItemCreate
+from .guide import models, schemas
+
+Item = models.Item
+ItemCreate = schemas.ItemCreate
 
 
 async def create_item(db: AsyncSession, data: ItemCreate) -> Item:

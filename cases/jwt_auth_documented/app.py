@@ -6,8 +6,8 @@ engine on ./database.db. Here they are one builder, ``build_app(database_url, se
 every test module gets its own SQLite file and jwt_auth_current_tutorial can run the same app on
 its own password and token libraries (its ``service`` module). The route bodies, columns and
 status codes are the guide's; every departure is a [[deviations]] entry of case.toml. The
-snippets that are modules on their own (config, auth schemas, auth service, item schemas) are the
-[[printed]] files beside this one.
+snippets that are modules on their own (config, auth schemas, auth service, item schemas) are
+imported as printed from cases/guide_code/printed (config.py and service.py of this folder load them).
 """
 
 from collections.abc import AsyncIterator
@@ -17,14 +17,22 @@ from types import ModuleType
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, status
 from fastapi.security import OAuth2PasswordBearer, OAuth2PasswordRequestForm
+from pydantic import ConfigDict
 from sqlalchemy import DateTime, Float, String, select
 from sqlalchemy import Enum as SQLEnum
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from . import items_schemas
-from . import schemas as auth_schemas
-from .items_schemas import ItemStatus
+from ..guide_code.support_printed import guide_modules
+
+# The guide's Pydantic Schemas and Auth Schemas as printed; Auth Schemas uses ConfigDict without
+# importing it, so the name is provided to the module (a deviation of case.toml).
+_schemas = guide_modules(
+    "src.items.schemas", "src.auth.schemas", provide={"src.auth.schemas": {"ConfigDict": ConfigDict}}
+)
+items_schemas = _schemas["src.items.schemas"]
+auth_schemas = _schemas["src.auth.schemas"]
+ItemStatus = items_schemas.ItemStatus
 
 
 class Base(DeclarativeBase):

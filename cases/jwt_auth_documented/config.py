@@ -1,12 +1,12 @@
-# src/config.py
-from pydantic_settings import BaseSettings
+"""The guide's src/config.py (Configuration) as printed, stored once in cases/guide_code/printed.
 
-class Settings(BaseSettings):
-    DATABASE_URL: str = "sqlite+aiosqlite:///./database.db"
-    SECRET_KEY: str = "your-secret-key-change-in-production"
-    ACCESS_TOKEN_EXPIRE_MINUTES: int = 30
+Imported afresh when this module is first imported: its ``settings = Settings()`` is made then, where
+the suite's ``guide_settings`` fixture imports this module (no .env, none of its variables set).
+Both JWT cases read these settings (the current tutorial's service too).
+"""
 
-    class Config:
-        env_file = ".env"
+from ..guide_code.support_printed import guide_modules
 
-settings = Settings()
+module = guide_modules("src.config")["src.config"]
+Settings = module.Settings
+settings = module.settings

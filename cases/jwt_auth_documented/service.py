@@ -1,31 +1,25 @@
-# src/auth/service.py
-from datetime import datetime, timedelta
-from jose import JWTError, jwt
-from passlib.context import CryptContext
-from .config import settings
+"""The guide's src/auth/service.py (Auth Service) as printed, stored once in cases/guide_code/printed,
+on this case's config.py (the settings made where the suite decided), plus ``authenticate``.
 
-pwd_context = CryptContext(schemes=["bcrypt"], deprecated="auto")
+``authenticate`` is the login check of the guide's src/auth/router.py, moved here unchanged so that
+jwt_auth_current_tutorial can run the same app with the tutorial's dummy-hash check (a deviation).
+"""
 
-def hash_password(password: str) -> str:
-    return pwd_context.hash(password)
+from typing import Any
 
-def verify_password(plain: str, hashed: str) -> bool:
-    return pwd_context.verify(plain, hashed)
+from ..guide_code.support_printed import guide_modules
+from . import config
 
-def authenticate(user, password: str) -> bool:
-    # The login check of the guide's src/auth/router.py, moved here unchanged.
+guide = guide_modules("src.auth.service", reuse={"src.config": config.module})["src.auth.service"]
+pwd_context = guide.pwd_context
+hash_password = guide.hash_password
+verify_password = guide.verify_password
+create_access_token = guide.create_access_token
+decode_token = guide.decode_token
+
+
+def authenticate(user: Any, password: str) -> bool:
+    # The guide's: if not user or not service.verify_password(form_data.password, user.hashed_password)
     if not user or not verify_password(password, user.hashed_password):
         return False
     return True
-
-def create_access_token(data: dict, expires_delta: timedelta | None = None) -> str:
-    to_encode = data.copy()
-    expire = datetime.utcnow() + (expires_delta or timedelta(minutes=15))
-    to_encode.update({"exp": expire})
-    return jwt.encode(to_encode, settings.SECRET_KEY, algorithm="HS256")
-
-def decode_token(token: str) -> dict | None:
-    try:
-        return jwt.decode(token, settings.SECRET_KEY, algorithms=["HS256"])
-    except JWTError:
-        return None

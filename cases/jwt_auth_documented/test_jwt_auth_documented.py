@@ -98,12 +98,6 @@ def test_token_forged_with_printed_default_secret(
     )
 
 
-@pytest.mark.pattern("never hardcode secrets: the guide's Settings have no secret in code")
-def test_settings_do_not_hardcode_the_secret(guide_settings: Settings) -> None:
-    field = type(guide_settings).model_fields["SECRET_KEY"]
-    assert field.is_required(), f"SECRET_KEY has a default in code: {field.default!r}"
-
-
 @pytest.mark.pattern("proper status codes: the guide's create routes answer 201, its deletes 204")
 def test_guide_routes_follow_status_code_rule(client: TestClient) -> None:
     response = client.get("/openapi.json")
@@ -123,9 +117,3 @@ def test_guide_routes_follow_status_code_rule(client: TestClient) -> None:
     wrong = {route: success[route] for route in creates if success[route] != "201"}
     wrong |= {route: success[route] for route in deletes if success[route] != "204"}
     assert wrong == {}, f"success codes against the rule: {wrong}; DELETE routes: {sorted(deletes) or 'none'}"
-
-
-@pytest.mark.pattern("the guide's auth schemas module imports as printed")
-def test_auth_schemas_import_as_printed() -> None:
-    module = load(__package__, "schemas_as_printed")
-    assert module.UserResponse.model_config.get("from_attributes") is True

@@ -70,9 +70,3 @@ def test_pydantic_v1_model_refused_at_definition() -> None:
 @pytest.mark.pattern("under Pydantic 1, a plain BaseModel body is served")
 def test_plain_model_body_under_pydantic_1() -> None:
     check_item_body(plain_body_app())
-
-
-@requires("pydantic>=2", "needs a Pydantic 2 installation")
-@pytest.mark.pattern("a Pydantic 2 model as request body is validated and served")
-def test_pydantic_v2_model_body_served() -> None:
-    check_item_body(plain_body_app())

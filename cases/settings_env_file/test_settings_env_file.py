@@ -1,8 +1,9 @@
 """The guide's src/config.py and .env as printed, and the same Settings spelled with SettingsConfigDict.
 
-config.py builds ``settings = Settings()`` when it is imported, reading ``.env`` from the working
-directory, and Pydantic warns about the nested ``class Config`` when the class is created: every
-test imports the module afresh (``fresh``), inside a temporary working directory.
+The guide's config.py (stored once in cases/guide_code/printed) builds ``settings = Settings()`` when
+it is imported, reading ``.env`` from the working directory, and Pydantic warns about the nested
+``class Config`` when the class is created: every test imports the module afresh (``fresh``),
+inside a temporary working directory.
 """
 
 import os
@@ -21,8 +22,10 @@ from pydantic.warnings import PydanticDeprecatedSince20
 
 from known_issues.casekit import bug_or_fixed, load
 
+from ..guide_code.support_printed import PROJECT, guide_modules
+
 NAMES = ("DATABASE_URL", "SECRET_KEY", "ACCESS_TOKEN_EXPIRE_MINUTES")
-GUIDE_ENV = Path(__file__).with_name("guide.env")
+GUIDE_ENV = PROJECT / ".env"
 # Values of the guide's .env: only SECRET_KEY differs from the class's defaults.
 FROM_GUIDE_ENV = {
     "DATABASE_URL": "sqlite+aiosqlite:///./database.db",
@@ -50,7 +53,10 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 
 def fresh(name: str) -> ModuleType:
-    """Import the case module ``name`` anew: its classes are created, and its settings read, again."""
+    """Import anew the guide's config.py (``"config"``) or the case module ``name``: its classes are
+    created, and its settings read, again."""
+    if name == "config":
+        return guide_modules("src.config")["src.config"]
     sys.modules.pop(f"{__package__}.{name}", None)
     return load(__package__, name)
 

@@ -21,6 +21,17 @@ async def create_item(item: Item) -> Item:
     return item
 
 
+@app.post("/echo")
+async def echo(request: Request) -> dict:
+    # What reached the app: the document's test client is judged by what it delivers.
+    return {
+        "method": request.method,
+        "url": str(request.url),
+        "json": await request.json(),
+        "x_probe": request.headers.get("x-probe"),
+    }
+
+
 @app.get("/authorization")
 async def authorization(request: Request) -> dict:
     # Echoes what the client sent, to see whether an auth object reached the request.

@@ -1,4 +1,4 @@
-"""The guide's Issue #7 models (guide_issue7.py, its code block) reached through form data and a JSON
+"""The guide's Issue #7 models (stored once in cases/guide_code/printed/issue7.py) reached through form data and a JSON
 body. The guide shows only the models; how they meet the form is ours: a Form model
 (``Annotated[MyForm, Form()]``, FastAPI 0.113.0 and later) and individual Form fields from which the
 route builds the model itself."""
@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from known_issues.casekit import has
 
-from .guide_issue7 import MyForm, MyFormFix1, MyFormFix2
+from ..guide_code.printed.issue7 import MyForm, MyFormFix1, MyFormFix2
 
 app = FastAPI()
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,9 @@ from known_issues.outcomes import OBSERVED
 from known_issues.tomlfile import SLUG, Expected, FileModel, HttpsUrl, OneOf, Slug, Text
 
 KINDS = ("known-issue", "common-error", "pattern", "requirement")
+# Where the guide's code blocks are stored, each once, as printed (relative to cases/): the files a
+# case names in [[printed]]. Not a case (no case.toml); excluded from ruff as one folder.
+PRINTED_DIR = "guide_code/printed"
 # A claim expects something observable about the behaviour: never "error", "n/a" or "flaky".
 EXPECTABLE = tuple(v.value for v in Verdict if v in OBSERVED)
 
@@ -46,6 +50,9 @@ class Expectation:
     quote: str = ""
     # For a rule the guide states rightly but breaks in its own example: the example's line, verbatim.
     example: str = ""
+    # The workaround tests of the same case that answer this claim, in the order to tell a guide's
+    # author (the guide's own fix first).
+    workarounds: tuple[str, ...] = ()
 
     def applies(self, versions: Mapping[str, str]) -> bool:
         for text in self.where:
@@ -120,6 +127,11 @@ class ExpectTable(FileModel):
         description="For a rule the guide states rightly but breaks in its own example: the example's line that "
         "breaks it, verbatim (the errata quote it).",
     )
+    workarounds: list[Text] = Field(
+        default=[],
+        description="The workaround tests of this case that answer this claim, in the order to tell the guide's "
+        "author, the guide's own fix first.",
+    )
 
 
 class ClaimTable(FileModel):
@@ -133,7 +145,10 @@ class ClaimTable(FileModel):
 class PrintedTable(FileModel):
     """A file of the case that holds one of the guide's code blocks as printed."""
 
-    file: Text = Field(description="A path in the case folder.")
+    file: Text = Field(
+        description=f"The block's file in {PRINTED_DIR}/, as a path from the case folder "
+        f'("../{PRINTED_DIR}/project/src/config.py").'
+    )
     section: Text = Field(description="The heading above the block in the guide.")
     block: Annotated[int, Field(ge=1), Expected("a positive integer")] = Field(
         default=1, description="The n-th block under that heading."
@@ -195,7 +210,9 @@ def load_case(folder: Path) -> Case:
         claim_text=case.claim.text.strip(),
         # A missing quote is refused by `check` (checks.py), not here: the matrix still runs the case.
         expectations=tuple(
-            Expectation(e.test, Verdict(e.verdict), tuple(e.where), e.quote.strip(), e.example.strip())
+            Expectation(
+                e.test, Verdict(e.verdict), tuple(e.where), e.quote.strip(), e.example.strip(), tuple(e.workarounds)
+            )
             for e in case.claim.expect
         ),
         printed=tuple(Printed(p.file, p.section, p.block) for p in case.printed),
@@ -266,8 +283,12 @@ def _dunder_all(path: Path) -> set[str] | None:
 
 
 def related_folders(folder: Path) -> list[Path]:
-    """The case folder and every other case folder its modules import from (``from ..other import x``)."""
+    """The case folder and every other folder of cases/ its modules import from (``from ..other import
+    x``) or its case.toml names a printed file in (``../guide_code/printed/...``)."""
     found = [folder]
+    for other in _printed_folders(folder):
+        if other.is_dir() and other not in found:
+            found.append(other)
     for current in found:
         for path in sorted(current.glob("*.py")):
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -276,6 +297,18 @@ def related_folders(folder: Path) -> list[Path]:
                     if other.is_dir() and other not in found:
                         found.append(other)
     return found
+
+
+def _printed_folders(folder: Path) -> list[Path]:
+    """The top folders of cases/ that hold the printed files the case's case.toml names."""
+    try:
+        data = tomllib.loads((folder / "case.toml").read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return []
+    printed = data.get("printed", [])
+    files = [p.get("file") for p in printed if isinstance(p, dict)] if isinstance(printed, list) else []
+    parts = [Path(f).parts for f in files if isinstance(f, str)]
+    return [folder.parent / p[1] for p in parts if len(p) > 1 and p[0] == ".."]
 
 
 def files_digest(folder: Path) -> str:

@@ -15,7 +15,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from known_issues import guide as guide_mod
-from known_issues.catalog import Case, case_names, load_case, test_functions, test_functions_in
+from known_issues.catalog import PRINTED_DIR, Case, case_names, load_case, test_functions, test_functions_in
 from known_issues.cell.verdicts import TABLE, Role, Verdict
 from known_issues.errors import CaseError, MatrixError
 from known_issues.guide import Guide
@@ -131,6 +131,7 @@ def _expectations(folder: Path, case: Case) -> list[str]:
         if exp.test not in tests:
             out.append(f"{key}.test: no test named {exp.test!r} in {folder}/test_*.py")
             continue
+        out += _workarounds(key, exp.workarounds, tests, folder)
         roles = set(tests[exp.test])
         if len(roles) == 1:
             (role,) = roles
@@ -140,6 +141,21 @@ def _expectations(folder: Path, case: Case) -> list[str]:
                     f"{key}.verdict: {exp.test} is a {role} test, which reads {' or '.join(possible)}, "
                     f"never {exp.verdict}"
                 )
+    return out
+
+
+def _workarounds(key: str, names: tuple[str, ...], tests: Mapping[str, list[str]], folder: Path) -> list[str]:
+    """The workarounds an expectation names are workaround tests of the case, each named once."""
+    out = []
+    for j, name in enumerate(names):
+        where = f"{key}.workarounds[{j}]"
+        if name in names[:j]:
+            out.append(f"{where}: {name!r} is named twice")
+        elif name not in tests:
+            out.append(f"{where}: no test named {name!r} in {folder}/test_*.py")
+        elif tests[name] != [Role.WORKAROUND.value]:
+            roles = ", ".join(sorted(set(tests[name]))) or "no role"
+            out.append(f"{where}: {name} is a {roles} test, not a workaround")
     return out
 
 
@@ -175,6 +191,13 @@ def _printed(folder: Path, case: Case, guide: Guide | None) -> list[str]:
             f"{where}: printed: the case says it runs the guide's code as printed but names no [[printed]] file "
             "(file, section) to check it against"
         )
+    store = (folder.parent / PRINTED_DIR).resolve()
+    for i, printed in enumerate(case.printed):
+        if not (folder / printed.file).resolve().is_relative_to(store):
+            out.append(
+                f"{where}: printed[{i}].file: {printed.file!r} is not in cases/{PRINTED_DIR}/: every printed block is "
+                f"stored there once (name it as ../{PRINTED_DIR}/...), and that folder alone is left out of ruff"
+            )
     printed_files = {p.file for p in case.printed}
     declared = [(j, d) for j, d in enumerate(case.deviations) if d.file]
     for j, dev in declared:

@@ -29,13 +29,15 @@ test = "test_{slug}_documented_behaviour"
 verdict = "reproduces"
 quote = "TODO: the guide's own words this expectation judges, verbatim"
 # where = ["fastapi>=0.114.0"]
+# workarounds = ["test_..."]  # the workaround tests that answer this claim, the guide's own fix first
 
-# Where the case runs one of the guide's code blocks as printed (see cases/README.md):
+# Where the case runs one of the guide's code blocks as printed (see cases/README.md): each block is
+# stored once in cases/guide_code/printed/ (load the project's modules with its support_printed.py)
 # [[printed]]
-# file = "app.py"
+# file = "../guide_code/printed/TODO.py"
 # section = "TODO: the guide's heading above the block"
 # [[deviations]]
-# file = "app.py"
+# file = "../guide_code/printed/TODO.py"
 # guide = "TODO: the guide's line"
 # ours = "TODO: the line here"
 # why = "TODO: why it differs"

@@ -165,9 +165,11 @@ def _frames(tb: TracebackType | None) -> Iterator[tuple[str, str, int]]:
 
 
 def is_code_under_test(filename: str) -> bool:
-    """A module of a case folder (``cases/<slug>/*.py``) that is not a test, conftest or support module."""
+    """A module of a case folder (``cases/<slug>/*.py``), or one below it (the guide's blocks in
+    ``cases/guide_code/printed/``, imported by the cases that run them), that is not a test,
+    conftest or support module."""
     parts = os.path.normpath(filename).split(os.sep)
-    if len(parts) < 3 or parts[-3] != "cases":
+    if "cases" not in parts[:-2] or "site-packages" in parts:
         return False
     name = parts[-1]
     return name.endswith(".py") and name not in _SUPPORT_FILES and not name.startswith(_SUPPORT_PREFIXES)

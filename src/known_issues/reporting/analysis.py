@@ -154,7 +154,7 @@ def check_claims(case: Case, rows: Mapping[Key, TestRow], cells: Iterable[CellRe
                 else:
                     differ.append((label, observed))
         status = ClaimStatus.CONTRADICTED if differ else ClaimStatus.CONFIRMED if agree else ClaimStatus.UNVERIFIABLE
-        workarounds = tuple(getattr(exp, "workarounds", ()))
+        workarounds = exp.workarounds
         checks.append(
             ClaimCheck(exp.test, exp.verdict, exp.where, status, agree, differ, silent, exp.quote, workarounds)
         )

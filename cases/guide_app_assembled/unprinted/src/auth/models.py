@@ -3,7 +3,6 @@
 
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
-
 from src.database import Base
 
 
