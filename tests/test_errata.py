@@ -56,6 +56,9 @@ def test_wrong_at_the_guides_versions_apart_from_true_then_and_changed_since(tmp
     assert "running `Omit instead of None` gave `TypeError: boom (raised in app.py:3)`" in omit
     assert "What the guide says is observed on fastapi 0.113.0\u20130.116.0: not where it is observed otherwise" in omit
     assert "No release observed shows what the guide says (fastapi 0.113.0\u20130.116.0)." in late
+    # What the case declares answers the claim, where it holds: the other workaround; nothing undeclared.
+    assert "Use instead: ours: str \\| None = None" in omit and "(`literal_form::test_other_way` holds there)" in omit
+    assert "Use instead" not in late and "Use instead" not in bug
     # Nothing unescaped, nothing from this machine; relative links said once.
     outside_code = re.sub(r"(`+).+?\1", "", text)  # a code span shows its text verbatim, never as markup
     assert HOSTILE not in outside_code and "<script>" not in outside_code
