@@ -215,6 +215,7 @@ def _index(settings: Settings) -> PackageIndex:
 def _expanded(settings: Settings) -> tuple[PackageIndex, list[Cell]]:
     """The package index (read once for the run) and the matrix's cells, in matrix order."""
     index = _index(settings)
+    index.prefetch(name for group in settings.matrix.groups for name, _ in group.axes)
     return index, matrix_mod.expand(settings.matrix, index.versions)
 
 

@@ -8,10 +8,13 @@ fetched) is recorded in the run's results.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import threading
 import time
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -75,16 +78,33 @@ class PackageIndex:
     _copies: dict[str, list[Release]] = field(default_factory=dict)
     _unlisted: dict[str, str] = field(default_factory=dict)  # asked once per run, not once per flip
     sources: dict[str, dict[str, Any]] = field(default_factory=dict)
-    # Cells resolve in threads: one asks the index about a package, the others wait for its answer.
+    # Cells resolve in threads: one asks the index about a package, the others wait for its answer
+    # (one lock per package, so that several packages are asked at once).
     _asking: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    _per_package: dict[str, threading.Lock] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.base_url = self.base_url.rstrip("/")
+
+    def prefetch(self, names: Iterable[str]) -> None:
+        """Ask the index about several packages at once: a run that needs them all waits for the slowest
+        answer, not for their sum. A package the index cannot list is asked again (and fails) when needed."""
+        wanted = [n for n in dict.fromkeys(canonicalize_name(x) for x in names) if n not in self._releases]
+        if len(wanted) < 2:
+            return
+        with ThreadPoolExecutor(max_workers=min(8, len(wanted))) as pool:
+            list(pool.map(self._quietly, wanted))
+
+    def _quietly(self, name: str) -> None:
+        with contextlib.suppress(PackageIndexError):
+            self.releases(name)
 
     def releases(self, name: str) -> list[Release]:
         """Non-yanked final releases, oldest first (asked once per run, whichever cell asks first)."""
         key = canonicalize_name(name)
         with self._asking:
+            lock = self._per_package.setdefault(key, threading.Lock())
+        with lock:
             if key in self._unlisted:
                 raise PackageIndexError(self._unlisted[key])
             if key not in self._releases:
