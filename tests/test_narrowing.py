@@ -186,3 +186,10 @@ def test_a_real_matrix_narrows_the_json_list_fix_to_0_128_2(tmp_path: Path) -> N
     assert (answer.last_before, answer.first_after, answer.before, answer.after) == ("0.128.1", "0.128.2", R, F)
     probes = {p.version: p.verdict for p in answer.probes}
     assert probes["0.128.1"] == R and probes["0.128.2"] == F
+    # The case's badge says since which exact release the bug is gone, not the latest patch of the minor.
+    badge = json.loads((out / "status" / "json_form_field.json").read_text())
+    assert badge["message"] == "fixed since fastapi 0.128.2", badge
+    status = json.loads((out / "status.json").read_text())["cases"]["json_form_field"]
+    assert (status["since"]["release"], status["since"]["last_before"], status["since"]["exact"]) == (
+        "0.128.2", "0.128.1", True
+    )  # fmt: skip
