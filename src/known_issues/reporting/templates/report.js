@@ -183,7 +183,8 @@
     if(target){setCurrent(target,false);}
   }
   function go(){
-    var parts=decodeURIComponent(location.hash.slice(1)).split('&');
+    var parts;
+    try{parts=decodeURIComponent(location.hash.slice(1)).split('&');}catch(err){return;}  // a malformed address
     var target=parts[0]&&byId(parts[0]);
     if(!target){return;}
     if(target.tagName==='DETAILS'){target.open=true;return;}  // a closed <details> hides its content
