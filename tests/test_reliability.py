@@ -310,7 +310,9 @@ def test_hostile_title_and_message_are_text_in_the_report(versions_run: dict[str
     page = (versions_run["out"] / "index.html").read_text(encoding="utf-8")
     assert HOSTILE_TITLE not in page and HOSTILE_MESSAGE not in page  # ... the page never does
     assert "&lt;script&gt;alert(&#34;title&#34;)&lt;/script&gt;" in page
-    assert "&lt;script&gt;alert(&#39;message&#39;)&lt;/script&gt;" in page
+    # Messages are in the page's data, escaped for its <script type="application/json"> element, and
+    # the page shows them as text (tests/test_report_browser.py).
+    assert "\\u003cscript\\u003ealert('message')\\u003c/script\\u003e" in page
 
 
 # 3 -----------------------------------------------------------------------------------------

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import json
+import re
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 from fixtures import HOSTILE, cell, run_with_every_verdict, t, write_cases
+from today_sized import CASES, today_sized_run
 
 from known_issues import results, run_files
 from known_issues.catalog import Expectation, load_cases
@@ -20,7 +23,8 @@ from known_issues.outcomes import Change
 from known_issues.reporting import analysis, history
 from known_issues.reporting.build import build
 from known_issues.reporting.diff import diff_runs, needs_attention, to_markdown
-from known_issues.reporting.view_model import SYMBOLS
+from known_issues.reporting.highlight import highlight, style_css
+from known_issues.reporting.view_model import CSS, SYMBOLS
 from known_issues.results import BisectAnswer, CellResult, RunResult
 
 GOLD = Path(__file__).parent / "data" / "report-gold.html"
@@ -177,7 +181,7 @@ def test_diff_kinds_and_markdown() -> None:
 class _Collector(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
-        self.scripts: list[str] = []
+        self.scripts: list[tuple[str | None, str]] = []  # (type, text)
         self.attrs: list[tuple[str, str | None]] = []
         self.links: list[str] = []
         self._in_script = False
@@ -186,7 +190,7 @@ class _Collector(HTMLParser):
         self.attrs += attrs
         if tag == "script":
             self._in_script = True
-            self.scripts.append("")
+            self.scripts.append((dict(attrs).get("type"), ""))
         if tag in ("a", "link", "img", "script") and dict(attrs).get("href" if tag in ("a", "link") else "src"):
             self.links.append(str(dict(attrs).get("href") or dict(attrs).get("src")))
 
@@ -196,7 +200,8 @@ class _Collector(HTMLParser):
 
     def handle_data(self, data: str) -> None:
         if self._in_script:
-            self.scripts[-1] += data
+            kind, text = self.scripts[-1]
+            self.scripts[-1] = (kind, text + data)
 
 
 def _page(tmp_path: Path, run: RunResult | None = None) -> str:
@@ -209,7 +214,11 @@ def test_page_escapes_and_is_self_contained(tmp_path: Path) -> None:
     page = _page(tmp_path)
     parser = _Collector()
     parser.feed(page)
-    assert len(parser.scripts) == 1 and "__pwned" not in parser.scripts[0]
+    # One script runs; the other is data, read with JSON.parse, where no <, > or & can end or open anything.
+    assert [kind for kind, _ in parser.scripts] == ["application/json", None]
+    code, data = parser.scripts[1][1], parser.scripts[0][1]
+    assert "__pwned" not in code and not set("<>&") & set(data)
+    assert any(HOSTILE in m for m in json.loads(data)["messages"])  # the same text, once parsed
     assert not any(name.startswith("on") for name, _ in parser.attrs)
     assert HOSTILE not in page and "&lt;script&gt;window.__pwned" in page
     # Links stay on the page, go to an https:// source, or to the outputs published beside it.
@@ -217,15 +226,69 @@ def test_page_escapes_and_is_self_contained(tmp_path: Path) -> None:
     assert all(link.startswith(("#", "https://")) or link in siblings for link in parser.links), parser.links
     assert siblings <= set(parser.links) and all((tmp_path / "report" / name).is_file() for name in siblings)
     assert str(tmp_path) not in page and "/work/" not in page  # no absolute local path
-    # Every verdict appears in the matrix as a cell with its symbol and its label.
-    labels = {label for name, label in parser.attrs if name == "aria-label"}
-    for verdict in set(SYMBOLS) - {Verdict.NOT_RUN, Verdict.ERROR}:
+    # Details on demand: no tooltip anywhere in the grid, each verdict a symbol with a short class.
+    assert page.count(" title=") == 1 and '<link rel="alternate" type="application/atom+xml" title=' in page
+    for verdict in set(SYMBOLS) - {Verdict.NOT_RUN}:
         symbol, label = SYMBOLS[verdict]
-        assert label in labels, verdict
-        assert f'aria-label="{label}">{symbol}</td>' in page, verdict
-    # An error names its reason, in the cell's label and in the summary card.
-    assert 'aria-label="error (timeout): the suite could not observe">E</td>' in page
-    assert 'aria-label="error (environment): the suite could not observe">E</td>' in page
+        assert re.search(f"<td class={CSS[verdict]}>{re.escape(symbol)}[<\n]", page), verdict
+        assert json.loads(data)["verdicts"][CSS[verdict]] == [str(verdict), label, symbol]
+    # An error names its reason, in the cell's details (the reason is in the page's data).
+    reasons = {r for row in json.loads(data)["rows"] for r in row.get("r", {}).values()}
+    assert {"timeout", "environment"} <= reasons
+
+
+def test_page_data_has_each_cells_details_and_files(tmp_path: Path) -> None:
+    out = tmp_path / "report"
+    cell_id = "fastapi-minors-py3.11-fastapi0.114.0-pydanticany"
+    stem = run_files.safe(cell_id)
+    (out / "logs").mkdir(parents=True)
+    for name in (f"{stem}.log", f"{stem}.confirm2.log", f"{stem}.confirm1.log", f"{stem}.confirmx.log"):
+        (out / "logs" / name).write_text("pytest output")
+    build(run_with_every_verdict(), load_cases(write_cases(tmp_path)), out)
+    data = _data((out / "index.html").read_text())
+    cells = {c["id"]: c for c in data["cells"]}
+    assert cells[cell_id]["logs"] == [f"logs/{stem}.log", f"logs/{stem}.confirm1.log", f"logs/{stem}.confirm2.log"]
+    assert cells["fastapi-minors-py3.11-fastapi0.113.0-pydanticany"]["logs"] == []  # none was left for it
+    assert all((out / c["junit"]).is_file() for c in data["cells"])
+    assert ["extra pins", "httpx<0.28 (old TestClient)"] in cells[cell_id]["d"]
+    not_installable = cells["fastapi-minors-py3.11-fastapi9.9.9-pydanticany"]
+    assert data["messages"][not_installable["m"]] == f"No solution found {HOSTILE}"
+    # A row's message in a cell, when it was observed, and the outcomes of a flip that was re-run.
+    columns = [c["id"] for c in data["cells"]]
+    row = next(r for r in data["rows"] if (r["c"], r["t"]) == ("literal_form", "test_bug"))
+    fixed = str(columns.index("fastapi-minors-py3.11-fastapi0.113.0-pydanticany"))
+    assert data["messages"][row["m"][fixed]] == f"AssertionError: 200 != 422 {HOSTILE}"
+    observed = row.get("w", {}).get(fixed) or data["observed"][row["o"]][int(fixed)]
+    assert data["when"][observed - 1] == ["2026-11-25T00:00:00Z", 0]
+    flaky = next(r for r in data["rows"] if (r["c"], r["t"]) == ("crud", "test_create"))
+    assert flaky["x"] == {str(columns.index(cell_id)): ["works", "broken", "works"]}
+
+
+def test_page_data_compares_releases_as_nox_compare_does(tmp_path: Path) -> None:
+    """The intervals the compare form reads are compare.page_data's, each test named by its row."""
+    out = tmp_path / "report"
+    run = run_with_every_verdict()
+    build(run, load_cases(write_cases(tmp_path)), out)
+    data = _data((out / "index.html").read_text())
+    fastapi = data["compare"]["fastapi"]
+    assert fastapi["order"] == ["0.113.0", "0.114.0", "0.115.0"]
+    by_row = {(data["rows"][n]["c"], data["rows"][n]["t"]): intervals for n, intervals in fastapi["tests"]}
+    assert by_row[("literal_form", "test_bug")] == [
+        ["fixed", "0.113.0", "0.113.0"],
+        ["reproduces", "0.114.0", "0.115.0"],
+    ]
+
+
+def _data(page: str) -> dict:
+    start = page.index('<script type="application/json" id="data">') + len('<script type="application/json" id="data">')
+    return json.loads(page[start : page.index("</script>", start)])
+
+
+def test_the_page_of_a_run_of_todays_size_is_at_most_2_mb(tmp_path: Path) -> None:
+    """137 cells, 330 tests over the project's cases, messages of a few hundred characters: the grid is
+    symbols, the rest is said once (the browser test measures it there too, with the DOM's size)."""
+    index = build(today_sized_run(), load_cases(CASES), tmp_path / "report")
+    assert index.stat().st_size <= 2_000_000
 
 
 def test_cards_count_suite_errors_apart_from_broken_code(tmp_path: Path) -> None:
@@ -329,3 +392,35 @@ def test_each_claim_shows_the_guides_words_and_each_deviation_its_reason(tmp_pat
 def test_each_case_says_where_it_runs_and_why(tmp_path: Path) -> None:
     page = _page(tmp_path)
     assert '<p class="runs-in">Runs in: fastapi-minors (6 cells): Every FastAPI minor &lt;script&gt;' in page
+
+
+def test_code_is_coloured_in_less_markup_and_stays_escaped() -> None:
+    from pygments import highlight as pygments_highlight
+    from pygments.formatters import HtmlFormatter
+    from pygments.lexers import PythonLexer
+
+    code = f'# {HOSTILE}\nfrom fastapi import FastAPI\n\napp = FastAPI()\n\n\n@app.get("/")\n'
+    code += "def root() -> dict:\n    return {}\n"
+    shown = str(highlight(code))
+    parser = _Text()
+    parser.feed(shown)
+    assert parser.text == code and HOSTILE not in shown  # every character, as text
+    # On the project's own cases, a little over half of what Pygments' formatter writes.
+    files = [code for case in load_cases(CASES).values() for code in case.files.values()]
+    ours = sum(len(highlight(code)) for code in files)
+    assert ours < 0.6 * sum(
+        len(pygments_highlight(code, PythonLexer(), HtmlFormatter(cssclass="hl"))) for code in files
+    )
+    # Only the classes the style colours, each with its rule in the page's CSS.
+    classes = set(re.findall(r'<span class="([^"]+)">', shown))
+    assert {"k", "kn", "nd", "s2", "c1"} <= classes
+    assert all(f".hl .{c} " in style_css() for c in classes)
+
+
+class _Text(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.text = ""
+
+    def handle_data(self, data: str) -> None:
+        self.text += data

@@ -21,15 +21,18 @@ from known_issues.catalog import Case
 from known_issues.cell.atomic import write_text
 from known_issues.guide import Guide
 from known_issues.narrowing import Narrowed
+from known_issues.reporting import embedded
 from known_issues.reporting import errata as errata_mod
 from known_issues.reporting import feed as feed_mod
 from known_issues.reporting.diff import markdown_cell, to_markdown
+from known_issues.reporting.highlight import highlight, style_css
 from known_issues.reporting.junit import write_junit
 from known_issues.reporting.markdown import text
-from known_issues.reporting.model import Model, row_anchor
+from known_issues.reporting.model import Model, column_anchor, row_anchor
 from known_issues.reporting.status import write_status
 from known_issues.reporting.view_model import Page, Releases, build_page
-from known_issues.results import BisectAnswer, RunResult
+from known_issues.results import BisectAnswer, CellResult, RunResult
+from known_issues.run_files import safe
 
 TEMPLATES = Path(__file__).with_name("templates")
 ERRATA = "errata.md"
@@ -65,7 +68,7 @@ def build(
     out_since = getattr(releases, "out_since", None)
     is_new = out_since(baseline) if out_since is not None and baseline is not None else None
     model = Model.of(run, cases, baseline, bisected, narrowed, between, is_new)
-    page = build_page(model, releases)
+    page = build_page(model, releases, logs_of(out, model.cells))
     errata = errata_mod.collect(model, guide_groups, guide)
     write_text(out / ERRATA, errata_mod.render(errata, model, site_url))
     write_status(model, out)
@@ -77,6 +80,20 @@ def build(
     return index
 
 
+def logs_of(out: Path, cells: Sequence[CellResult]) -> dict[str, list[str]]:
+    """Each cell's pytest output in ``out/logs/`` (its run, then its re-runs), relative to the page: a cell
+    served whole from the result store may have none, and the page links only the files that exist."""
+    folder = out / "logs"
+    found: dict[str, list[str]] = {}
+    for cell in cells:
+        stem = safe(cell.id)
+        names = [f"{stem}.log"] if (folder / f"{stem}.log").is_file() else []
+        reruns = [p.name for p in folder.glob(f"{stem}.confirm*.log") if p.name[len(stem) + 8 : -4].isdigit()]
+        names += sorted(reruns, key=lambda name: int(name[len(stem) + 8 : -4]))
+        found[cell.id] = [f"logs/{name}" for name in names]
+    return found
+
+
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
@@ -84,7 +101,7 @@ def _environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
     )
-    env.filters["highlight"] = _highlight
+    env.filters["highlight"] = highlight
     return env
 
 
@@ -93,11 +110,14 @@ def render_html(page: Page) -> str:
     return template.render(
         page=page,
         anchor=row_anchor,
+        column=column_anchor,
+        # Escaped for a <script> element (embedded.to_script): the script reads it with JSON.parse.
+        data=Markup(embedded.to_script(page.data)),
         project=PROJECT,
         # Our own files, not data: inlined as they are so the page works offline from file://.
         css=Markup((TEMPLATES / "report.css").read_text(encoding="utf-8")),
         js=Markup((TEMPLATES / "report.js").read_text(encoding="utf-8")),
-        pygments_css=Markup(_pygments_css()),
+        pygments_css=Markup(style_css()),
     )
 
 
@@ -142,18 +162,3 @@ def _subscription_lines(s: Subscriptions) -> list[str]:
     if len(s.entries) > FEED_LINES:
         lines.append(f"  - and {len(s.entries) - FEED_LINES} more in the feed")
     return lines
-
-
-def _highlight(code: str) -> Markup:
-    from pygments import highlight
-    from pygments.formatters import HtmlFormatter
-    from pygments.lexers import PythonLexer
-
-    # Pygments escapes the code it formats.
-    return Markup(highlight(code, PythonLexer(), HtmlFormatter(cssclass="hl")))
-
-
-def _pygments_css() -> str:
-    from pygments.formatters import HtmlFormatter
-
-    return str(HtmlFormatter(style="friendly").get_style_defs(".hl"))

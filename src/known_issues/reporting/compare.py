@@ -20,7 +20,7 @@ from known_issues.outcomes import Change, change_kind
 from known_issues.reporting.diff import markdown_cell
 from known_issues.reporting.history import Boundary, History
 from known_issues.reporting.model import Model
-from known_issues.results import version_key
+from known_issues.results import CellResult, version_key
 
 
 @dataclass
@@ -51,8 +51,8 @@ class Comparison:
         return out
 
 
-def _line_for(model: Model, found: Sequence[History]) -> History | None:
-    newest = model.newest()
+def _line_for(model: Model, found: Sequence[History], newest: CellResult | None) -> History | None:
+    """``newest``: ``model.newest()``, asked once by the caller (it orders every cell)."""
     headline = [
         h for h in found if newest is not None and any(c.id == newest.id for p in h.line.points for c in p.cells)
     ]
@@ -68,8 +68,9 @@ def compare(model: Model, package: str, low: str, high: str) -> Comparison:
         packages = sorted({h.package for h in model.history.values()})
         raise UsageError(f"no version line along {package!r} in this run (lines along: {', '.join(packages)})")
     differences, unknown, same = [], [], 0
+    newest = model.newest()
     for key in sorted({h.key for h in along}):
-        history = _line_for(model, [h for h in along if h.key == key])
+        history = _line_for(model, [h for h in along if h.key == key], newest)
         if history is None:
             continue
         row = model.rows[key]
@@ -157,12 +158,13 @@ def page_data(model: Model) -> dict[str, Any]:
     """What the page's "compare two releases" form reads: per package, the releases observed, and per test
     the intervals of its history along the line ``compare`` would use."""
     out: dict[str, Any] = {}
+    newest = model.newest()
     for package in sorted({h.package for h in model.history.values()}):
         along = [h for h in model.history.values() if h.package == package]
         tests = {}
         releases: set[str] = set()
         for key in sorted({h.key for h in along}):
-            history = _line_for(model, [h for h in along if h.key == key])
+            history = _line_for(model, [h for h in along if h.key == key], newest)
             if history is None:
                 continue
             tests[f"{key[0]}::{key[1]}"] = [[str(i.verdict), i.first, i.last] for i in history.intervals]

@@ -7,20 +7,20 @@ or a group by name; the axes are whatever the groups declare.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from known_issues import results
 from known_issues.catalog import KINDS
 from known_issues.cell.verdicts import Reason, Role, Verdict
-from known_issues.outcomes import FROM_CELL, NO_CHANGE_SIGNAL, PASSING, WITH_FAILURE_MESSAGE
-from known_issues.reporting import analysis
+from known_issues.outcomes import FROM_CELL, NO_CHANGE_SIGNAL, WITH_FAILURE_MESSAGE
+from known_issues.reporting import analysis, embedded
 from known_issues.reporting.analysis import ClaimCheck, TestRow
 from known_issues.reporting.diff import needs_attention
 from known_issues.reporting.first_findings import FirstFinding, first_findings, issues_note
 from known_issues.reporting.history import Boundary
-from known_issues.reporting.model import ROLE_ORDER, Link, Model, row_anchor, versions_text
+from known_issues.reporting.model import ROLE_ORDER, Link, Model, column_anchor, row_anchor, versions_text
 from known_issues.reporting.releases import Changes
 from known_issues.reporting.status import reproducing_issues
 from known_issues.results import CellResult
@@ -49,10 +49,24 @@ class Releases(Protocol):
     def project_page(self, name: str, version: str) -> str | None: ...
 
 
+# One short class per verdict: the grid has some 45,000 cells, each written as ``<td class=r>R``.
+CSS: dict[Verdict, str] = {
+    Verdict.REPRODUCES: "r",
+    Verdict.FIXED: "f",
+    Verdict.HOLDS: "h",
+    Verdict.WORKS: "w",
+    Verdict.BROKEN: "b",
+    Verdict.FLAKY: "k",
+    Verdict.ERROR: "e",
+    Verdict.NA: "a",
+    Verdict.NOT_INSTALLABLE: "ni",
+    Verdict.INCOMPATIBLE: "ic",
+    Verdict.NOT_RUN: "",
+}
+
+
 def css_class(verdict: Verdict) -> str:
-    if verdict == Verdict.NOT_RUN:
-        return "v-none"
-    return "v-" + "".join(ch if ch.isalnum() else "-" for ch in verdict.value).strip("-")
+    return CSS[verdict]
 
 
 @dataclass(frozen=True)
@@ -65,12 +79,10 @@ class Card:
 
 @dataclass(frozen=True)
 class Mark:
-    """One verdict as the grid shows it: a text symbol and a colour (from the verdict), a label for
-    screen readers, and the details a tooltip gives."""
+    """One verdict as the grid shows it: a text symbol and a colour (from the verdict). What it means and
+    the details of the cell are in the page's data, shown on demand."""
 
     verdict: Verdict
-    label: str
-    tip: str = ""
 
     @property
     def symbol(self) -> str:
@@ -86,8 +98,9 @@ class Column:
     cell_id: str
     group: str
     short: str
-    detail: str
+    detail: list[tuple[str, str]]  # what the details panel lists, (what, value)
     markers: str
+    anchor: str  # the header's id: a link can bring the column into view
 
 
 @dataclass
@@ -128,7 +141,7 @@ class GroupView:
 
 @dataclass
 class Message:
-    text: str
+    index: int  # in the page data's table of messages (the page shows it when opened)
     cells: list[str]
 
 
@@ -215,29 +228,37 @@ class Page:
     newest: str
     summary_lines: list[str] = field(default_factory=list)
     contradicted: list[tuple[str, str, str, str, str]] = field(default_factory=list)  # case, quote, test, ...
+    data: dict[str, Any] = field(default_factory=dict)  # what the page's script reads (embedded.py)
 
 
-def build_page(model: Model, releases: Releases | None = None) -> Page:
+def build_page(model: Model, releases: Releases | None = None, logs: Mapping[str, Sequence[str]] | None = None) -> Page:
+    """``logs``: each cell's log files, relative to the page (the details of a cell link them)."""
     verdicts, reasons = model.on_newest()
     newest = model.newest()
+    columns = _columns(model.cells)
+    cases_rows = [_case_rows(model, slug) for slug in model.case_order()]
+    keys = [(row.case, row.test) for block in cases_rows for row in block.rows]
+    data = embedded.page_data(model, keys, columns, logs or {}, SYMBOLS, CSS)
+    messages = embedded.message_index(data)
     return Page(
         generated=model.run.generated,
         matrix=model.run.matrix,
         cards=_cards(model, verdicts, reasons),
-        legend=[(Mark(v, label), label) for v, (_, label) in SYMBOLS.items() if v != Verdict.NOT_RUN],
+        legend=[(Mark(v), label) for v, (_, label) in SYMBOLS.items() if v != Verdict.NOT_RUN],
         kinds=list(KINDS),
         verdict_options=[v.value for v in SYMBOLS if v != Verdict.NOT_RUN],
         groups=_groups(model.cells),
-        columns=_columns(model.cells),
-        cases_rows=[_case_rows(model, slug) for slug in model.case_order()],
+        columns=columns,
+        cases_rows=cases_rows,
         first=first_findings(model),
         findings=_findings(model.cells),
         flaky=_flaky(model),
         changes=model.changes,
-        details=[_detail(model, slug, releases) for slug in model.case_order()],
+        details=[_detail(model, slug, releases, messages) for slug in model.case_order()],
         newest=versions_text(newest) if newest else "",
         summary_lines=_summary_lines(model, verdicts, reasons),
         contradicted=_contradicted(model),
+        data=data,
     )
 
 
@@ -313,7 +334,7 @@ def _groups(cells: Sequence[CellResult]) -> list[tuple[str, int]]:
 
 
 def _columns(cells: Sequence[CellResult]) -> list[Column]:
-    """A header per cell naming what varies in its group (the resolved versions), the rest in its tooltip."""
+    """A header per cell naming what varies in its group (the resolved versions), the rest in its details."""
     groups = results.by_group(cells)
     varying: dict[str, list[str]] = {}
     for name, group_cells in groups.items():
@@ -325,41 +346,28 @@ def _columns(cells: Sequence[CellResult]) -> list[Column]:
 
 def _column(cell: CellResult, axes: Sequence[str]) -> Column:
     short = " · ".join(f"{a} {cell.version_of(a)}" for a in axes)
-    detail = [f"cell {cell.id}", f"status: {cell.status}", f"python {cell.version_of('python')}"]
-    detail += [f"{a} {cell.version_of(a)}" for a in cell.cell.axes]
-    detail.append("requested: " + ", ".join(f"{k}={v}" for k, v in cell.cell.requested))
+    status = str(cell.status) + (f" ({cell.error_reason})" if cell.error_reason else "")
+    detail = [("status", status), ("python", cell.version_of("python"))]
+    detail += [(a, cell.version_of(a)) for a in cell.cell.axes]
+    detail.append(("requested", ", ".join(f"{k}={v}" for k, v in cell.cell.requested)))
     for rule in cell.rules_applied:
-        detail.append(f"extra pins: {', '.join(rule.pins)} ({rule.why})")
+        detail.append(("extra pins", f"{', '.join(rule.pins)} ({rule.why})"))
     for finding in cell.compat_findings:
-        detail.append("incompatible, stepped down: " + ", ".join(f"{k} {v}" for k, v in finding.versions.items()))
+        detail.append(("incompatible, stepped down", ", ".join(f"{k} {v}" for k, v in finding.versions.items())))
     if cell.fallback_pins:
-        detail.append(f"fallback pins: {', '.join(cell.fallback_pins)}")
+        detail.append(("fallback pins", ", ".join(cell.fallback_pins)))
     off_pin = sorted(n for n, v in cell.run_pins.items() if cell.resolved.get(n, v) != v)
     if off_pin:
-        detail.append("tools not at the run's pins (the axes exclude them): " + ", ".join(off_pin))
+        detail.append(("tools not at the run's pins (the axes exclude them)", ", ".join(off_pin)))
     if cell.ran:
         reused = len(cell.cases_reused)
-        detail.append(f"observed {cell.finished}" + (f"; {reused} case(s) reused from earlier runs" if reused else ""))
+        detail.append(("observed", cell.finished + (f"; {reused} case(s) reused from earlier runs" if reused else "")))
     markers = (" +" if cell.rules_applied else "") + (" ↓" if cell.fallback_pins else "")
-    return Column(cell.id, cell.cell.group, short, "\n".join(detail), markers)
+    return Column(cell.id, cell.cell.group, short, detail, markers, column_anchor(cell.id))
 
 
 def mark(row: TestRow, cell_id: str) -> Mark:
-    verdict = row.verdict(cell_id)
-    label = SYMBOLS[verdict][1]
-    reason = row.seen(cell_id).reason
-    if verdict == Verdict.ERROR and reason is not None:
-        label = f"error ({reason}): the suite could not observe"
-    seen = row.seen(cell_id)
-    tip = [f"{label} — {cell_id}"]
-    if seen.observations:
-        tip.append("observed: " + ", ".join(str(v) for v in seen.observations))
-    if seen.observed:
-        tip.append(f"observed {seen.observed}" + (" (reused)" if seen.reused else ""))
-    message = seen.message
-    if message and verdict not in PASSING:
-        tip.append(message[:300])
-    return Mark(verdict, label, "\n".join(tip))
+    return Mark(row.verdict(cell_id))
 
 
 def _case_rows(model: Model, slug: str) -> CaseRows:
@@ -410,7 +418,7 @@ def _findings(cells: Sequence[CellResult]) -> list[FindingView]:
             out.append(
                 FindingView(
                     "!",
-                    "v-error",
+                    css_class(Verdict.ERROR),
                     c.id,
                     "a case left processes running after its tests; the harness killed them",
                     "\n".join(c.stray_processes),
@@ -445,7 +453,7 @@ def _flaky(model: Model) -> list[FlakyView]:
     return sorted(out, key=lambda f: (f.case, f.test, f.cell))
 
 
-def _detail(model: Model, slug: str, releases: Releases | None) -> CaseDetail:
+def _detail(model: Model, slug: str, releases: Releases | None, messages: Mapping[str, int]) -> CaseDetail:
     case = model.cases.get(slug)
     checks = model.checks.get(slug, [])
     status = model.claim_of(slug)
@@ -461,7 +469,7 @@ def _detail(model: Model, slug: str, releases: Releases | None) -> CaseDetail:
         claim_section=case.claim_section,
         claim_text=case.claim_text,
         checks=[_check_view(c) for c in checks],
-        tests=[_test_detail(model, row, releases) for (c, _), row in sorted(model.rows.items()) if c == slug],
+        tests=[_test_detail(model, row, releases, messages) for (c, _), row in sorted(model.rows.items()) if c == slug],
         files=dict(case.files),
         printed=[f"{p.file} (the guide's code block {p.block} under \u201c{p.section}\u201d)" for p in case.printed],
         deviations=[DeviationView(d.file, d.guide, d.ours, d.why) for d in case.deviations],
@@ -492,7 +500,7 @@ def _check_view(chk: ClaimCheck) -> CheckView:
     )
 
 
-def _test_detail(model: Model, row: TestRow, releases: Releases | None) -> TestDetail:
+def _test_detail(model: Model, row: TestRow, releases: Releases | None, messages: Mapping[str, int]) -> TestDetail:
     lines = []
     for history in model.histories_of(row.key):
         lines.append(
@@ -500,11 +508,11 @@ def _test_detail(model: Model, row: TestRow, releases: Releases | None) -> TestD
                 history.line.key.describe(), history.text(), [boundary_view(b, releases) for b in history.boundaries]
             )
         )
-    messages: dict[str, list[str]] = defaultdict(list)
+    cells: dict[int, list[str]] = defaultdict(list)
     for cell_id, seen in row.cells.items():
         if seen.verdict in WITH_FAILURE_MESSAGE and seen.message:
-            messages[seen.message].append(cell_id)
-    return TestDetail(row.role, row.test, row.note, lines, [Message(m, c) for m, c in list(messages.items())[:6]])
+            cells[messages[embedded.clip(seen.message)]].append(cell_id)
+    return TestDetail(row.role, row.test, row.note, lines, [Message(m, c) for m, c in list(cells.items())[:6]])
 
 
 def boundary_view(b: Boundary, releases: Releases | None) -> FlipView:
