@@ -96,6 +96,48 @@ def test_an_undeclared_import_is_named(project: Path) -> None:
     assert problem.startswith(f"{app}:1: imports 'sqlalchemy'") and "add it to dependencies in" in problem
 
 
+@pytest.mark.parametrize(
+    ("title", "found"),
+    [
+        ("Json[list[str]] as a Form() field refuses a valid JSON list (fixed in 0.128.2)", "fixed in 0.128.2"),
+        ("Optional[Literal] form field: None gets a literal_error in 0.114.0-0.123.1", "0.114.0-0.123.1"),
+        ("a failed commit is answered 201 on FastAPI <0.106 and >=0.118", "<0.106"),
+        ("`str | None` annotations on every Python it claims: they crash on 3.9", "crash on 3.9"),
+        ("Tasks are dropped (seen at FastAPI 0.123.10)", "seen at FastAPI 0.123.10"),
+    ],
+)
+def test_an_observed_range_in_a_title_is_refused(project: Path, title: str, found: str) -> None:
+    toml = _retitled(project, title)
+    assert check_cases(project) == [
+        f"{toml}: title: states an observed version range ({found!r}); the report computes them from the "
+        "results (the case's history): describe the behaviour, or quote the source's words"
+    ]
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Requires-Python vs 'Python 3.9+, 3.8 dropped in 0.125.0'",  # the guide's claim, quoted
+        'What the guide calls "broken in 0.114.0+"',
+        "datetime.utcnow(): deprecated by Python 3.12, and SQLite drops tzinfo",  # a source's fact, no range
+        "The guide's `str | None` (Python 3.10+) on Pydantic v2",
+    ],
+)
+def test_a_title_without_an_observed_range_passes(project: Path, title: str) -> None:
+    _retitled(project, title)
+    assert check_cases(project) == []
+
+
+def _retitled(project: Path, title: str) -> Path:
+    """background_tasks_overwritten's case.toml in the copied project, with another title."""
+    toml = project / "cases" / "background_tasks_overwritten" / "case.toml"
+    text = toml.read_text()
+    old = re.search(r'^title = ".*"$', text, re.M)
+    assert old is not None
+    toml.write_text(text.replace(old.group(0), f"title = {title!r}", 1))
+    return toml
+
+
 def test_a_new_case_passes_the_checks_as_made(project: Path) -> None:
     folder = new_case(project / "cases", "my_new_case")
     assert sorted(p.name for p in folder.iterdir()) == ["__init__.py", "app.py", "case.toml", "test_my_new_case.py"]

@@ -46,6 +46,7 @@ def check_cases(root: Path, guide: Guide | None = None) -> list[str]:
         except CaseError as exc:
             problems.append(str(exc))
             continue
+        problems += _observed_range_in_title(folder, case)
         problems += _markers(folder)
         problems += _lenient_bug_tests(folder)
         problems += _skips(folder)
@@ -68,6 +69,34 @@ def _axes_everywhere(matrix: Matrix, slug: str) -> set[str]:
     groups = [g for g in matrix.groups if runs_case(g.cases, slug, matrix.only_where_named)]
     axes = [{name for name, _ in g.axes} for g in groups]
     return set.intersection(*axes) if axes else set()
+
+
+# A version: 0.128.2, 3.9, v2.10 (a major alone, "Pydantic v2", is a mechanism, not a range).
+_VERSION = r"v?\d+\.\d+(?:\.\d+)*(?:\.x)?\+?"
+_OBSERVED_RANGE = re.compile(
+    # "fixed in 0.128.2", "seen at 0.123.10", "works from FastAPI 0.113.0", "crash on 3.9"
+    rf"\b(?:fixed|seen|since|until|reproduces|reproduced|broken|breaks|works|holds|fails|crash(?:es)?)"
+    rf"\s+(?:(?:in|at|from|since|on|until|before|after)\s+)?(?:[A-Za-z][\w-]*\s+)?{_VERSION}"
+    # "0.114.0-0.123.1", "3.9 to 3.11"
+    rf"|{_VERSION}\s*(?:-|\u2013|\bto\b)\s*{_VERSION}"
+    # "<0.106", ">=0.118"
+    rf"|[<>]=?\s*{_VERSION}",
+    re.IGNORECASE,
+)
+# Quoted text is someone else's words (the guide's claim, an error message): its versions are theirs.
+_QUOTED = re.compile(r"""(?<!\w)'[^']*'(?!\w)|"[^"]*"|`[^`]*`|\u201c[^\u201d]*\u201d""")
+
+
+def _observed_range_in_title(folder: Path, case: Case) -> list[str]:
+    """The report computes every version range from the results (a test's history, narrowed to the
+    exact release): one written into the title by hand goes stale and contradicts it."""
+    found = _OBSERVED_RANGE.search(_QUOTED.sub(" ", case.title))
+    if found is None:
+        return []
+    return [
+        f"{folder / 'case.toml'}: title: states an observed version range ({found.group(0)!r}); the report "
+        "computes them from the results (the case's history): describe the behaviour, or quote the source's words"
+    ]
 
 
 def _markers(folder: Path) -> list[str]:

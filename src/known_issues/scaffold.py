@@ -10,7 +10,8 @@ CASE_TOML = '''id = "{slug}"
 title = "TODO: one line a maintainer understands"
 kind = "known-issue"  # known-issue | common-error | pattern | requirement
 summary = """
-TODO: what happens, in our words, and what the cells showed.
+TODO: what happens and why, in our words, and what the tests check (no observed version ranges:
+the report computes them).
 """
 # dependencies = ["sqlalchemy[asyncio]>=2.0"]  # beyond pyproject's `cell` group; then `nox -s lock-tools`
 
