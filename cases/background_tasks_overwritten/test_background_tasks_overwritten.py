@@ -3,7 +3,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from known_issues.casekit import answer, body, bug_or_fixed
+from known_issues.casekit import answer, body, bug_or_fixed, record
 
 from .app import app, ran
 
@@ -50,5 +50,7 @@ def test_response_background_route_injects_dependency(client: TestClient) -> Non
     # The user comes from the request (a header read by the dependency), not from a default: the
     # task received what FastAPI's dependency injection resolved for this request.
     response = client.get("/response-only-with-dependency", headers={"X-User": "alice"})
+    record("response", (response.status_code, response.text))
+    record("the Response's background task ran with", list(ran))
     assert (response.status_code, response.text) == (200, "Done")
     assert ran == ["log_event:alice"]

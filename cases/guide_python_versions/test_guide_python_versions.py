@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
-from known_issues.casekit import answer, load, lookup
+from known_issues.casekit import answer, load, lookup, record
 
 
 def check_item_update(module: ModuleType) -> None:
@@ -41,6 +41,7 @@ def test_guide_schemas_build() -> None:
     schemas = load(__package__, "schemas")
     check_item_update(schemas)
     item = schemas.ItemBase(name="Test", price=9.99)
+    record("ItemBase(name='Test', price=9.99)", item)
     assert (item.description, item.status) == (None, schemas.ItemStatus.DRAFT)
     assert schemas.TokenData().user_id is None
     with pytest.raises(ValidationError):

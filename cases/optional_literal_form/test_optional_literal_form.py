@@ -50,6 +50,7 @@ def test_none_value_gets_literal_error(client: TestClient) -> None:
 @pytest.mark.pattern("the guide: sending None to this field worked (in 0.113.0)")
 def test_none_value_is_accepted_as_none(client: TestClient) -> None:
     response = client.post("/literal", data={"attribute": None})
+    answer(response)  # recorded: what a None value got, also where it is accepted
     assert response.status_code == 200, response.text
     assert body(response) == {"attribute": None}
 

@@ -9,7 +9,7 @@ from fastapi.exceptions import FastAPIError
 from fastapi.testclient import TestClient
 from packaging.version import Version
 
-from known_issues.casekit import body, requires
+from known_issues.casekit import body, record, requires
 
 from .app import plain_body_app, pydantic_requirement, v1_body_app
 
@@ -62,8 +62,9 @@ def test_pydantic_v1_model_body_served() -> None:
 def test_pydantic_v1_model_refused_at_definition() -> None:
     # The refusal is the claim; FastAPI's sentence ("pydantic.v1 models are no longer supported")
     # is its wording, shown in the report when the route is declared without it.
-    with pytest.raises(FastAPIError):
+    with pytest.raises(FastAPIError) as refused:
         v1_body_app()
+    record("declaring the route raised", refused.value)
 
 
 @requires("pydantic<2", "needs a Pydantic 1 installation")

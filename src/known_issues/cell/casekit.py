@@ -189,7 +189,9 @@ def answer(response: Any) -> dict[str, Any]:
         body: Any = response.json()
     except ValueError:
         body = response.text
-    return {"status": response.status_code, "body": body}
+    seen = {"status": response.status_code, "body": body}
+    record(_request_line(response), seen)
+    return seen
 
 
 _RECORDED: list[str] = []  # what the running test observed; the plugin takes it after each test
