@@ -44,20 +44,20 @@ def test_wrong_at_the_guides_versions_apart_from_true_then_and_changed_since(tmp
     changed = sections["True at the guide's versions, changed since a later release (1)"]
     # The bug reproduces at the guide's 0.114.0, as it says; FastAPI 0.116.0 fixed it: true then, changed since.
     (bug,) = _entries(changed)
-    assert bug.startswith("Known Issues, Issue #3: \u201cStarting in FastAPI 0.114.0")
-    assert "- **Observed**: **fixed** on the newest release: fastapi 0.116.0" in bug
+    assert bug.startswith("\u201cStarting in FastAPI 0.114.0") and "\n*Known Issues, Issue #3*\n" in bug
+    assert "**observed**: **fixed** on the newest release (0.116.0)" in bug
     assert (
         "Since fastapi 0.116.0 (last reproduces: 0.115.0), along fastapi releases (pydantic any, python 3.11): "
         "state the claim for `fastapi>=0.114.0,<0.116.0`." in bug
     )
     # The guide's fix is broken at its own version (and holds later): wrong at the guide's versions.
     omit, late = _entries(wrong)
-    assert "> Omit instead of None" in omit and "**broken** on the guide's versions (document): fastapi 0.114.0" in omit
+    assert "> Omit instead of None" in omit and "**broken** on document (0.114.0)" in omit
     assert "running `Omit instead of None` gave `TypeError: boom (raised in app.py:3)`" in omit
     assert "What the guide says is observed on fastapi 0.113.0\u20130.116.0: not where it is observed otherwise" in omit
-    assert "No release observed shows what the guide says (fastapi 0.113.0\u20130.116.0)." in late
+    assert "and on every release observed (fastapi 0.113.0\u20130.116.0)" in late
     # What the case declares answers the claim, where it holds: the other workaround; nothing undeclared.
-    assert "Use instead: ours: str \\| None = None" in omit and "(`literal_form::test_other_way` holds there)" in omit
+    assert "Use instead: ours: str \\| None = None" in omit and "(`test_other_way`, holds there)" in omit
     assert "Use instead" not in late and "Use instead" not in bug
     # Nothing unescaped, nothing from this machine; relative links said once.
     outside_code = re.sub(r"(`+).+?\1", "", text)  # a code span shows its text verbatim, never as markup

@@ -210,23 +210,34 @@ def signature(evidence_line: str) -> str | None:
 
 
 def _entries(model: Model, claims: list[Claim]) -> list[Entry]:
+    """One entry per cause: claims of different lines failing with one shared exception are one entry;
+    the claims of one line (several tests judging the same words) are one entry too."""
     by_cause: dict[str, list[Claim]] = {}
     for claim in claims:
         cause = signature(claim.sightings[0].evidence)
         if cause is not None:
             by_cause.setdefault(cause, []).append(claim)
-    shared = {cause: found for cause, found in by_cause.items() if len({(c.case, c.test) for c in found}) > 1}
+    shared = {cause: found for cause, found in by_cause.items() if len({c.wrong_line for c in found}) > 1}
     taken = {id(c) for found in shared.values() for c in found}
     entries = []
     for cause, found in shared.items():
-        section = Section.WRONG if any(not c.agreed_at_guide for c in found) else Section.CHANGED
-        entries.append(Entry(section, found, cause, _brought_by(model, found)))
+        entries.append(Entry(_section(found), found, cause, _brought_by(model, found)))
+    by_line: dict[str, list[Claim]] = {}
     for claim in claims:
-        if id(claim) in taken:
-            continue
-        section = Section.CHANGED if claim.agreed_at_guide else Section.WRONG
-        entries.append(Entry(section, [claim], "", _changed_at(model, claim)))
+        if id(claim) not in taken:
+            by_line.setdefault(" ".join(claim.wrong_line.split()), []).append(claim)
+    for found in by_line.values():
+        section = _section(found)
+        changed = [b for c in found if (b := _changed_at(model, c)) is not None]
+        entries.append(Entry(section, found, "", min(changed, key=lambda b: version_key(b.first_after), default=None)))
     return entries
+
+
+def _section(claims: Sequence[Claim]) -> Section:
+    """Wrong at the guide's versions when any of them contradicts a claim; true then and changed since
+    when they confirm every claim and only a later release contradicts it."""
+    contradicted_then = any(s.where != NEWEST for c in claims for s in c.sightings)
+    return Section.CHANGED if not contradicted_then and all(c.agreed_at_guide for c in claims) else Section.WRONG
 
 
 def _boundaries(model: Model, claim: Claim) -> list[Boundary]:
@@ -286,9 +297,6 @@ def suggestions(model: Model, entry: Entry) -> list[str]:
         holds = _where_it_holds(model, first)
         if holds:
             out.append(f"What the guide says is observed on {holds}: not where it is observed otherwise above.")
-        else:
-            span = _observed_span(model, first)
-            out.append(f"No release observed shows what the guide says ({span})." if span else "")
     out += _workarounds(model, entry)
     return [x for x in dict.fromkeys(out) if x]
 
@@ -339,12 +347,10 @@ def _workarounds(model: Model, entry: Entry) -> list[str]:
         for n, test in enumerate(claim.workarounds):
             rows = [r for (c, t), r in model.rows.items() if c == claim.case and t.split("[", 1)[0] == test]
             if rows and all(r.verdict(cid) == Verdict.HOLDS for r in rows for cid in cells):
-                note = rows[0].note or test
-                out.append(f"Use instead: {text(note)} ({code(f'{claim.case}::{test}')} holds there)")
+                out.append(f"Use instead: {text(rows[0].note or test)} ({code(test)}, holds there)")
             elif rows and n == 0:
                 seen = sorted({str(r.verdict(cid)) for r in rows for cid in cells})
-                name = code(f"{claim.case}::{test}")
-                out.append(f"The case's first fix, {name}, does not hold there either: {', '.join(seen)}")
+                out.append(f"The case's first fix ({code(test)}) does not hold there either: {', '.join(seen)}")
     return out
 
 
@@ -403,7 +409,7 @@ def render(errata: Errata, model: Model, site_url: str = "") -> str:
             lines += ["None.", ""]
         for entry in found:
             number += 1
-            lines += _entry(number, entry, report)
+            lines += _entry(number, entry, report, model)
     if errata.unchecked:
         lines += ["## Could not check", "", "The suite could not observe these claims (an error is no erratum):", ""]
         for u in errata.unchecked:
@@ -418,33 +424,38 @@ def quote_inline(words: str) -> str:
     return "\u201c" + text(short if len(short) <= 90 else short[:89] + "…") + "\u201d"
 
 
-def _entry(number: int, entry: Entry, report: str) -> list[str]:
+def _entry(number: int, entry: Entry, report: str, model: Model) -> list[str]:
     first = entry.claims[0]
     if entry.cause:
-        heading = f"### {number}. One cause, {len(entry.claims)} claims: {code(entry.cause[:100])}"
-        lines = [heading, ""]
+        lines = [f"### {number}. One cause, {len(entry.claims)} claims: {code(_short(entry.cause, 90))}", ""]
         if entry.changed is not None:
             b = entry.changed
             release = f"**{b.package} {b.first_after}** (last {b.before}: {b.last_before})"
-            lines += [f"- **Cause**: {code(entry.cause)}, brought by {release}."]
+            lines.append(f"- **Cause**: {code(entry.cause)}, brought by {release}.")
         else:
-            lines += [f"- **Cause**: {code(entry.cause)}, outside the lines the claims quote."]
-        lines += ["- **Claims it takes down** (the lines they quote are never reached):"]
+            lines.append(f"- **Cause**: {code(entry.cause)}, outside the lines the claims quote.")
+        lines.append("- **Claims it takes down** (the lines they quote are never reached):")
         for claim in entry.claims:
-            lines.append(f"  - {text(claim.section)}: {quote_inline(claim.quote)} ({_test_link(claim, report)})")
+            lines.append(f"  - {quote_inline(claim.quote)} ({_test_link(claim, report)})")
     else:
-        heading = f"### {number}. {text(first.section or 'no section')}: {quote_inline(first.quote)}"
-        lines = [heading, "", quote(first.quote or "(the case gives no quote)"), ""]
+        sections = "; ".join(dict.fromkeys(_short(c.section, 70) for c in entry.claims if c.section))
+        lines = [f"### {number}. {quote_inline(first.quote or '(no quote)')}", "", f"*{text(sections)}*", ""]
+        lines += [quote(first.quote or "(the case gives no quote)"), ""]
         if first.example:
             lines += ["The rule is right; the guide's own example does not follow it:", "", quote(first.example), ""]
-        lines.append(
-            f"- **Claimed**: {first.expected}"
-            + (f" where {code(', '.join(first.claimed_where))}" if first.claimed_where else "")
+        claimed = f"{first.expected}" + (
+            f" where {code(', '.join(first.claimed_where))}" if first.claimed_where else ""
         )
-        lines.append(f"- **Observed**: {_observed(first)} ({_test_link(first, report)})")
-        lines.append(
-            f"- **Evidence**: running {code(_short(first.wrong_line, 80))} gave {code(first.sightings[0].evidence)}"
-        )
+        lines.append(f"- **Claimed**: {claimed}; **observed**: {_observed(first, model)}")
+        evidence = dict.fromkeys(s.evidence for c in entry.claims for s in c.sightings[:1])
+        for claim in entry.claims:
+            seen = claim.sightings[0].evidence
+            if seen in evidence:
+                del evidence[seen]
+                lines.append(
+                    f"- **Evidence** ({_test_link(claim, report)}): running {code(_short(claim.wrong_line, 60))} "
+                    f"gave {code(_short(seen, 170))}"
+                )
     if entry.suggestions:
         lines.append("- **Correction**:")
         lines += [f"  - {s}" for s in entry.suggestions]
@@ -457,16 +468,17 @@ def _short(value: str, limit: int) -> str:
 
 
 def _test_link(claim: Claim, report: str) -> str:
-    return f"[{text(claim.case + '::' + claim.test)}]({report}#{row_anchor(claim.case, claim.sightings[0].test)})"
+    return f"[{text(claim.test)}]({report}#{row_anchor(claim.case, claim.sightings[0].test)})"
 
 
-def _observed(claim: Claim) -> str:
+def _observed(claim: Claim, model: Model) -> str:
     places: dict[str, list[str]] = {}
     verdicts: dict[str, set[str]] = {}
     for s in claim.sightings:
-        place = "the newest release" if s.where == NEWEST else f"the guide's versions ({s.where})"
+        place = "the newest release" if s.where == NEWEST else s.where
         axis = s.cell.cell.axes[0]
-        places.setdefault(place, []).append(f"{axis} {s.cell.version_of(axis)}")
+        version = s.cell.version_of(axis) + ("" if s.cell.cell.python == "3.11" else f" on Python {s.cell.cell.python}")
+        places.setdefault(place, []).append(version)
         verdicts.setdefault(place, set()).add(str(s.observed))
     parts = []
     for place, versions in places.items():
@@ -474,5 +486,10 @@ def _observed(claim: Claim) -> str:
         shown = ", ".join(unique[:MAX_VERSIONS]) + (
             f" and {len(unique) - MAX_VERSIONS} more" if len(unique) > MAX_VERSIONS else ""
         )
-        parts.append(f"**{'/'.join(sorted(verdicts[place]))}** on {place}: {shown}")
-    return "; ".join(parts)
+        where = f"the newest release ({shown})" if place == "the newest release" else f"{place} ({shown})"
+        parts.append(f"**{'/'.join(sorted(verdicts[place]))}** on {where}")
+    text_ = "; ".join(parts)
+    if not _where_it_holds(model, claim):
+        span = _observed_span(model, claim)
+        text_ += f"; and on every release observed ({span})" if span else ""
+    return text_
