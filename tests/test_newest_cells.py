@@ -142,6 +142,12 @@ def test_the_newest_cells_of_the_default_matrix() -> None:
     # Without the index only "any" can be told: nothing is moved onto the newest packages on a guess.
     assert [c.id for c in cells if follows_the_newest(c, None)] == [i for i in newest if i.startswith("pythons-")]
     assert follows_the_newest(Cell("g", "3.11", (("fastapi", ANY),)), None)
+    # A candidate (installed from its source) stands beside the newest releases, like `latest`'s cell.
+    candidate = Cell(
+        "candidate", "3.11", (("fastapi", "cand-0123"), ("pydantic", "2.14.4")), (), (("fastapi", "file:///x"),)
+    )
+    assert follows_the_newest(candidate, released) and follows_the_newest(candidate, None)
+    assert not follows_the_newest(Cell("g", "3.11", (("fastapi", "cand-0123"),)), released)
     assert not follows_the_newest(Cell("g", "3.11", ()), released)
 
 
