@@ -1,4 +1,5 @@
-"""Benchmark: what a release day costs, for a new release of fastapi, of pydantic and of starlette.
+"""Benchmark: what a release day costs, for a new release of fastapi, of pydantic, of starlette, or of a
+runtime dependency such as uvicorn.
 
 Not a test: it prints a table. Run it from the repository root, with a Python that has the harness's
 dependencies (e.g. `.nox/matrix/bin/python`), after a full matrix run (the warm state:
@@ -6,6 +7,7 @@ report/results.json and .envs/ of that run):
 
     python bench/run_release_day.py                       # fastapi, pydantic, starlette
     python bench/run_release_day.py --packages pydantic --jobs 4
+    python bench/run_release_day.py --packages uvicorn    # a runtime dependency of the newest cells
 
 For each package it takes the newest release on the package index as the one "just released", and
 rebuilds the state of the day before on a scratch copy of the warm state (environments hard-linked):
@@ -17,6 +19,14 @@ release day (the same command, `python -m known_issues matrix`), and the table s
 observed anything against the cells of the matrix, the cells predicted, and the wall and CPU time.
 The other cells must come from the result store: a cell whose resolved versions did not change runs
 no test.
+
+A package that is not an axis of a cell it changes (uvicorn, starlette in the newest cells: no pin of
+tools.lock holds a newest cell's runtime packages) gets a real day before: every kept lock that has
+the release is planted back to the release before it (and so is what was uploaded with it), dated an
+hour before the release, and those cells are observed with it (`known_issues cell`, its cost printed
+apart). The release day then runs with no lock lifetime left (``KNOWN_ISSUES_LOCK_TTL=0``, as the
+first run of a day after a release), so the release reaches the cells through the lock lifetime
+alone, and the verdicts that changed are attributed with `known_issues diff` against the day before.
 """
 
 from __future__ import annotations
@@ -33,6 +43,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
+
+from packaging.version import Version  # noqa: E402
 
 from known_issues.catalog import case_names  # noqa: E402 - after the path
 from known_issues.matrix import ANY, LATEST  # noqa: E402
@@ -80,6 +92,39 @@ def released_today(index: PackageIndex, package: str, newest: str, run: RunResul
     return new
 
 
+def plant_day_before(locks: Path, package: str, newest: str, new: set[str], index: PackageIndex) -> int:
+    """Every kept lock with the release, as it was the day before: each pin of ``new`` (the release, and
+    what was uploaded with it) back to the release before it, the file dated an hour before the release.
+    Returns how many locks were planted."""
+    released = {r.version: r.uploaded for r in index.releases(package)}[newest]
+    assert released is not None
+    back: dict[str, str] = {}
+    for pin in new:
+        name, _, version = pin.partition("==")
+        earlier = [r.version for r in index.releases(name) if Version(r.version) < Version(version)]
+        if earlier:
+            back[pin] = f"{name}=={earlier[-1]}"
+    planted = 0
+    for path in sorted(locks.glob("*.txt")):
+        text = path.read_text(encoding="utf-8")
+        if f"{package}=={newest}" not in parse_lines(text):
+            continue
+        lines = [back.get(line.split(";", 1)[0].strip(), line.split(";", 1)[0].strip()) + _marker(line)
+                 for line in text.splitlines()]  # fmt: skip
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")  # a copy's file (copytree): not the warm state's
+        os.utime(path, (released - 3600, released - 3600))
+        planted += 1
+    return planted
+
+
+def parse_lines(lock: str) -> set[str]:
+    return {line.split(";", 1)[0].strip() for line in lock.splitlines()}
+
+
+def _marker(line: str) -> str:
+    return f" ;{line.split(';', 1)[1]}" if ";" in line else ""
+
+
 def forget_bytecode(env: Path, store: Path, new: set[str]) -> None:
     """Remove from the copy's shared bytecode what was compiled from the files of ``new``'s distributions
     in ``env``: the day before, nothing had compiled them."""
@@ -100,8 +145,11 @@ def forget_bytecode(env: Path, store: Path, new: set[str]) -> None:
                 stored.unlink()
 
 
-def day_before(envs: Path, out: Path, scratch: Path, cells: list[CellResult], timeout: float, new: set[str]) -> None:
-    """A copy of the warm state without anything resolved, built, compiled or observed for ``cells``."""
+def day_before(
+    envs: Path, out: Path, scratch: Path, cells: list[CellResult], timeout: float, new: set[str], keep_locks: bool
+) -> None:
+    """A copy of the warm state without anything resolved (unless ``keep_locks``), built, compiled or
+    observed for ``cells``."""
     (scratch / "envs").mkdir(parents=True)
     for part in ("results", "locks", "index"):
         if (envs / part).exists():
@@ -129,21 +177,66 @@ def day_before(envs: Path, out: Path, scratch: Path, cells: list[CellResult], ti
         for smoke in results.glob(f"smoke-{cell.env_key}-*.json"):
             smoke.unlink()
         for path in locks.glob("*.txt"):
-            if lock is not None and path.read_text(encoding="utf-8") == lock:
+            if not keep_locks and lock is not None and path.read_text(encoding="utf-8") == lock:
                 path.unlink()
 
 
-def release_day(scratch: Path, jobs: int) -> tuple[float, float, int]:
+def release_day(scratch: Path, jobs: int, lock_ttl: str | None = None) -> tuple[float, float, int]:
     """(wall seconds, CPU-seconds, exit status) of the matrix run on the copy."""
+    return _harness(scratch, ["matrix", "--jobs", str(jobs)], "matrix.log", lock_ttl)
+
+
+def observe_day_before(scratch: Path, ids: list[str], jobs: int) -> tuple[float, float, int]:
+    """The planted cells observed with the release before (their locks reused as planted)."""
+    return _harness(scratch, ["cell", *ids, "--jobs", str(jobs)], "day-before.log", str(10**9))
+
+
+def _harness(scratch: Path, args: list[str], log: str, lock_ttl: str | None) -> tuple[float, float, int]:
     env = {**os.environ, "KNOWN_ISSUES_ROOT": str(ROOT), "PYTHONPATH": str(ROOT / "src")}
-    cmd = [sys.executable, "-m", "known_issues", "matrix", "--envs", str(scratch / "envs")]
-    cmd += ["--out", str(scratch / "out"), "--jobs", str(jobs)]
+    if lock_ttl is not None:
+        env["KNOWN_ISSUES_LOCK_TTL"] = lock_ttl
+    cmd = [sys.executable, "-m", "known_issues", *args, "--envs", str(scratch / "envs"), "--out", str(scratch / "out")]
     cpu0 = _children_cpu()
     t0 = time.monotonic()
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     wall, cpu = time.monotonic() - t0, _children_cpu() - cpu0
-    (scratch / "matrix.log").write_text(proc.stdout + proc.stderr, encoding="utf-8")
+    (scratch / log).write_text(proc.stdout + proc.stderr, encoding="utf-8")
     return wall, cpu, proc.returncode
+
+
+def attributed(before: Path, after: Path) -> str:
+    """What the release changed, as the report attributes it (``known_issues diff``)."""
+    env = {**os.environ, "KNOWN_ISSUES_ROOT": str(ROOT), "PYTHONPATH": str(ROOT / "src")}
+    cmd = [sys.executable, "-m", "known_issues", "diff", str(before), str(after)]
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    return proc.stdout + proc.stderr
+
+
+def observed_before(
+    index: PackageIndex, scratch: Path, package: str, newest: str, new: set[str], cells: list[CellResult], jobs: int
+) -> None:
+    """The day before a dependency's release: the kept locks with it planted a release back, and the
+    cells it changes observed so (the baseline the release day is compared with: day-before.json)."""
+    with_it = around_release(index, package, newest, new)
+    planted = plant_day_before(scratch / "envs" / "locks", package, newest, with_it, index)
+    wall, cpu, code = observe_day_before(scratch, [c.id for c in cells], jobs)
+    print(f"  day before: {planted} lock(s) planted with {', '.join(sorted(with_it))} a release back")
+    print(f"  day before: {len(cells)} cell(s) observed in {wall / 60:.1f} min ({cpu:.0f} CPU-s), exit {code}")
+    shutil.copyfile(scratch / "out" / "results.json", scratch / "day-before.json")
+
+
+def around_release(index: PackageIndex, package: str, newest: str, new: set[str]) -> set[str]:
+    """The release, and what of ``new`` was uploaded within a day of it (published with it): the day
+    before has those a release back. What came out later is left as it is on both days."""
+    released = {r.version: r.uploaded for r in index.releases(package)}[newest]
+    assert released is not None
+    kept = {f"{package}=={newest}"}
+    for pin in new:
+        name, _, version = pin.partition("==")
+        uploaded = {r.version: r.uploaded for r in index.releases(name)}.get(version)
+        if uploaded is not None and abs(uploaded - released) <= 86400:
+            kept.add(pin)
+    return kept
 
 
 def _children_cpu() -> float:
@@ -172,8 +265,14 @@ def main() -> int:
         try:
             new = released_today(index, package, newest, run, predicted)
             print(f"  new that day: {', '.join(sorted(new))}")
-            day_before(args.envs, args.out, scratch, predicted, timeout, new)
-            wall, cpu, code = release_day(scratch, args.jobs)
+            # A dependency of these cells, not their axis: the day before had the release before it.
+            dependency = bool(predicted) and not any(package in dict(c.cell.requested) for c in predicted)
+            day_before(args.envs, args.out, scratch, predicted, timeout, new, keep_locks=dependency)
+            lock_ttl = None
+            if dependency:
+                observed_before(index, scratch, package, newest, new, predicted, args.jobs)
+                lock_ttl = "0"  # the next day: every lock past its lifetime, as on the first run after a release
+            wall, cpu, code = release_day(scratch, args.jobs, lock_ttl)
             after = RunResult.read(scratch / "out" / "results.json")
             observed = [c for c in after.cells if c.cases_run]
             rows.append((package, newest, len(observed), len(after.cells), len(predicted), wall, cpu, code))
@@ -181,6 +280,15 @@ def main() -> int:
             unexpected = sorted({c.id for c in observed} - {c.id for c in predicted})
             if unexpected:
                 print(f"  observed though not predicted: {', '.join(unexpected)}")
+            missed = sorted({c.id for c in predicted} - {c.id for c in observed})
+            if missed:
+                print(f"  predicted but not observed: {', '.join(missed)}")
+            if dependency:
+                moved = sorted({c.resolved.get(package, "-") for c in after.cells if c.id in {p.id for p in predicted}})
+                print(f"  {package} in those cells now: {', '.join(moved)}")
+                print("  attributed (known_issues diff, the day before -> the release day):")
+                diff = attributed(scratch / "day-before.json", scratch / "out" / "results.json")
+                print("\n".join("    " + line for line in diff.splitlines()))
         finally:
             # Also when interrupted: nothing else removes a copy (gc keeps what its hard links hold).
             if not args.keep:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -134,3 +135,56 @@ def test_a_change_that_needs_no_human_exits_0_but_is_listed(root: Path, first: d
     summary = (tmp_path / "report" / "latest" / "summary.md").read_text()
     assert f"| changed | json_form_field | {workaround} | n/a | holds |" in summary
     assert "need a maintainer" not in summary
+
+
+# --------------------------------------------------------------------------------------------
+# what a fresh install gives: the newest cell's runtime packages, the test tools at tools.lock's pins
+
+RUNTIME_CASE = "jwt_auth_documented"  # its own dependencies: python-jose, passlib[bcrypt], SQLAlchemy...
+
+
+def _fresh_install(requirements: list[str], python: str) -> dict[str, str]:
+    """What uv resolves for these requirements alone, with no preference, from the harness's index."""
+    from known_issues.runner import environments as envs
+
+    url = choose_index(os.environ, ROOT).url
+    proc = subprocess.run(
+        [envs.uv(), "pip", "compile", "-", "--python", str(envs.find_python(python)), "--no-header", "--no-annotate",
+         "--quiet", "--default-index", url],
+        input="\n".join(requirements) + "\n", capture_output=True, text=True, timeout=600, check=True,
+        env={k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"},
+    )  # fmt: skip
+    return envs.parse_pins(proc.stdout)
+
+
+@pytest.mark.e2e
+def test_the_newest_cell_installs_what_a_fresh_install_gives_and_the_tools_at_their_pins(tmp_path: Path) -> None:
+    from known_issues.catalog import load_cases
+    from known_issues.runner import locks
+
+    out = tmp_path / "report"
+    proc = subprocess.run(
+        [sys.executable, "-m", "known_issues", "latest", "--cases", RUNTIME_CASE, "--out", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=900, check=False,
+        env={**os.environ, "KNOWN_ISSUES_ROOT": str(ROOT)},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    (result,) = json.loads((out / "latest" / "results.json").read_text())["cells"]
+    assert result["status"] == "ran", result["reason"]
+    installed = result["distributions"]
+    # The guide's packages as a person installs them today: fastapi[standard] and the case's own dependencies.
+    fresh = _fresh_install(["fastapi[standard]", *load_cases(ROOT / "cases")[RUNTIME_CASE].dependencies], "3.11")
+    assert {"fastapi", "starlette", "uvicorn", "bcrypt", "sqlalchemy", "pydantic-settings"} <= set(fresh)
+    assert {name: installed.get(name) for name in fresh} == fresh
+    assert result["runtime"] == fresh
+    # Everything else installed is a test tool, where tools.lock pins it.
+    pins = locks.pins_for_python((ROOT / "tools.lock").read_text(), result["python"])
+    tools = {name: version for name, version in installed.items() if name not in fresh}
+    assert {"pytest", "hypothesis", "dirty-equals", "pytest-asyncio"} <= set(tools)
+    assert tools == {name: pins.get(name, version) for name, version in tools.items()}
+    assert result["run_pins"] == {name: pins[name] for name in result["run_pins"]}
+    assert not set(result["run_pins"]) & set(fresh), "a runtime package is preferred at a pin"
+    # The table lists every runtime package, with the version a fresh install gives.
+    summary = (out / "latest" / "summary.md").read_text()
+    for name, version in fresh.items():
+        assert re.search(rf"^\| {re.escape(name)} \| [^|]+ \| {re.escape(version)} \|", summary, re.MULTILINE), name

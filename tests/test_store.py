@@ -232,3 +232,44 @@ def test_a_cases_stored_results_depend_on_the_printed_blocks_it_names(tmp_path: 
     (store / "config.py").write_text("SECRET = 2\n")
     after = {slug: files_digest(cases / slug) for slug in ("names_it", "imports_it", "neither")}
     assert [slug for slug in before if before[slug] != after[slug]] == ["names_it", "imports_it"]
+
+
+def _observed(finished: str, verdict_outcome: str, status: CellStatus = CellStatus.RAN) -> CellResult:
+    tests = [t("json_form_field", "test_json_form_field_rejects_valid_json_list", "bug", verdict_outcome)]
+    result = cell("0.165.0", "2.14.4", status=status, tests=tests)
+    result.finished = finished
+    return result
+
+
+@pytest.mark.parametrize("order", ["stale first", "fresh first"])
+@pytest.mark.parametrize("cached", ["stale", "fresh", "none"])
+def test_the_newest_observation_of_a_cell_wins_the_merge(tmp_path: Path, order: str, cached: str) -> None:
+    """CI: the report job has the previous run's cell files (cache) and each cell job's file (artifacts),
+    and a job may carry a stale copy of a cell it did not run: the fresh observation wins, whichever
+    copy is read first and wherever it is."""
+    stale = _observed("2026-12-06T05:20:00Z", "passed")  # reproduces, the day before
+    fresh = _observed("2026-12-07T05:21:07Z", "failed")  # fixed, today
+    out = tmp_path / "report"
+    if cached != "none":
+        run_files.write_cell(out, stale if cached == "stale" else fresh)
+    first, second = (stale, fresh) if order == "stale first" else (fresh, stale)
+    folders = [tmp_path / "incoming" / "cell-a", tmp_path / "incoming" / "cell-b"]
+    run_files.write_cell(folders[0], first)
+    run_files.write_cell(folders[1], second)
+    for i, incoming in enumerate(([tmp_path / "incoming"], folders, folders[::-1])):
+        replaced = run_files.take_newest(out, incoming)
+        assert replaced == ([fresh.id] if i == 0 and cached != "fresh" else [])
+        kept = CellResult.read(run_files.cell_file(out, fresh.id))
+        assert (kept.finished, kept.tests[0].outcome) == (fresh.finished, "failed")
+    _manifest(out, [fresh])
+    (merged,) = run_files.merge(out).cells
+    assert merged.finished == fresh.finished and merged.tests[0].verdict == "fixed"
+
+
+def test_a_cell_file_without_a_finished_time_is_older_than_any(tmp_path: Path) -> None:
+    out = tmp_path / "report"
+    undated, dated = _observed("", "passed"), _observed("2026-12-07T05:21:07Z", "failed")
+    run_files.write_cell(out, dated)
+    run_files.write_cell(tmp_path / "incoming", undated)
+    assert run_files.take_newest(out, [tmp_path / "incoming"]) == []
+    assert CellResult.read(run_files.cell_file(out, dated.id)).finished == dated.finished

@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -183,18 +184,109 @@ def test_report_builds_from_downloaded_cell_files_without_a_manifest(tmp_path: P
     ids = [c.id for c in cells]
     out = tmp_path / "report"
     ran = [t("json_form_field", "test_json_form_field_rejects_valid_json_list", "bug", "failed")]
+    before = [t("json_form_field", "test_json_form_field_rejects_valid_json_list", "bug", "passed")]
     extra = cell("0.1.0", "2.11.7", group="extra", tests=ran)
-    for matrix_cell in (cells[5], cells[0]):
-        result = cell("0.128.2", "2.11.7", tests=ran)
-        result.cell = matrix_cell
-        run_files.write_cell(out, result)
+    # cells[0]: the cache has yesterday's file, its job today's; cells[5]: a job carried a stale copy.
+    for matrix_cell, cached, uploaded in ((cells[5], ran, before), (cells[0], before, ran)):
+        for folder, tests in ((out, cached), (tmp_path / "incoming" / f"cell-{matrix_cell.id}", uploaded)):
+            result = cell("0.128.2", "2.11.7", tests=tests)
+            result.cell, result.finished = (
+                matrix_cell,
+                "2026-12-07T05:00:00Z" if tests is ran else "2026-12-06T05:00:00Z",
+            )
+            run_files.write_cell(folder, result)
     run_files.write_cell(out, extra)
-    proc = subprocess.run([sys.executable, "-m", "known_issues", "report", "--out", str(out)], cwd=ROOT,
+    proc = subprocess.run([sys.executable, "-m", "known_issues", "report", "--out", str(out),
+                           "--cells-from", str(tmp_path / "incoming")], cwd=ROOT,
                           capture_output=True, text=True, timeout=300, check=False)  # fmt: skip
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "rebuilt it from the matrix and the cell files" in proc.stdout
+    assert "1 cell file(s) newer than the report's taken from" in proc.stdout
     run = json.loads((out / "results.json").read_text())
+    assert {c["tests"][0]["verdict"] for c in run["cells"]} == {"fixed"}, "a stale observation won the merge"
     # Matrix order first, then cell files the matrix does not list; matrix cells without a file are missing.
     assert [c["cell"]["id"] for c in run["cells"]] == [ids[0], ids[5], "extra-py3.11-fastapi0.1.0-pydanticany"]
     assert [c["id"] for c in run["missing"]] == [i for i in ids if i not in (ids[0], ids[5])]
     assert ids[5] in (out / "index.html").read_text()
+
+
+# --------------------------------------------------------------------------------------------
+# the merge: each cell job uploads its own cell's file; an error cell does not stop the next run's baseline
+
+
+def _matrix_workflow() -> dict[str, Any]:
+    import yaml
+
+    flow: dict[str, Any] = yaml.safe_load((ROOT / ".github" / "workflows" / "matrix.yml").read_text())
+    return flow
+
+
+def _step(job: dict[str, Any], name: str) -> dict[str, Any]:
+    return next(s for s in job["steps"] if s.get("name") == name)
+
+
+def test_a_cell_job_uploads_only_its_own_cell_file(tmp_path: Path) -> None:
+    """Every cell job has the previous run's cell files (the cache); uploading them all let a stale copy
+    of one cell overwrite another job's fresh one."""
+    from known_issues import run_files
+
+    job = _matrix_workflow()["jobs"]["cell"]
+    uploads = [s["with"] for s in job["steps"] if str(s.get("uses", "")).startswith("actions/upload-artifact@")]
+    (cell_file,) = [u for u in uploads if u["name"] == "cell-${{ matrix.cell.id }}"]
+    assert cell_file["path"] == "report/${{ matrix.cell.file }}" and cell_file["if-no-files-found"] == "error"
+    assert all("report/" not in u["path"] or u is cell_file for u in uploads), uploads
+    # matrix.cell.file is where `nox -s cell -- <id>` writes that cell's results, from `cells --json`.
+    proc = subprocess.run([sys.executable, "-m", "known_issues", "cells", "--json"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300, check=True)  # fmt: skip
+    for listed in json.loads(proc.stdout):
+        assert ROOT / "report" / listed["file"] == run_files.cell_file(ROOT / "report", listed["id"])
+    # The report job keeps each job's file apart and merges them with the cache's, newest observation first.
+    report = _matrix_workflow()["jobs"]["report"]
+    downloads = [s["with"] for s in report["steps"] if str(s.get("uses", "")).startswith("actions/download-artifact@")]
+    (cells,) = [d for d in downloads if d["pattern"] == "cell-*"]
+    assert cells["path"] == "incoming" and "merge-multiple" not in cells
+    script = _step(report, "nox -s report")["run"]
+    assert script.count("python3 -m nox -s report -- --cells-from incoming ") == 2
+
+
+def _run_step(script: str, cwd: Path, fakes: dict[str, str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """A step's script as GitHub runs it (bash -eo pipefail), with fake commands first on PATH."""
+    bin_dir = cwd / "fake-bin"
+    bin_dir.mkdir(exist_ok=True)
+    for name, body in fakes.items():
+        (bin_dir / name).write_text("#!/bin/bash\n" + body)
+        (bin_dir / name).chmod(0o755)
+    (cwd / "step.sh").write_text(script)
+    path = f"{bin_dir}{os.pathsep}{os.environ['PATH']}"
+    bash = ["bash", "--noprofile", "--norc", "-eo", "pipefail", "step.sh"]
+    environment = {**os.environ, **env, "PATH": path}
+    return subprocess.run(bash, cwd=cwd, env=environment, capture_output=True, text=True, timeout=60, check=False)
+
+
+def test_a_cell_that_could_not_be_observed_fails_its_job_but_keeps_what_it_stored(tmp_path: Path) -> None:
+    script = _step(_matrix_workflow()["jobs"]["cell"], "nox -s cell -- <id>")["run"]
+    # `nox -s cell` exits 1 when the cell could not be observed (status error), after writing to the store.
+    nox = 'if [ "$2" = nox ]; then sleep 0.05; mkdir -p .envs/results; echo "{}" > .envs/results/k.json; exit 1; fi\n'
+    proc = _run_step(script, tmp_path, {"python3": nox}, {"CELL_ID": "fastapi-minors-py3.11-fastapi0.165.0"})
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert (tmp_path / "new-results" / "k.json").exists(), "the store files of an error cell are not lost"
+
+
+def test_the_baseline_is_the_report_the_previous_run_published_whatever_its_conclusion(tmp_path: Path) -> None:
+    """A run with an error cell fails; its report is published all the same and is the next baseline
+    (asking for the last successful run froze the baseline at the last run without an error)."""
+    script = _step(_matrix_workflow()["jobs"]["report"], "baseline (the report the previous run published)")["run"]
+    gh = """echo "$*" >> gh-calls
+if [ "$1 $2" = "run list" ]; then printf '31\\n30\\n29\\n'; exit 0; fi
+if [ "$1 $2" = "run download" ]; then
+  if [ "$3" = 31 ]; then exit 1; fi  # cancelled before it published a report
+  mkdir -p baseline && echo "{\\"run\\": $3}" > baseline/results.json; exit 0
+fi
+exit 2
+"""
+    proc = _run_step(script, tmp_path, {"gh": gh}, {"GH_TOKEN": "t", "REPO": "o/r"})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert json.loads((tmp_path / "baseline" / "results.json").read_text()) == {"run": 30}
+    calls = (tmp_path / "gh-calls").read_text().splitlines()
+    assert "--status success" not in calls[0] and "--status completed" in calls[0]
+    assert [c.split()[2] for c in calls[1:]] == ["31", "30"]

@@ -85,6 +85,14 @@ def _report_args(p: argparse.ArgumentParser) -> None:
     _common(p)
     p.add_argument("--baseline", type=Path, default=None, help="results.json to compare with")
     p.add_argument(
+        "--cells-from",
+        type=Path,
+        action="append",
+        default=[],
+        help="a folder of cell files observed elsewhere (CI's cell jobs): for each cell the newest observation "
+        "(its `finished` time) is kept, this folder's or the report's",
+    )
+    p.add_argument(
         "--site-url",
         default="",
         help="where the report is published (https://...): absolute links in the feed, the errata and summary.md",
@@ -234,7 +242,11 @@ def _cells(args: argparse.Namespace, settings: Settings) -> int:
         from known_issues.commands import stale_cells
 
         cells = stale_cells(settings, index, cells)
-    print(json.dumps([c.as_dict() for c in cells]) if args.json else "\n".join(c.id for c in cells))
+    if args.json:
+        # ``file``: where the cell's job leaves its results (report/<file>), the one file it uploads.
+        print(json.dumps([{**c.as_dict(), "file": run_files.cell_file(Path(), c.id).as_posix()} for c in cells]))
+    else:
+        print("\n".join(c.id for c in cells))
     return 0
 
 
@@ -282,6 +294,9 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
     """Merge the cell results on disk and rebuild the report."""
     from known_issues.commands import rebuild_manifest, report
 
+    if args.cells_from:
+        taken = run_files.take_newest(settings.out, args.cells_from)
+        print(f"{len(taken)} cell file(s) newer than the report's taken from {', '.join(map(str, args.cells_from))}")
     if run_files.read_manifest(settings.out) is None and any((settings.out / "cells").glob("*.json")):
         rebuild_manifest(settings, _index(settings))
     if args.site_url and not args.site_url.startswith(("https://", "http://")):

@@ -248,8 +248,9 @@ def lock_tools(settings: Settings) -> int:
     requirements = locks_mod.cell_group(settings.root) + [d for c in cases.values() for d in c.dependencies] + axes
     lock = locks_mod.resolve_tools(requirements, offline=settings.offline, index_url=settings.index.url)
     header = (
-        "# The test tools every cell prefers (python -m known_issues lock-tools, or nox -s lock-tools).\n"
-        "# Axis packages are listed but never preferred: each cell resolves its axes itself.\n"
+        "# The test tools every cell prefers (python -m known_issues lock-tools, or nox -s lock-tools), and\n"
+        "# every other package the older cells prefer. Axis packages are listed but never preferred: each cell\n"
+        "# resolves its axes itself; a newest cell prefers only the test tools (the rest as a fresh install).\n"
     )
     path = settings.root / locks_mod.TOOLS_LOCK
     write_text(path, header + lock)

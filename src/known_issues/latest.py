@@ -17,11 +17,13 @@ from pathlib import Path
 
 from known_issues import matrix as matrix_mod
 from known_issues.cell.atomic import write_text
+from known_issues.errors import PackageIndexError
 from known_issues.matrix import LATEST, Cell, Group, Matrix, Selector
 from known_issues.observe import holding, observe
 from known_issues.reporting.diff import diff_runs, needs_attention, to_markdown
 from known_issues.reporting.releases import Changes, ReleaseChange
 from known_issues.results import CellResult, RunResult, newest_cell
+from known_issues.runner import installed
 from known_issues.runner.all_cells import describe, say
 from known_issues.runner.pypi import PackageIndex
 from known_issues.runner.run_context import RunContext
@@ -66,12 +68,68 @@ class LatestResult:
         return needs_attention(self.changes) if self.changes is not None else []
 
 
+@dataclass(frozen=True)
+class PackageRow:
+    """One package of the newest cell: the newest release on the index, the one installed, and why they differ."""
+
+    name: str
+    newest: str
+    installed: str
+    why: str = ""
+
+
+def package_rows(
+    result: CellResult, axes: Sequence[str], index: PackageIndex, envs_dir: Path | None = None
+) -> list[PackageRow]:
+    """Every axis package of the matrix, then every runtime package of the cell (what a fresh install of
+    its runtime requirements gives: ``CellResult.runtime``), each with its newest release on the index
+    and the version installed in the cell. Where they differ, why, when it can be read cheaply: the
+    newer releases need another Python, or an installed distribution's requirement excludes them
+    (read from the environment's metadata, when the environment is at hand)."""
+    names = list(dict.fromkeys([*axes, *sorted(result.runtime)]))
+    installed_versions = result.versions()
+    env = envs_dir / result.env_key if envs_dir is not None and result.env_key else None
+    requirements = installed.requirements_of(env) if env is not None and env.is_dir() else {}
+    python = result.python or result.cell.python
+    rows = []
+    for name in names:
+        version = installed_versions.get(name, "-")
+        try:
+            releases = index.releases(name)
+        except PackageIndexError:
+            rows.append(PackageRow(name, "?", version, "the index does not list it"))
+            continue
+        if not releases:
+            rows.append(PackageRow(name, "-", version, "pre-releases only (a pre-release is never the newest)"))
+            continue
+        newest, why = releases[-1], ""
+        if version not in ("-", newest.version):
+            if not newest.supports(python):
+                why = f"{newest.version} needs Python {newest.requires_python}"
+            else:
+                why = "; ".join(installed.holding_back(requirements, name, newest.version, python, result.requirements))
+        rows.append(PackageRow(name, newest.version, version, why))
+    return rows
+
+
 def summary_markdown(
-    result: CellResult, newest: dict[str, str], baseline_id: str | None, changes: Changes | None
+    result: CellResult, rows: Sequence[PackageRow], baseline_id: str | None, changes: Changes | None
 ) -> str:
-    lines = ["# Newest releases", "", "| package | newest on the index | installed in the cell |", "|---|---|---|"]
-    for name, version in newest.items():
-        lines.append(f"| {name} | {version} | {result.versions().get(name, '-')} |")
+    lines = [
+        "# Newest releases",
+        "",
+        "| package | newest on the index | installed in the cell | why they differ |",
+        "|---|---|---|---|",
+    ]
+    for row in rows:
+        lines.append(f"| {row.name} | {row.newest} | {row.installed} | {row.why} |")
+    tools = [
+        name + " " + result.distributions[name] + ("" if result.distributions[name] == pin else f" (tools.lock: {pin})")
+        for name, pin in sorted(result.run_pins.items())
+        if name in result.distributions
+    ]
+    if tools:
+        lines += ["", f"Test tools, preferred at the pins of tools.lock: {', '.join(tools)}."]
     lines += ["", f"Cell {describe(result)}", ""]
     if baseline_id is None or changes is None:
         lines += ["No baseline: this run is the baseline for the next one.", ""]
@@ -126,7 +184,8 @@ def run_latest(
     result = run.cells[0]
     changes = diff_runs(old_run, run, {cell.id: baseline_id}) if old_run and baseline_id else None
     path = out / "summary.md"
-    write_text(path, summary_markdown(result, newest, baseline_id, changes))
+    rows = package_rows(result, list(newest), index, settings.env_dir("cells"))
+    write_text(path, summary_markdown(result, rows, baseline_id, changes))
     return LatestResult(result, baseline_id, changes, path)
 
 

@@ -14,10 +14,10 @@ from typing import Annotated, Any
 
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
-from packaging.version import Version
+from packaging.version import InvalidVersion, Version
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Discriminator, Field, Tag, model_validator
 
-from known_issues.errors import MatrixError
+from known_issues.errors import MatrixError, PackageIndexError
 from known_issues.tomlfile import (
     Expected,
     FileModel,
@@ -409,6 +409,33 @@ def expand(matrix: Matrix, lister: VersionLister) -> list[Cell]:
                     seen.add(cell.id)
                     cells.append(cell)
     return cells
+
+
+def follows_the_newest(cell: Cell, released: VersionLister | None) -> bool:
+    """Is this a newest cell: one that stands for what a fresh ``pip install`` of the guide's packages
+    gives today? The one definition (README.md, "Verdicts"): its first axis is requested as "any", or
+    at the newest release of that package on the index for the cell's Python (what "latest" and the
+    newest minor of a range expand to), or installed from a candidate's source (`candidate`, beside
+    the newest releases). In the default matrix: the pythons cells, the bcrypt cells, the "latest"
+    cells of servers and guide-project, the fastapi-minors cell at the newest FastAPI, the
+    pydantic-minors cell at the newest Pydantic; and `latest`'s cell.
+
+    Such a cell prefers only the test tools of ``tools.lock``; every other package is what the
+    resolver picks for its runtime requirements. Any other cell prefers all of ``tools.lock``. When
+    the index cannot list the package (no ``released``, unreachable and nothing cached), only "any"
+    counts: a cell is never moved onto the newest packages on a guess."""
+    if not cell.requested:
+        return False
+    name, version = cell.requested[0]
+    if version == ANY or name in dict(cell.direct):
+        return True  # a candidate (installed from its source) stands beside the newest releases
+    if released is None:
+        return False
+    try:
+        listed = released(name, cell.python)
+        return bool(listed) and Version(listed[-1]) == Version(version)
+    except (PackageIndexError, InvalidVersion):
+        return False
 
 
 def _excluded(group: Group, python: str, combo: list[tuple[str, str]]) -> bool:

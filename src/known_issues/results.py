@@ -68,6 +68,9 @@ class CellResult:
     error_reason: Reason | None = None  # why a cell is "error": environment, timeout, harness...
     requirements: list[str] = field(default_factory=list)
     run_pins: dict[str, str] = field(default_factory=dict)  # test tools pinned for the whole run
+    # A newest cell's runtime packages as a fresh install of its runtime requirements gives them (its
+    # axes, pins and cases' dependencies, without the test tools); empty for every other cell.
+    runtime: dict[str, str] = field(default_factory=dict)
     rules_applied: list[AppliedRule] = field(default_factory=list)
     fallback_pins: list[str] = field(default_factory=list)
     lock_sources: list[str] = field(default_factory=list)

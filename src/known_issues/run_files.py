@@ -9,11 +9,12 @@ import os
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from known_issues import results
-from known_issues.cell.atomic import write_json
+from known_issues.cell.atomic import write_json, write_text
 from known_issues.cell.serial import dump
 from known_issues.cell.timestamps import utc_now
 from known_issues.errors import SchemaError
@@ -44,6 +45,40 @@ def write_cell(out: Path, result: CellResult) -> Path:
     path = cell_file(out, result.id)
     write_json(path, dump(result))
     return path
+
+
+def take_newest(out: Path, folders: Sequence[Path]) -> list[str]:
+    """Cell files observed elsewhere join ``out``'s (CI: each cell job's artifact, in a folder of its
+    own, beside the previous run's files restored from the cache): for each cell the newest
+    observation is kept, by the ``finished`` time ``run_cell`` sets, whatever order the copies are
+    found in, so a stale copy never replaces a fresh one. Returns the ids whose file was replaced."""
+    best: dict[str, tuple[tuple[float, str], Path]] = {}
+    candidates = sorted((out / "cells").glob("*.json")) + [p for f in folders for p in sorted(f.rglob("*.json"))]
+    for path in candidates:
+        try:
+            text = path.read_text(encoding="utf-8")
+            result = CellResult.read(path)
+        except (OSError, ValueError, KeyError, SchemaError):
+            continue  # not a cell file of this harness: it cannot be in the report either
+        # The text breaks a tie of ``finished`` the same way whichever copy is read first.
+        rank = (_moment(result.finished), text)
+        if result.id not in best or rank > best[result.id][0]:
+            best[result.id] = (rank, path)
+    replaced = []
+    for cell_id, (_, path) in sorted(best.items()):
+        target = cell_file(out, cell_id)
+        if path != target:
+            write_text(target, path.read_text(encoding="utf-8"))
+            replaced.append(cell_id)
+    return replaced
+
+
+def _moment(finished: str) -> float:
+    """A cell file's ``finished`` time in epoch seconds (a file without one is older than any)."""
+    try:
+        return datetime.fromisoformat(finished).timestamp()
+    except ValueError:
+        return float("-inf")
 
 
 @dataclass

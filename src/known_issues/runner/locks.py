@@ -12,10 +12,18 @@ inputs stands in, and the cell records which.
 
 The test tools and everything else a verdict may depend on without being an axis (pytest,
 pytest-asyncio, httpx, hypothesis, fastapi-cli, uvicorn, SQLAlchemy...) are pinned in the
-committed ``tools.lock`` (one universal resolution for every Python the matrix uses). Each cell
+committed ``tools.lock`` (one universal resolution for every Python the matrix uses). A cell
 resolves with those pins as preferences: every cell gets the same tools unless its axes exclude
 that version, and each cell records the pins it was given. A cell's own axes are never preferred,
 so "any" still means the newest release that fits.
+
+A newest cell (``matrix.follows_the_newest``) stands for what a fresh install gets today: it prefers
+only the test tools, the packages of ``tools.lock`` that a resolution of its runtime requirements
+alone (its axes with their extras, the rules' and fallback pins, its cases' own dependencies; not
+the ``cell`` dependency group) does not contain (``test_tools_only``). That resolution is a lock
+like any other, kept and reused by the same rules; a runtime package is then not held by a pin, so a
+release of it (uvicorn, Starlette, bcrypt...) moves the newest cells on the first run past the
+lock's lifetime, and no other cell.
 """
 
 from __future__ import annotations
@@ -184,6 +192,14 @@ def tool_preferences(lock: str, axes: Iterable[str]) -> str:
     """The tools lock without the axis packages, which each cell resolves for itself."""
     skip = {canonicalize_name(a) for a in axes}
     kept = [ln for ln in lock.splitlines() if ln.strip() and not ln.startswith("#") and _name(ln) not in skip]
+    return "\n".join(kept) + ("\n" if kept else "")
+
+
+def test_tools_only(preferences: str, runtime: Collection[str]) -> str:
+    """The preferences without the ``runtime`` packages (those a resolution of a newest cell's runtime
+    requirements alone contains): what is left are the test tools, pinned as in every other cell."""
+    skip = {str(canonicalize_name(name)) for name in runtime}
+    kept = [ln for ln in preferences.splitlines() if ln.strip() and _name(ln) not in skip]
     return "\n".join(kept) + ("\n" if kept else "")
 
 

@@ -8,7 +8,7 @@ import json
 import time
 import traceback
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from packaging.version import Version
@@ -19,7 +19,7 @@ from known_issues.cell.observations import PytestRun
 from known_issues.cell.timestamps import utc_now
 from known_issues.cell.verdicts import Reason
 from known_issues.errors import PackageIndexError
-from known_issues.matrix import ANY, Cell
+from known_issues.matrix import ANY, Cell, follows_the_newest
 from known_issues.outcomes import CellStatus
 from known_issues.results import AppliedRule, CellResult, CompatFinding
 from known_issues.runner import bytecode
@@ -281,52 +281,99 @@ def _incompatible(cell: Cell, result: CellResult, message: str) -> bool:
 
 
 def _resolve(ctx: RunContext, cell: Cell, result: CellResult) -> _Resolved:
-    python = envs.find_python(cell.python)
-    context = _index_context(ctx.index, cell)
-    base = cell.requirements(ctx.settings.matrix.extras) + locks_mod.cell_group(ctx.settings.root)
-    base += list(result.fallback_pins)
-    sources: list[str] = []
-    # The tools every cell prefers, but for this cell's own axes: those it resolves itself.
-    preferences = locks_mod.tool_preferences(ctx.tools_lock, cell.axes)
-
-    def resolve(requirements: list[str]) -> str:
-        return ctx.locks.resolve(requirements, python, cell.python, context, preferences, sources, cell.axes)
-
+    resolve = _Resolver.of(ctx, cell)
+    fallback = list(result.fallback_pins)
     cases = [c for c in ctx.in_group(cell) if c not in result.cases_not_installable]
-    requirements = base + case_dependencies(ctx.cases, cases)
+    more = fallback + case_dependencies(ctx.cases, cases)
     try:
-        lock = resolve(requirements)
+        lock = resolve(more)
     except envs.NotInstallable:
         # One case's dependency must not take the cell's other cases down: find the cases whose
         # own dependencies cannot install with these versions, leave them out, and say which.
-        culprits = _uninstallable_cases(ctx, cases, base, resolve)
+        culprits = _uninstallable_cases(ctx, cases, fallback, resolve)
         if not culprits:
             raise
         result.cases_not_installable.update(culprits)
         cases = [c for c in cases if c not in culprits]
-        requirements = base + case_dependencies(ctx.cases, cases)
-        lock = resolve(requirements)
+        more = fallback + case_dependencies(ctx.cases, cases)
+        lock = resolve(more)
     applied = [r for r in ctx.settings.matrix.rules if r.applies(envs.parse_pins(lock))]
     if applied:
-        requirements = requirements + [p for rule in applied for p in rule.pins]
-        lock = resolve(requirements)
-    result.requirements = requirements
+        more = more + [p for rule in applied for p in rule.pins]
+        lock = resolve(more)
+    result.requirements = resolve.requirements(more)
     result.rules_applied = [AppliedRule(dict(r.when), list(r.pins), r.why) for r in applied]
     result.resolved = envs.parse_pins(lock)
-    result.lock_sources = sources
-    result.run_pins = locks_mod.pins_for_python(preferences, _python_full(python))
-    resolved = _Resolved(lock, python, envs.env_key(python, lock))
+    result.runtime = dict(resolve.runtime)
+    result.lock_sources = resolve.sources
+    result.run_pins = locks_mod.pins_for_python(resolve.preferences, _python_full(resolve.python))
+    resolved = _Resolved(lock, resolve.python, envs.env_key(resolve.python, lock))
     ctx.store.put_lock(resolved.env_key, lock)
     return resolved
 
 
+@dataclass
+class _Resolver:
+    """Resolves one cell's requirements: its axes, the cell group of test tools, and ``more`` (the
+    fallback and rule pins, its cases' own dependencies), in the order every lock key was made with.
+
+    Every cell prefers the pins of tools.lock but for its own axes. A newest cell
+    (``matrix.follows_the_newest``) prefers only the test tools: its runtime requirements (all of the
+    above but the cell group) are resolved first without any preference, and the packages that
+    resolution contains are taken out of the preferences."""
+
+    ctx: RunContext
+    cell: Cell
+    python: Path
+    context: list[str]
+    axes: list[str]
+    tools: list[str]
+    every_pin: str
+    newest: bool
+    preferences: str = ""  # those of the last resolution
+    runtime: dict[str, str] = field(default_factory=dict)  # a newest cell's runtime packages, fresh
+    sources: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, ctx: RunContext, cell: Cell) -> _Resolver:
+        return cls(
+            ctx=ctx,
+            cell=cell,
+            python=envs.find_python(cell.python),
+            context=_index_context(ctx.index, cell),
+            axes=cell.requirements(ctx.settings.matrix.extras),
+            tools=locks_mod.cell_group(ctx.settings.root),
+            every_pin=locks_mod.tool_preferences(ctx.tools_lock, cell.axes),
+            newest=follows_the_newest(cell, ctx.index.versions if ctx.index is not None else None),
+        )
+
+    def requirements(self, more: list[str]) -> list[str]:
+        return self.axes + self.tools + more
+
+    def __call__(self, more: list[str]) -> str:
+        self.preferences = self.every_pin
+        if self.newest:
+            self.runtime = envs.parse_pins(self._resolve(self.axes + more, "", "runtime packages: "))
+            self.preferences = locks_mod.test_tools_only(self.every_pin, self.runtime)
+        return self._resolve(self.requirements(more), self.preferences)
+
+    def _resolve(self, requirements: list[str], preferences: str, said: str = "") -> str:
+        sources: list[str] = []
+        try:
+            return self.ctx.locks.resolve(
+                requirements, self.python, self.cell.python, self.context, preferences, sources, self.cell.axes
+            )
+        finally:
+            self.sources += [said + line for line in sources]
+
+
 def _uninstallable_cases(
-    ctx: RunContext, cases: list[str], base: list[str], resolve: Callable[[list[str]], str]
+    ctx: RunContext, cases: list[str], fallback: list[str], resolve: Callable[[list[str]], str]
 ) -> dict[str, str]:
     """The cases whose own dependencies do not resolve beside the cell's axes (none when the axes
     alone do not resolve: then the whole cell is not installable)."""
     try:
-        resolve(base)
+        resolve(fallback)
     except envs.NotInstallable:
         return {}
     found = {}
@@ -335,7 +382,7 @@ def _uninstallable_cases(
         if not deps:
             continue
         try:
-            resolve(base + deps)
+            resolve(fallback + deps)
         except envs.NotInstallable as exc:
             found[case] = f"not installable in this cell: its dependencies ({', '.join(deps)}) do not resolve:\n{exc}"
     return found
