@@ -97,6 +97,8 @@ def observe(
         newest=dict(newest or {}),
     )
     manifest.durations = {**durations, **manifest.durations}
+    # What each cell's file was made from stays known across runs that replace the cell list.
+    manifest.inputs = {**(before.inputs if before else {}), **manifest.inputs}
     run_files.write_manifest(out, manifest)
     known = {cid: (found[0], found[1]) for cid, found in (before.inputs if before else {}).items() if len(found) == 2}
     summary = run_cells(replace_ctx(ctx, known=known), cells, resume=resume, expected=durations)

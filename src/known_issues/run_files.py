@@ -150,7 +150,8 @@ def merge(out: Path) -> RunResult:
     )
     write_json(out / "results.json", dump(run))
     observed = {c.id: c.timings["total"] for c in cells if c.cases_run and "total" in c.timings}
-    inputs = {c.id: [c.inputs, str(c.status)] for c in cells if c.inputs}
+    # What each cell's file was made from; a cell another run of this folder holds keeps its entry.
+    inputs = {**manifest.inputs, **{c.id: [c.inputs, str(c.status)] for c in cells if c.inputs}}
     if observed or inputs != manifest.inputs:
         manifest.durations = {**manifest.durations, **observed}
         manifest.inputs = inputs
