@@ -47,7 +47,7 @@ def run_matrix(
         if observed.merged is not None:
             answers = narrowing.narrow(ctx, observed.merged, narrowing.releases_between(index.versions))
             narrowing.write_answers(settings.out, answers)
-        report(settings, None, observed.merged, unchanged=observed.unchanged)
+        report(settings, None, observed.merged, unchanged=observed.unchanged, index=index)
     counts: dict[str, int] = {}
     for result in observed.summary.results:
         counts[str(result.status)] = counts.get(str(result.status), 0) + 1
@@ -133,6 +133,7 @@ def report(
     merged: RunResult | None = None,
     site_url: str = "",
     unchanged: bool = False,
+    index: PackageIndex | None = None,
 ) -> Path:
     """Build the report from ``merged`` (the results just merged), else merge the cell files; when the run
     left every cell as it was (``unchanged``), the results on disk are the run, and a report made from the
@@ -150,7 +151,10 @@ def report(
     else:
         run = merged if merged is not None else run_files.merge(settings.out)
     cases = load_cases(settings.cases_dir)
-    index = PackageIndex(settings.env_dir("index"), settings.index.url, settings.offline, settings.index.source)
+    # The run's own index when there is one: what it already read is not asked again.
+    index = index or PackageIndex(
+        settings.env_dir("index"), settings.index.url, settings.offline, settings.index.source
+    )
     releases = _CachedReleases(index)
     path = build(
         run,

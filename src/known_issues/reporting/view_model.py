@@ -524,11 +524,15 @@ def boundary_view(b: Boundary, releases: Releases | None) -> FlipView:
     responsible = b.responsible
     parts = []
     links: list[Link] = []
+    # Dated and linked: the line's own package and the one another line isolated (asking the index
+    # about every package that moved along would cost a request each, for lines nobody reads).
+    linked = {b.package, *(i.package for i in b.isolated)} - {"python"}
     for change in responsible[:6]:
-        date = releases.released(change.package, change.new) if releases and change.new != "-" else None
+        asked = releases is not None and change.new != "-" and change.package in linked
+        date = releases.released(change.package, change.new) if asked and releases else None
         parts.append(f"{change.package} {change.old} → {change.new}" + (f" (released {date})" if date else ""))
-        page = releases.project_page(change.package, change.new) if releases and change.new != "-" else None
-        if page and page.startswith("https://") and change.package != "python":
+        page = releases.project_page(change.package, change.new) if asked and releases else None
+        if page and page.startswith("https://"):
             links.append(Link(f"{change.package} {change.new} release notes", page))
     if len(responsible) > 6:
         parts.append(f"and {len(responsible) - 6} more")
