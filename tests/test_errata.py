@@ -55,7 +55,10 @@ def test_wrong_at_the_guides_versions_apart_from_true_then_and_changed_since(tmp
     assert "> Omit instead of None" in omit and "**broken** on document (0.114.0)" in omit
     assert "running `Omit instead of None` gave `TypeError: boom (raised in app.py:3)`" in omit
     assert "What the guide says is observed on fastapi 0.113.0\u20130.116.0: not where it is observed otherwise" in omit
-    assert "and on every release observed (fastapi 0.113.0\u20130.116.0)" in late
+    assert (
+        "**observed**: **broken** on every release observed (fastapi 0.113.0\u20130.116.0), "
+        "the guide's versions included: document\n"
+    ) in late
     # What the case declares answers the claim, where it holds: the other workaround; nothing undeclared.
     assert "Use instead: ours: str \\| None = None" in omit and "(`test_other_way`, holds there)" in omit
     assert "Use instead" not in late and "Use instead" not in bug
@@ -204,3 +207,125 @@ def test_no_contradiction_no_entry(tmp_path: Path) -> None:
     found = errata.collect(model, (GUIDE_GROUP,))
     assert found.entries == []
     assert errata.render(found, model).count("None.") == 2
+
+
+UNION = "TypeError: unsupported operand type(s) for |: 'type' and 'NoneType'"
+
+
+def _pyver_run() -> RunResult:
+    """The guide's `X | None` code on Python 3.9: its own modules raise TypeError when a test builds
+    them; the app a server starts and the project's CMD fail of the same exception in another process."""
+
+    def tests(py39: bool) -> list:
+        if not py39:
+            return [
+                t("pyver", name, "pattern", "passed")
+                for name in ("test_schemas", "test_routes", "test_app", "test_cmd")
+            ]
+        return [
+            t("pyver", "test_schemas", "pattern", "crashed", f"{UNION} (raised in schemas.py:20)"),
+            t("pyver", "test_routes", "pattern", "crashed", f"{UNION} (raised in app.py:17)"),
+            t(
+                "pyver",
+                "test_app",
+                "pattern",
+                "crashed",
+                f"known_issues.cell.classify.CodeRaised: the app did not start: {UNION}",
+            ),
+            t(
+                "pyver",
+                "test_cmd",
+                "pattern",
+                "crashed",
+                f"[setup] known_issues.cell.classify.CodeRaised: the CMD exited before answering: {UNION}",
+            ),
+        ]
+
+    return RunResult(
+        generated="2026-12-07T00:00:00Z",
+        matrix="matrix.toml",
+        cells=[
+            cell("0.165.0", "2.11.7", tests=tests(False)),
+            cell("0.128.0", "2.11.7", group=GUIDE_GROUP, tests=tests(False)),
+            cell("0.128.0", "2.11.7", group=GUIDE_GROUP, tests=tests(True), python="3.9"),
+        ],
+    )
+
+
+def _pyver_case(folder: Path) -> Path:
+    (folder / "cases" / "pyver").mkdir(parents=True)
+    expect = [
+        ("test_schemas", "Python 3.9+"),
+        ("test_routes", "Python 3.9+"),
+        ("test_app", "# Include routers"),
+        ("test_cmd", 'CMD ["uv", "run", "uvicorn", "src.main:app"]'),
+    ]
+    body = "".join(
+        f'[[claim.expect]]\ntest = "{test}"\nverdict = "works"\nquote = \'{quote}\'\n' for test, quote in expect
+    )
+    (folder / "cases" / "pyver" / "case.toml").write_text(
+        'id = "pyver"\ntitle = "The guide\'s code on its Pythons"\nkind = "pattern"\n'
+        f'[claim]\nsection = "Requirements"\n{body}'
+    )
+    return folder / "cases"
+
+
+GUIDE_TEXT = """# A guide
+**Requirements**:
+- Python 3.9+
+## Main App
+```python
+# Include routers
+```
+## Deployment
+### Docker
+```dockerfile
+CMD ["uv", "run", "uvicorn", "src.main:app"]
+```
+"""
+
+
+def test_the_line_whose_own_code_raises_the_shared_exception_is_the_entry_and_takes_the_others_down(
+    tmp_path: Path,
+) -> None:
+    cases = load_cases(_pyver_case(tmp_path))
+    (tmp_path / "guide.md").write_text(GUIDE_TEXT)
+    model = Model.of(_pyver_run(), cases)
+    found = errata.collect(model, (GUIDE_GROUP,), guide.load(tmp_path / "guide.md"))
+    # One entry, against "Python 3.9+": the server's and the CMD's exception is the same TypeError,
+    # reported from another process, so their lines are not what is wrong.
+    (entry,) = found.entries
+    assert {c.test for c in entry.claims} == {"test_schemas", "test_routes"}
+    assert {c.test for c in entry.takes_down} == {"test_app", "test_cmd"}
+    text = errata.render(found, model)
+    (only,) = _entries(text)
+    assert only.startswith("\u201cPython 3.9+\u201d\n\n*Requirements*\n")
+    assert "**broken** on document (0.128.0 on Python 3.9)" in only
+    # One exception raised in two places is one line of evidence.
+    (evidence,) = [line for line in only.splitlines() if "**Evidence**" in line]
+    assert f"running `Python 3.9+` gave `{UNION} (raised in schemas.py:20, app.py:17)`" in evidence
+    down = only.split("- **Takes down**", 1)[1]
+    assert "\u201c\\# Include routers\u201d" in down and "CMD \\[" in down
+    assert "One cause" not in text
+
+
+def test_a_shared_exception_without_a_line_of_its_own_is_one_cause_named_without_the_suites_wrapper(
+    tmp_path: Path,
+) -> None:
+    run = _pyver_run()
+    for c in run.cells:
+        c.tests = [x for x in c.tests if x.test in ("test_app", "test_cmd")]
+    model = Model.of(run, load_cases(_pyver_case(tmp_path)))
+    found = errata.collect(model, (GUIDE_GROUP,))
+    (entry,) = found.entries
+    assert entry.cause == UNION and {c.test for c in entry.claims} == {"test_app", "test_cmd"}
+    assert "CodeRaised" not in errata.render(found, model)
+
+
+def test_an_entry_says_where_its_line_is_in_the_guide(tmp_path: Path) -> None:
+    (tmp_path / "guide.md").write_text(GUIDE_TEXT)
+    found = guide.load(tmp_path / "guide.md")
+    assert found.heading_of("Python 3.9+") == "Requirements"
+    assert found.heading_of("# Include routers") == "Main App"  # a comment in a code block is no heading
+    assert found.heading_of('CMD ["uv", "run",') == "Deployment \u203a Docker"
+    assert found.heading_of("not in the guide") == ""

@@ -14,6 +14,7 @@ from pathlib import Path
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
+_LABEL = re.compile(r"^\*\*([^*]+?)\*\*[^*]*:\s*$")
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,36 @@ class Guide:
 
     def sections(self) -> list[str]:
         return list(dict.fromkeys(b.section for b in self.blocks))
+
+    def heading_of(self, quote: str) -> str:
+        """Where the quote first is: its chapter and section ("Known Issues Prevention › Issue #3: ..."),
+        "" when it is not in the guide."""
+        found = normalise(self.text).find(normalise(quote))
+        if found < 0 or not normalise(quote):
+            return ""
+        where: list[str] = []
+        label = ""  # a bold paragraph title under the heading ("**Requirements**:")
+        offset = 0
+        fence: str | None = None
+        for line in self.text.splitlines():
+            words = line.split()
+            if words and offset > found:
+                break
+            offset += sum(len(w) + 1 for w in words)
+            opened = _FENCE.match(line)
+            if fence is not None:
+                fence = None if opened and opened.group(1) == fence else fence
+                continue
+            if opened:
+                fence = opened.group(1)
+                continue
+            heading = _HEADING.match(line)
+            if heading and len(heading.group(1)) >= 2:  # the title (#) is the guide's name, not a place in it
+                level = len(heading.group(1)) - 2
+                where, label = [*where[:level], heading.group(2)], ""
+            elif bold := _LABEL.match(line):
+                label = bold.group(1)
+        return " \u203a ".join([*where, label] if label else where)
 
 
 def normalise(text: str) -> str:

@@ -36,6 +36,11 @@ EVIDENCE_CHARS = 300
 MAX_VERSIONS = 6
 # An exception that is not an assertion about the behaviour: a candidate for a shared cause.
 _ASSERTION = re.compile(r"^(AssertionError|Failed)\b")
+# The suite's report of an exception raised in another process (a server, a project build).
+_WRAPPED = re.compile(r"^(?:[\w.]+\.)?CodeRaised: (.*)$")
+_EXCEPTION = re.compile(r"\b[A-Z]\w*(?:Error|Exception|Exit|Interrupt)(?:: .*)?$")
+_RAISED_IN = re.compile(r"\s*\(raised in [^)]*\)$")
+_PLACE = re.compile(r"\(raised in ([^)]*)\)$")
 
 
 class Section(Enum):
@@ -71,6 +76,8 @@ class Claim:
     agreed_at_guide: bool  # the guide's versions show what it says
     workarounds: tuple[str, ...] = ()
     position: int | None = None  # where the quote is in the guide's text, when the guide is at hand
+    heading: str = ""  # the guide's chapter and section of the quote, when the guide is at hand
+    example_heading: str = ""  # and of the example
 
     @property
     def wrong_line(self) -> str:
@@ -84,6 +91,7 @@ class Entry:
     cause: str = ""  # the shared cause, for an entry of several claims
     changed: Boundary | None = None  # the release that changed it (or that brings the cause)
     suggestions: list[str] = field(default_factory=list)
+    takes_down: list[Claim] = field(default_factory=list)  # claims of other lines that fail of this line's cause
 
     @property
     def position(self) -> tuple[bool, int]:
@@ -150,6 +158,10 @@ def collect(model: Model, guide_groups: Sequence[str] = (), guide: Guide | None 
                     agreed_at_guide=any(label.split(" ", 1)[0] in guide_cells for label in chk.agree),
                     workarounds=chk.workarounds,
                     position=_position(guide, chk.quote),
+                    heading=guide.heading_of(chk.quote) if guide is not None else "",
+                    example_heading=guide.heading_of(expectation.example)
+                    if guide is not None and expectation is not None and expectation.example
+                    else "",
                 )
             )
     entries = _entries(model, claims)
@@ -198,39 +210,75 @@ def evidence(row: TestRow, cell_id: str) -> str:
     return first if len(first) <= EVIDENCE_CHARS else first[: EVIDENCE_CHARS - 1] + "…"
 
 
-def signature(evidence_line: str) -> str | None:
+@dataclass(frozen=True)
+class Cause:
+    """An exception an evidence line names, rather than an assertion about the behaviour."""
+
+    key: str  # the exception and its message: the same cause wherever it was raised
+    text: str  # as shown: the exception, its message and where it was raised
+    direct: bool  # raised by the code the test runs, in its call (not in a setup step, not in a server)
+
+
+def signature(evidence_line: str) -> Cause | None:
     """The cause an evidence line names, when it is an exception rather than an assertion about the
-    behaviour (or any failure of a setup step): "[setup] ValueError: ... (raised in service.py:10)"."""
+    behaviour (or any failure of a setup step): "[setup] ValueError: ... (raised in service.py:10)".
+    An exception another process reported (``CodeRaised: the app did not start: TypeError: ...``) is
+    the inner exception: the one that a test of the guide's code in this process would raise."""
     line = evidence_line.strip()
     phase = re.match(r"^\[(setup|teardown)\]\s*", line)
     body = line[phase.end() :] if phase else line
     if not phase and _ASSERTION.match(body):
         return None
-    return body or None
+    wrapped = _WRAPPED.match(body)
+    if wrapped:
+        inner = _EXCEPTION.search(wrapped.group(1))
+        body = inner.group(0) if inner else wrapped.group(1)
+    if not body:
+        return None
+    key = _RAISED_IN.sub("", body).strip()
+    return Cause(key, body, direct=not phase and not wrapped)
 
 
 def _entries(model: Model, claims: list[Claim]) -> list[Entry]:
     """One entry per cause: claims of different lines failing with one shared exception are one entry;
-    the claims of one line (several tests judging the same words) are one entry too."""
+    the claims of one line (several tests judging the same words) are one entry too. When the claims
+    of one line of such a group raise the exception themselves (the guide's ``X | None`` on Python 3.9
+    under "Python 3.9+") and the others meet it only in a setup step or a server, that line is what is
+    wrong: its entry lists the others as what it takes down."""
+    causes = {id(c): cause for c in claims if (cause := signature(c.sightings[0].evidence)) is not None}
     by_cause: dict[str, list[Claim]] = {}
     for claim in claims:
-        cause = signature(claim.sightings[0].evidence)
-        if cause is not None:
-            by_cause.setdefault(cause, []).append(claim)
-    shared = {cause: found for cause, found in by_cause.items() if len({c.wrong_line for c in found}) > 1}
-    taken = {id(c) for found in shared.values() for c in found}
-    entries = []
-    for cause, found in shared.items():
-        entries.append(Entry(_section(found), found, cause, _brought_by(model, found)))
+        if id(claim) in causes:
+            by_cause.setdefault(causes[id(claim)].key, []).append(claim)
+    shared = [found for found in by_cause.values() if len({_words(c.wrong_line) for c in found}) > 1]
+    taken = {id(c) for found in shared for c in found}
     by_line: dict[str, list[Claim]] = {}
     for claim in claims:
-        if id(claim) not in taken:
-            by_line.setdefault(" ".join(claim.wrong_line.split()), []).append(claim)
-    for found in by_line.values():
-        section = _section(found)
-        changed = [b for c in found if (b := _changed_at(model, c)) is not None]
-        entries.append(Entry(section, found, "", min(changed, key=lambda b: version_key(b.first_after), default=None)))
+        by_line.setdefault(_words(claim.wrong_line), []).append(claim)
+    entries = []
+    rooted: dict[str, list[Claim]] = {}  # a line -> the claims its cause takes down
+    for found in shared:
+        lines = dict.fromkeys(_words(c.wrong_line) for c in found)
+        roots = [w for w in lines if all(causes[id(c)].direct for c in found if _words(c.wrong_line) == w)]
+        if len(roots) == 1:
+            rooted.setdefault(roots[0], []).extend(c for c in found if _words(c.wrong_line) != roots[0])
+            continue
+        texts = dict.fromkeys(causes[id(c)].text for c in found)
+        entries.append(Entry(_section(found), found, " / ".join(texts), _brought_by(model, found)))
+    for words, found in by_line.items():
+        own = [c for c in found if id(c) not in taken or words in rooted]
+        if not own:
+            continue
+        down = rooted.get(words, [])
+        section = _section([*own, *down])
+        changed = [b for c in own if (b := _changed_at(model, c)) is not None]
+        first = min(changed, key=lambda b: version_key(b.first_after), default=None)
+        entries.append(Entry(section, own, "", first, takes_down=down))
     return entries
+
+
+def _words(line: str) -> str:
+    return " ".join(line.split())
 
 
 def _section(claims: Sequence[Claim]) -> Section:
@@ -347,7 +395,9 @@ def _workarounds(model: Model, entry: Entry) -> list[str]:
         for n, test in enumerate(claim.workarounds):
             rows = [r for (c, t), r in model.rows.items() if c == claim.case and t.split("[", 1)[0] == test]
             if rows and all(r.verdict(cid) == Verdict.HOLDS for r in rows for cid in cells):
-                out.append(f"Use instead: {text(rows[0].note or test)} ({code(test)}, holds there)")
+                said = text(rows[0].note or test)
+                if not any(line.startswith(f"Use instead: {said} (") for line in out):
+                    out.append(f"Use instead: {said} ({code(test)}, holds there)")
             elif rows and n == 0:
                 seen = sorted({str(r.verdict(cid)) for r in rows for cid in cells})
                 out.append(f"The case's first fix ({code(test)}) does not hold there either: {', '.join(seen)}")
@@ -438,28 +488,53 @@ def _entry(number: int, entry: Entry, report: str, model: Model) -> list[str]:
         for claim in entry.claims:
             lines.append(f"  - {quote_inline(claim.quote)} ({_test_link(claim, report)})")
     else:
-        sections = "; ".join(dict.fromkeys(_short(c.section, 70) for c in entry.claims if c.section))
-        lines = [f"### {number}. {quote_inline(first.quote or '(no quote)')}", "", f"*{text(sections)}*", ""]
+        places = [c.heading for c in entry.claims if c.heading] or [_short(c.section, 70) for c in entry.claims]
+        sections = "; ".join(dict.fromkeys(p for p in places if p))
+        lines = [f"### {number}. {quote_inline(first.quote or '(no quote)')}", ""]
+        lines += [f"*{text(sections)}*", ""] if sections else []
         lines += [quote(first.quote or "(the case gives no quote)"), ""]
         if first.example:
-            lines += ["The rule is right; the guide's own example does not follow it:", "", quote(first.example), ""]
+            where = f" (*{text(first.example_heading)}*)" if first.example_heading else ""
+            lines += [
+                f"The rule is right; the guide's own example{where} does not follow it:",
+                "",
+                quote(first.example),
+                "",
+            ]
         claimed = f"{first.expected}" + (
             f" where {code(', '.join(first.claimed_where))}" if first.claimed_where else ""
         )
         lines.append(f"- **Claimed**: {claimed}; **observed**: {_observed(first, model)}")
-        evidence = dict.fromkeys(s.evidence for c in entry.claims for s in c.sightings[:1])
-        for claim in entry.claims:
-            seen = claim.sightings[0].evidence
-            if seen in evidence:
-                del evidence[seen]
-                lines.append(
-                    f"- **Evidence** ({_test_link(claim, report)}): running {code(_short(claim.wrong_line, 60))} "
-                    f"gave {code(_short(seen, 170))}"
-                )
+        for claims, seen in _evidence(entry.claims):
+            links = ", ".join(_test_link(c, report) for c in claims)
+            ran = code(_short(claims[0].wrong_line, 60))
+            lines.append(f"- **Evidence** ({links}): running {ran} gave {code(_short(seen, 170))}")
+        if entry.takes_down:
+            lines.append(
+                "- **Takes down** (they meet the same exception in a setup step or a server, before their line):"
+            )
+            for claim in entry.takes_down:
+                lines.append(f"  - {quote_inline(claim.quote)} ({_test_link(claim, report)})")
     if entry.suggestions:
         lines.append("- **Correction**:")
         lines += [f"  - {s}" for s in entry.suggestions]
     return [*lines, ""]
+
+
+def _evidence(claims: Sequence[Claim]) -> list[tuple[list[Claim], str]]:
+    """What the claims' tests gave, each once: one exception raised in several places is one line."""
+    found: dict[str, tuple[list[Claim], list[str]]] = {}
+    for claim in claims:
+        seen = claim.sightings[0].evidence
+        cause = signature(seen)
+        together, said = found.setdefault(cause.key if cause is not None else seen, ([], []))
+        together.append(claim)
+        said.append(seen)
+    out = []
+    for key, (together, said) in found.items():
+        places = [m.group(1) for line in dict.fromkeys(said) if (m := _PLACE.search(line))]
+        out.append((together, said[0] if len(set(said)) == 1 else f"{key} (raised in {', '.join(places)})"))
+    return out
 
 
 def _short(value: str, limit: int) -> str:
@@ -480,6 +555,13 @@ def _observed(claim: Claim, model: Model) -> str:
         version = s.cell.version_of(axis) + ("" if s.cell.cell.python == "3.11" else f" on Python {s.cell.cell.python}")
         places.setdefault(place, []).append(version)
         verdicts.setdefault(place, set()).add(str(s.observed))
+    span = "" if _where_it_holds(model, claim) else _observed_span(model, claim)
+    if span:
+        # Every release shows it: which of the guide's groups (and Pythons) is all there is to add.
+        seen = "/".join(sorted(set().union(*verdicts.values())))
+        guide = [_pythons(place, versions) for place, versions in places.items() if place != "the newest release"]
+        also = f", the guide's versions included: {', '.join(guide)}" if guide else ""
+        return f"**{seen}** on every release observed ({span}){also}"
     parts = []
     for place, versions in places.items():
         unique = list(dict.fromkeys(versions))
@@ -488,8 +570,9 @@ def _observed(claim: Claim, model: Model) -> str:
         )
         where = f"the newest release ({shown})" if place == "the newest release" else f"{place} ({shown})"
         parts.append(f"**{'/'.join(sorted(verdicts[place]))}** on {where}")
-    text_ = "; ".join(parts)
-    if not _where_it_holds(model, claim):
-        span = _observed_span(model, claim)
-        text_ += f"; and on every release observed ({span})" if span else ""
-    return text_
+    return "; ".join(parts)
+
+
+def _pythons(place: str, versions: Sequence[str]) -> str:
+    pythons = [v.split(" on Python ", 1)[1] for v in dict.fromkeys(versions) if " on Python " in v]
+    return f"{place} (Python {', '.join(pythons)})" if pythons else place
