@@ -241,10 +241,11 @@ def signature(evidence_line: str) -> Cause | None:
 
 def _entries(model: Model, claims: list[Claim]) -> list[Entry]:
     """One entry per cause: claims of different lines failing with one shared exception are one entry;
-    the claims of one line (several tests judging the same words) are one entry too. When the claims
-    of one line of such a group raise the exception themselves (the guide's ``X | None`` on Python 3.9
-    under "Python 3.9+") and the others meet it only in a setup step or a server, that line is what is
-    wrong: its entry lists the others as what it takes down."""
+    the claims of one line (several tests judging the same words) are one entry too. When no release
+    of a package brings the exception, and the claims of one line of such a group raise it themselves
+    (the guide's ``X | None`` on Python 3.9 under "Python 3.9+") while the others meet it only in a
+    setup step or a server, that line is what is wrong: its entry lists the others as what it takes
+    down."""
     causes = {id(c): cause for c in claims if (cause := signature(c.sightings[0].evidence)) is not None}
     by_cause: dict[str, list[Claim]] = {}
     for claim in claims:
@@ -258,13 +259,16 @@ def _entries(model: Model, claims: list[Claim]) -> list[Entry]:
     entries = []
     rooted: dict[str, list[Claim]] = {}  # a line -> the claims its cause takes down
     for found in shared:
+        brought = _brought_by(model, found)
         lines = dict.fromkeys(_words(c.wrong_line) for c in found)
         roots = [w for w in lines if all(causes[id(c)].direct for c in found if _words(c.wrong_line) == w)]
-        if len(roots) == 1:
+        # A release that brings the exception (bcrypt 5.0.0 under passlib) is the cause, whatever line
+        # meets it first; without one, a line whose own code raises it is what is wrong.
+        if brought is None and len(roots) == 1:
             rooted.setdefault(roots[0], []).extend(c for c in found if _words(c.wrong_line) != roots[0])
             continue
         texts = dict.fromkeys(causes[id(c)].text for c in found)
-        entries.append(Entry(_section(found), found, " / ".join(texts), _brought_by(model, found)))
+        entries.append(Entry(_section(found), found, " / ".join(texts), brought))
     for words, found in by_line.items():
         own = [c for c in found if id(c) not in taken or words in rooted]
         if not own:
@@ -344,7 +348,7 @@ def suggestions(model: Model, entry: Entry) -> list[str]:
     elif not entry.cause:
         holds = _where_it_holds(model, first)
         if holds:
-            out.append(f"What the guide says is observed on {holds}: not where it is observed otherwise above.")
+            out.append(f"As claimed along {holds}: not on the versions above.")
     out += _workarounds(model, entry)
     return [x for x in dict.fromkeys(out) if x]
 
@@ -375,7 +379,7 @@ def _where_it_holds(model: Model, claim: Claim) -> str:
         for i in history.intervals
         if i.verdict == claim.expected
     ]
-    return f"{history.package} " + ", ".join(spans) if spans else ""
+    return f"{history.line.key.describe()}: " + ", ".join(spans) if spans else ""
 
 
 def _observed_span(model: Model, claim: Claim) -> str:
@@ -457,9 +461,11 @@ def render(errata: Errata, model: Model, site_url: str = "") -> str:
         lines += [f"## {section.value} ({len(found)})", ""]
         if not found:
             lines += ["None.", ""]
+        said = ""  # the place in the guide said last: entries in the guide's order share it
         for entry in found:
             number += 1
-            lines += _entry(number, entry, report, model)
+            lines += _entry(number, entry, report, model, said)
+            said = _place(entry) or said
     if errata.unchecked:
         lines += ["## Could not check", "", "The suite could not observe these claims (an error is no erratum):", ""]
         for u in errata.unchecked:
@@ -474,7 +480,12 @@ def quote_inline(words: str) -> str:
     return "\u201c" + text(short if len(short) <= 90 else short[:89] + "…") + "\u201d"
 
 
-def _entry(number: int, entry: Entry, report: str, model: Model) -> list[str]:
+def _place(entry: Entry) -> str:
+    places = [c.heading for c in entry.claims if c.heading] or [_short(c.section, 70) for c in entry.claims]
+    return "; ".join(dict.fromkeys(p for p in places if p))
+
+
+def _entry(number: int, entry: Entry, report: str, model: Model, said: str = "") -> list[str]:
     first = entry.claims[0]
     if entry.cause:
         lines = [f"### {number}. One cause, {len(entry.claims)} claims: {code(_short(entry.cause, 90))}", ""]
@@ -488,11 +499,12 @@ def _entry(number: int, entry: Entry, report: str, model: Model) -> list[str]:
         for claim in entry.claims:
             lines.append(f"  - {quote_inline(claim.quote)} ({_test_link(claim, report)})")
     else:
-        places = [c.heading for c in entry.claims if c.heading] or [_short(c.section, 70) for c in entry.claims]
-        sections = "; ".join(dict.fromkeys(p for p in places if p))
-        lines = [f"### {number}. {quote_inline(first.quote or '(no quote)')}", ""]
-        lines += [f"*{text(sections)}*", ""] if sections else []
-        lines += [quote(first.quote or "(the case gives no quote)"), ""]
+        sections = _place(entry)
+        heading = quote_inline(first.quote or "(no quote)")
+        lines = [f"### {number}. {heading}", ""]
+        lines += [f"*{text(sections)}*", ""] if sections and sections != said else []
+        if heading != "\u201c" + text(" ".join(first.quote.split())) + "\u201d" or "\n" in first.quote.strip():
+            lines += [quote(first.quote or "(the case gives no quote)"), ""]  # the heading cut it short
         if first.example:
             where = f" (*{text(first.example_heading)}*)" if first.example_heading else ""
             lines += [
