@@ -488,7 +488,7 @@ def _place(entry: Entry) -> str:
 def _entry(number: int, entry: Entry, report: str, model: Model, said: str = "") -> list[str]:
     first = entry.claims[0]
     if entry.cause:
-        lines = [f"### {number}. One cause, {len(entry.claims)} claims: {code(_short(entry.cause, 90))}", ""]
+        lines = [f"### {number}. One cause, {len(entry.claims)} claims: {code(_short(entry.cause, 64))}", ""]
         if entry.changed is not None:
             b = entry.changed
             release = f"**{b.package} {b.first_after}** (last {b.before}: {b.last_before})"
@@ -496,8 +496,7 @@ def _entry(number: int, entry: Entry, report: str, model: Model, said: str = "")
         else:
             lines.append(f"- **Cause**: {code(entry.cause)}, outside the lines the claims quote.")
         lines.append("- **Claims it takes down** (the lines they quote are never reached):")
-        for claim in entry.claims:
-            lines.append(f"  - {quote_inline(claim.quote)} ({_test_link(claim, report)})")
+        lines += _by_case(entry.claims, report)
     else:
         sections = _place(entry)
         heading = quote_inline(first.quote or "(no quote)")
@@ -518,15 +517,14 @@ def _entry(number: int, entry: Entry, report: str, model: Model, said: str = "")
         )
         lines.append(f"- **Claimed**: {claimed}; **observed**: {_observed(first, model)}")
         for claims, seen in _evidence(entry.claims):
-            links = ", ".join(_test_link(c, report) for c in claims)
+            links = ", ".join([_test_link(claims[0], report), *(code(c.test) for c in claims[1:])])
             ran = code(_short(claims[0].wrong_line, 60))
             lines.append(f"- **Evidence** ({links}): running {ran} gave {code(_short(seen, 170))}")
         if entry.takes_down:
             lines.append(
                 "- **Takes down** (they meet the same exception in a setup step or a server, before their line):"
             )
-            for claim in entry.takes_down:
-                lines.append(f"  - {quote_inline(claim.quote)} ({_test_link(claim, report)})")
+            lines += _by_case(entry.takes_down, report)
     if entry.suggestions:
         lines.append("- **Correction**:")
         lines += [f"  - {s}" for s in entry.suggestions]
@@ -552,6 +550,17 @@ def _evidence(claims: Sequence[Claim]) -> list[tuple[list[Claim], str]]:
 def _short(value: str, limit: int) -> str:
     one = " ".join(value.split())
     return one if len(one) <= limit else one[: limit - 1] + "…"
+
+
+def _by_case(claims: Sequence[Claim], report: str) -> list[str]:
+    """The claims, a line per case: the case linked once, each claim's quoted line."""
+    cases: dict[str, list[Claim]] = {}
+    for claim in claims:
+        cases.setdefault(claim.case, []).append(claim)
+    return [
+        f"  - [{text(case)}]({report}#case-{case}): " + ", ".join(quote_inline(c.quote) for c in found)
+        for case, found in cases.items()
+    ]
 
 
 def _test_link(claim: Claim, report: str) -> str:
