@@ -331,3 +331,36 @@ def test_an_entry_says_where_its_line_is_in_the_guide(tmp_path: Path) -> None:
     assert found.heading_of("# Include routers") == "Main App"  # a comment in a code block is no heading
     assert found.heading_of('CMD ["uv", "run",') == "Deployment \u203a Docker"
     assert found.heading_of("not in the guide") == ""
+
+
+MISSING = 'AssertionError: {"detail":[{"type":"missing","loc":["body","attribute"]}]}'
+
+
+def test_lines_whose_tests_saw_the_same_thing_are_one_entry(tmp_path: Path) -> None:
+    (tmp_path / "cases" / "form").mkdir(parents=True)
+    (tmp_path / "cases" / "form" / "case.toml").write_text(
+        'id = "form"\ntitle = "An optional form field"\nkind = "pattern"\n[claim]\nsection = "Issue #3"\n'
+        '[[claim.expect]]\ntest = "test_none_sent"\nverdict = "works"\nquote = "Worked in 0.113.0"\n'
+        '[[claim.expect]]\ntest = "test_omitted"\nverdict = "works"\nquote = "Omit instead of None"\n'
+        '[[claim.expect]]\ntest = "test_other"\nverdict = "works"\nquote = "Another line"\n'
+    )
+    tests = [
+        t("form", "test_none_sent", "pattern", "failed", MISSING),
+        t("form", "test_omitted", "pattern", "failed", MISSING),
+        t("form", "test_other", "pattern", "failed", "AssertionError: 500 != 200"),
+    ]
+    run = RunResult(
+        generated="2026-12-07T00:00:00Z",
+        matrix="matrix.toml",
+        cells=[cell("0.128.0", "2.11.7", group=GUIDE_GROUP, tests=tests)],
+    )
+    model = Model.of(run, load_cases(tmp_path / "cases"))
+    found = errata.collect(model, (GUIDE_GROUP,))
+    assert [[c.test for c in e.claims] for e in found.entries] == [["test_none_sent"], ["test_other"]]
+    text = errata.render(found, model)
+    first = _entries(text)[0]
+    assert (
+        "- **The same observation also contradicts**:\n"
+        "  - [form](index.html#case-form): \u201cOmit instead of None\u201d"
+    ) in first
+    assert text.count(MISSING) == 1

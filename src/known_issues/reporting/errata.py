@@ -92,6 +92,7 @@ class Entry:
     changed: Boundary | None = None  # the release that changed it (or that brings the cause)
     suggestions: list[str] = field(default_factory=list)
     takes_down: list[Claim] = field(default_factory=list)  # claims of other lines that fail of this line's cause
+    also: list[Claim] = field(default_factory=list)  # claims of other lines whose tests saw the same thing
 
     @property
     def position(self) -> tuple[bool, int]:
@@ -278,7 +279,24 @@ def _entries(model: Model, claims: list[Claim]) -> list[Entry]:
         changed = [b for c in own if (b := _changed_at(model, c)) is not None]
         first = min(changed, key=lambda b: version_key(b.first_after), default=None)
         entries.append(Entry(section, own, "", first, takes_down=down))
-    return entries
+    return _same_observation(entries)
+
+
+def _same_observation(entries: list[Entry]) -> list[Entry]:
+    """Lines whose tests saw exactly the same thing (a refusal the guide's code meets whether a value is
+    sent as None or left out) are one entry: the first line's, with the others as also contradicted."""
+    kept: list[Entry] = []
+    first_of: dict[tuple[Section, str], Entry] = {}
+    for entry in entries:
+        seen = entry.claims[0].sightings[0].evidence
+        into = None if entry.cause else first_of.get((entry.section, seen))
+        if into is None:
+            kept.append(entry)
+            if not entry.cause:
+                first_of[(entry.section, seen)] = entry
+        else:
+            into.also.extend(entry.claims)
+    return kept
 
 
 def _words(line: str) -> str:
@@ -525,6 +543,9 @@ def _entry(number: int, entry: Entry, report: str, model: Model, said: str = "")
                 "- **Takes down** (they meet the same exception in a setup step or a server, before their line):"
             )
             lines += _by_case(entry.takes_down, report)
+        if entry.also:
+            lines.append("- **The same observation also contradicts**:")
+            lines += _by_case(entry.also, report)
     if entry.suggestions:
         lines.append("- **Correction**:")
         lines += [f"  - {s}" for s in entry.suggestions]
