@@ -18,6 +18,7 @@ from known_issues.cell.verdicts import Verdict
 from known_issues.matrix import load as load_matrix
 from known_issues.observe import Observed
 from known_issues.outcomes import CellStatus
+from known_issues.reporting.model import Model
 from known_issues.results import CellResult, RunResult
 from known_issues.runner import locks
 from known_issues.runner.all_cells import RunSummary
@@ -28,6 +29,7 @@ from known_issues.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 R, F, NA, ERR = Verdict.REPRODUCES, Verdict.FIXED, Verdict.NA, Verdict.ERROR
+BROKEN, HOLDS = Verdict.BROKEN, Verdict.HOLDS
 BUG = ("case_a", "test_bug")
 OTHER = ("case_b", "test_other")
 
@@ -82,6 +84,18 @@ def test_a_spent_budget_says_the_change_is_not_placed() -> None:
     assert not exact and between and last != first
 
 
+def test_a_third_verdict_on_the_way_is_a_change_of_its_own_and_is_placed_too() -> None:
+    # n/a until 1.3 (the feature is new), broken 1.3-1.8, holds from 1.9: the far end holds.
+    versions = _versions(12)
+    search = narrowing.Search(versions, {BUG: NA}, after={BUG: HOLDS})
+    _drive(search, {BUG: lambda i: NA if i < 3 else (BROKEN if i < 9 else HOLDS)})
+    assert search.segments(BUG) == [
+        (NA, ("1.2.0", "1.3.0", [], True)),
+        (BROKEN, ("1.8.0", "1.9.0", [], True)),
+    ]
+    assert search.answer(BUG) == ("1.2.0", "1.3.0", [], True)
+
+
 def _run(verdicts: dict[str, Verdict], errors: tuple[str, ...] = ()) -> RunResult:
     cells = []
     for version, verdict in verdicts.items():
@@ -96,6 +110,15 @@ RELEASES = [f"0.{m}.{p}" for m in (113, 114, 115) for p in range(4)]
 def _between(package: str, python: str, low: str, high: str) -> list[str]:
     assert (package, python) == ("fastapi", "3.11")
     return [v for v in RELEASES if RELEASES.index(low) < RELEASES.index(v) < RELEASES.index(high)]
+
+
+def test_between_two_pythons_lie_the_minors_not_run() -> None:
+    def no_index(package: str, python: str) -> list[str]:
+        raise AssertionError("Pythons are not asked of the package index")
+
+    between = narrowing.releases_between(no_index)
+    assert between("python", "", "3.9.18", "3.10.13") == []  # adjacent minors: the change is exact
+    assert between("python", "", "3.10.13", "3.12.1") == ["3.11"]
 
 
 def test_positions_are_the_changes_with_releases_between_them_and_an_error_is_a_hole() -> None:
@@ -156,6 +179,55 @@ def test_a_change_on_a_planted_index_is_narrowed_to_its_release_and_kept(
     # A change to the case's files is a new question.
     assert narrowing.narrow(replace(ctx, digests={"case_a": "d2"}), run, _between) == [answer]
     assert planted.probed
+
+
+@dataclass
+class ThreeVerdicts:
+    """A workaround that does not exist before 0.114.0 (n/a), is broken there and holds from 0.115.1."""
+
+    probed: list[str]
+
+    @staticmethod
+    def outcome(version: str) -> str:
+        n = RELEASES.index(version)
+        return "skipped" if n < RELEASES.index("0.114.0") else ("failed" if n < RELEASES.index("0.115.1") else "passed")
+
+    def observe(self, ctx: RunContext, cells: list, **_: object) -> Observed:
+        results = []
+        for c in cells:
+            version = dict(c.requested)["fastapi"]
+            self.probed.append(version)
+            made = cell(version, "2.11.7", tests=[t("case_a", "test_bug", "workaround", self.outcome(version))])
+            results.append(CellResult(c, CellStatus.RAN, tests=made.tests, resolved=made.resolved))
+        return Observed(RunResult(cells=results), RunSummary(results))
+
+
+def test_both_changes_of_a_third_verdict_are_narrowed_and_the_history_is_exact(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    planted = ThreeVerdicts([])
+    monkeypatch.setattr(narrowing, "observe", planted.observe)
+    run = RunResult(
+        cells=[
+            cell(v, "2.11.7", tests=[t("case_a", "test_bug", "workaround", ThreeVerdicts.outcome(v))])
+            for v in ("0.113.1", "0.115.3")
+        ]
+    )
+    answers = narrowing.narrow(_ctx(tmp_path), run, _between)
+    assert [(a.before, a.after, a.last_before, a.first_after, a.exact) for a in answers] == [
+        (NA, BROKEN, "0.113.3", "0.114.0", True),
+        (BROKEN, HOLDS, "0.115.0", "0.115.1", True),
+    ]
+    history = Model.of(run, {}, narrowed=answers).histories_of(BUG)[0]
+    assert [(b.before, b.after, b.first_after, b.exact) for b in history.boundaries] == [
+        (NA, BROKEN, "0.114.0", True),
+        (BROKEN, HOLDS, "0.115.1", True),
+    ]
+    assert [(i.verdict, i.first, i.last) for i in history.intervals] == [
+        (NA, "0.113.1", "0.113.3"),
+        (BROKEN, "0.114.0", "0.115.0"),
+        (HOLDS, "0.115.1", "0.115.3"),
+    ]
 
 
 def test_answers_are_written_for_the_report(tmp_path: Path) -> None:

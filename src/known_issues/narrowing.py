@@ -113,11 +113,21 @@ class Search:
     """Binary search, for several tests at once, over ``versions`` (the two observed ends first and last):
     for each test, the first version whose verdict differs from ``before``. A probe runs every test whose
     interval holds it; a version that cannot tell for a test (not installable, an error...) is a hole
-    for it, and its nearest untried neighbour is probed instead."""
+    for it, and its nearest untried neighbour is probed instead. Where the verdict found there is not
+    the one observed at the far end (``after``), the test changes again on the way, and that change is
+    searched for too: one segment per change."""
 
-    def __init__(self, versions: Sequence[str], before: Mapping[Key, Verdict], budget: int | None = None) -> None:
+    def __init__(
+        self,
+        versions: Sequence[str],
+        before: Mapping[Key, Verdict],
+        budget: int | None = None,
+        after: Mapping[Key, Verdict] | None = None,
+    ) -> None:
         self.versions = list(versions)
         self.tests = {k: _Open(v, 0, len(self.versions) - 1) for k, v in before.items()}
+        self.after = dict(after or {})
+        self.placed: dict[Key, list[_Open]] = {k: [] for k in before}  # the segments found before the current one
         self.probed: dict[int, dict[Key, Verdict]] = {}
         self.budget = budget if budget is not None else budget_for(len(self.versions) - 2)
 
@@ -126,9 +136,24 @@ class Search:
         order = [mid] + [i for d in range(1, t.hi - t.lo) for i in (mid + d, mid - d)]
         return [i for i in order if t.lo < i < t.hi and i not in t.holes and i not in self.probed]
 
+    def _settle(self) -> None:
+        """A placed change whose new verdict is not the far end's: open the next segment from there."""
+        last = len(self.versions) - 1
+        for key, t in list(self.tests.items()):
+            while t.hi < last and not self._candidates(t) and key in self.after:
+                found = self.probed.get(t.hi, {}).get(key)
+                if found is None or found not in PLACED or found == self.after[key]:
+                    break
+                self.placed[key].append(t)
+                t = _Open(found, t.hi, last)
+                for index in sorted(i for i in self.probed if t.lo < i < t.hi):
+                    self._apply(t, index, self.probed[index].get(key, Verdict.NOT_RUN))
+                self.tests[key] = t
+
     def next_probes(self, width: int = 1) -> list[int]:
         """Up to ``width`` releases to probe together: they split the widest open interval evenly (one
         is its midpoint), each replaced by its nearest untried neighbour where it cannot be probed."""
+        self._settle()
         left = self.budget - len(self.probed)
         open_ = [t for t in self.tests.values() if self._candidates(t)]
         if left <= 0 or not open_:
@@ -152,23 +177,32 @@ class Search:
     def record(self, index: int, verdicts: Mapping[Key, Verdict]) -> None:
         self.probed[index] = dict(verdicts)
         for key, t in self.tests.items():
-            if not t.lo < index < t.hi:
-                continue
-            verdict = verdicts.get(key, Verdict.NOT_RUN)
-            if verdict not in PLACED:
-                t.holes.add(index)
-            elif verdict == t.before:
-                t.lo = index
-            else:
-                t.hi = index
+            self._apply(t, index, verdicts.get(key, Verdict.NOT_RUN))
+
+    @staticmethod
+    def _apply(t: _Open, index: int, verdict: Verdict) -> None:
+        if not t.lo < index < t.hi:
+            return
+        if verdict not in PLACED:
+            t.holes.add(index)
+        elif verdict == t.before:
+            t.lo = index
+        else:
+            t.hi = index
 
     def done(self) -> bool:
         return self.next_probe() is None
 
     def answer(self, key: Key) -> tuple[str, str, list[str], bool]:
         """(last release with the old verdict, first with another, the releases between that could not
-        tell, narrowed to them alone)."""
-        t = self.tests[key]
+        tell, narrowed to them alone), for the first change."""
+        return self._placed(([*self.placed[key], self.tests[key]])[0])
+
+    def segments(self, key: Key) -> list[tuple[Verdict, tuple[str, str, list[str], bool]]]:
+        """Every change found, in order: the verdict before it and its answer."""
+        return [(t.before, self._placed(t)) for t in [*self.placed[key], self.tests[key]]]
+
+    def _placed(self, t: _Open) -> tuple[str, str, list[str], bool]:
         between = list(range(t.lo + 1, t.hi))
         return (
             self.versions[t.lo],
@@ -212,6 +246,10 @@ ReleasesBetween = Callable[[str, str, str, str], list[str]]  # (package, python,
 def releases_between(index_versions: Callable[[str, str], Sequence[str]]) -> ReleasesBetween:
     def between(package: str, python: str, low: str, high: str) -> list[str]:
         lo, hi = Version(low), Version(high)
+        if package == PYTHON:
+            # A cell runs a Python minor (3.9), whichever patch is installed: the minors between are
+            # what a line of Pythons leaves untested.
+            return [f"{lo.major}.{m}" for m in range(lo.minor + 1, hi.minor)] if lo.major == hi.major else []
         return [v for v in index_versions(package, python) if lo < Version(v) < hi]
 
     return between
@@ -245,7 +283,8 @@ def positions_of(run: RunResult, between: ReleasesBetween) -> list[Position]:
 
 def answer_key(position: Position, key: Key, ctx: RunContext) -> str:
     """Everything an answer depends on: the line, the two observed environments and verdicts, the
-    releases between, the case's files and the harness that runs in cells."""
+    releases between, the case's files and the harness that runs in cells. (The "2": a record holds
+    every change of the test between the two ends, no longer only the first.)"""
     before, after = position.changes[key]
     low, high = position.endpoint_cells
     parts = [
@@ -260,7 +299,7 @@ def answer_key(position: Position, key: Key, ctx: RunContext) -> str:
         ctx.digests.get(key[0], ""),
         ctx.harness,
     ]
-    return "narrowed-" + hashlib.sha256("\n".join(parts).encode()).hexdigest()[:20]
+    return "narrowed2-" + hashlib.sha256("\n".join(parts).encode()).hexdigest()[:20]
 
 
 # --------------------------------------------------------------------------------------------
@@ -278,14 +317,14 @@ def narrow(ctx: RunContext, run: RunResult, between: ReleasesBetween) -> list[Na
         pending: dict[Key, Verdict] = {}
         for key in position.changes:
             position.keys[key] = answer_key(position, key, ctx)
-            stored = None if rerun else ctx.store.get_record(position.keys[key], Narrowed, SCHEMA)
+            stored = None if rerun else ctx.store.get_record(position.keys[key], NarrowedRun, SCHEMA)
             if stored is not None:
-                answers.append(stored)
+                answers += stored.answers
             else:
                 pending[key] = position.changes[key][0]
         if pending:
             versions = [position.low.version, *position.between, position.high.version]
-            position.search = Search(versions, pending)
+            position.search = Search(versions, pending, after={k: position.changes[k][1] for k in pending})
             searching.append(position)
     if not searching:
         return answers
@@ -321,9 +360,9 @@ def narrow(ctx: RunContext, run: RunResult, between: ReleasesBetween) -> list[Na
     for position in searching:
         assert position.search is not None
         for key in position.search.tests:
-            answer = _answer(position, key)
-            ctx.store.put_record(position.keys[key], answer)
-            answers.append(answer)
+            found = _answers(position, key)
+            ctx.store.put_record(position.keys[key], NarrowedRun(found))
+            answers += found
     say(f"narrowed in {rounds} round(s) of probes")
     return answers
 
@@ -335,32 +374,40 @@ def _verdicts(result: CellResult, tests: Mapping[Key, object]) -> dict[Key, Verd
     return {k: found.get(k, Verdict.NOT_RUN) for k in tests}
 
 
-def _answer(position: Position, key: Key) -> Narrowed:
+def _answers(position: Position, key: Key) -> list[Narrowed]:
+    """One answer per change of the test between the two observed releases: the first from the low
+    end, each next one from the release where the one before it was placed."""
     search = position.search
     assert search is not None
-    last_before, first_after, skipped, narrowed = search.answer(key)
-    before, after = position.changes[key]
+    at = {**dict(enumerate(position.endpoint_cells[:1])), len(search.versions) - 1: position.endpoint_cells[1]}
+    at.update(position.probe_cells)
     probes = [
         Probe(search.versions[i], verdicts[key], position.probe_cells[i].id)
         for i, verdicts in sorted(search.probed.items())
         if key in verdicts and i in position.probe_cells
     ]
-    at = {**dict(enumerate(position.endpoint_cells[:1])), len(search.versions) - 1: position.endpoint_cells[1]}
-    at.update(position.probe_cells)
-    lo, hi = search.versions.index(last_before), search.versions.index(first_after)
-    return Narrowed(
-        package=position.line.package,
-        line=position.line.key.describe(),
-        case=key[0],
-        test=key[1],
-        before=before,
-        after=search.probed.get(search.versions.index(first_after), {}).get(key, after),
-        low=position.low.version,
-        high=position.high.version,
-        last_before=last_before,
-        first_after=first_after,
-        skipped=skipped,
-        probes=probes,
-        exact=narrowed,
-        changed=changed_packages(at[lo], at[hi]) if lo in at and hi in at else [],
-    )
+    far = position.changes[key][1]
+    out = []
+    low = position.low.version
+    for before, (last_before, first_after, skipped, narrowed) in search.segments(key):
+        lo, hi = search.versions.index(last_before), search.versions.index(first_after)
+        out.append(
+            Narrowed(
+                package=position.line.package,
+                line=position.line.key.describe(),
+                case=key[0],
+                test=key[1],
+                before=before,
+                after=search.probed.get(hi, {}).get(key, far),
+                low=low,
+                high=position.high.version,
+                last_before=last_before,
+                first_after=first_after,
+                skipped=skipped,
+                probes=probes,
+                exact=narrowed,
+                changed=changed_packages(at[lo], at[hi]) if lo in at and hi in at else [],
+            )
+        )
+        low = first_after
+    return out

@@ -136,8 +136,14 @@ def histories(
             boundaries = []
             for tr in transitions(line, key[0], key[1], verdicts):
                 answer = answers.get((line.key.describe(), key[0], key[1], tr.low, tr.high))
+                chain = [answer] if answer is not None else []
+                while chain and chain[-1].after != tr.after:
+                    found = answers.get((line.key.describe(), key[0], key[1], chain[-1].first_after, tr.high))
+                    if found is None:
+                        break
+                    chain.append(found)
                 boundaries += _boundaries(line, tr.before, tr.after, tr.low, tr.high, (tr.low_cell, tr.high_cell),
-                                          answer, between, cells)  # fmt: skip
+                                          chain, between, cells)  # fmt: skip
             out[(key, n)] = History(line, key[0], key[1], _intervals(placed, boundaries), boundaries)
     return out
 
@@ -149,20 +155,35 @@ def _boundaries(
     low: str,
     high: str,
     ends: tuple[str, str],
-    answer: Narrowed | None,
+    chain: Sequence[Narrowed],
     between: Between | None,
     cells: Mapping[str, CellResult],
 ) -> list[Boundary]:
     package, where = line.package, line.key.describe()
-    if answer is not None:
-        changed = tuple(answer.changed)
-        first = Boundary(package, before, answer.after, answer.last_before, answer.first_after, answer.exact,
-                         tuple(answer.skipped), changed, ends, narrowed=True, line=where)  # fmt: skip
-        if answer.after == after:
-            return [first]
-        # A third verdict at the narrowed release: the way on to the observed one is not narrowed.
-        rest = Boundary(package, answer.after, after, answer.first_after, high, False, (), (), ends, line=where)
-        return [first, rest]
+    if chain:
+        # Each narrowed change in turn (a third verdict on the way is a change of its own).
+        placed = [
+            Boundary(
+                package,
+                a.before,
+                a.after,
+                a.last_before,
+                a.first_after,
+                a.exact,
+                tuple(a.skipped),
+                tuple(a.changed),
+                ends,
+                narrowed=True,
+                line=where,
+            )
+            for a in chain
+        ]
+        last = chain[-1]
+        if last.after == after:
+            return placed
+        # The way on to the observed verdict was not narrowed (an answer kept from before it was).
+        rest = Boundary(package, last.after, after, last.first_after, high, False, (), (), ends, line=where)
+        return [*placed, rest]
     unknown: tuple[str, ...] = ()
     exact = False
     if between is not None:
