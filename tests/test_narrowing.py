@@ -235,6 +235,10 @@ def test_answers_are_written_for_the_report(tmp_path: Path) -> None:
     narrowing.write_answers(tmp_path, [answer])
     assert narrowing.read_answers(tmp_path) == [answer]
     assert json.loads((tmp_path / narrowing.ANSWERS).read_text())["schema"] == narrowing.SCHEMA
+    # A run that changed no cell keeps them; answers of another narrowing are narrowed again.
+    assert narrowing.answers_current(tmp_path)
+    (tmp_path / narrowing.ANSWERS).write_text(json.dumps({"answers": [], "schema": 1}))
+    assert not narrowing.answers_current(tmp_path)
 
 
 @pytest.mark.e2e

@@ -43,9 +43,10 @@ def run_matrix(
     with holding(settings):
         ctx = RunContext.build(settings, index)
         observed = observe(ctx, cells, replace=replace, resume=resume, baseline=baseline)
-        # An unchanged run has the answers it had (they depend on nothing that could have changed).
-        if observed.merged is not None:
-            answers = narrowing.narrow(ctx, observed.merged, narrowing.releases_between(index.versions))
+        # An unchanged run keeps the answers it had, unless another narrowing wrote them.
+        narrow = observed.merged is not None or not narrowing.answers_current(settings.out)
+        if narrow and observed.run is not None:
+            answers = narrowing.narrow(ctx, observed.run, narrowing.releases_between(index.versions))
             narrowing.write_answers(settings.out, answers)
         report(settings, None, observed.merged, unchanged=observed.unchanged, index=index)
     counts: dict[str, int] = {}

@@ -32,7 +32,7 @@ from known_issues.results import CellResult, PackageChange, RunResult, changed_p
 from known_issues.runner.all_cells import say
 from known_issues.runner.run_context import RunContext
 
-SCHEMA = 1
+SCHEMA = 2  # 2: a test's record holds every change between the two observed ends
 GROUP = "narrow"
 ANSWERS = "narrowed.json"
 Key = tuple[str, str]  # (case, test)
@@ -85,6 +85,14 @@ def read_answers(out: Path) -> list[Narrowed]:
         return load(NarrowedRun, data).answers
     except (OSError, ValueError, KeyError, TypeError, SchemaError):
         return []
+
+
+def answers_current(out: Path) -> bool:
+    """The run's answers were written by this narrowing (a run that changed nothing keeps them)."""
+    try:
+        return json.loads((out / ANSWERS).read_text(encoding="utf-8")).get("schema") == SCHEMA
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def write_answers(out: Path, answers: Sequence[Narrowed]) -> None:
