@@ -321,7 +321,15 @@ def test_a_shared_exception_without_a_line_of_its_own_is_one_cause_named_without
     found = errata.collect(model, (GUIDE_GROUP,))
     (entry,) = found.entries
     assert entry.cause == UNION and {c.test for c in entry.claims} == {"test_app", "test_cmd"}
-    assert "CodeRaised" not in errata.render(found, model)
+    rendered = errata.render(found, model)
+    assert "CodeRaised" not in rendered
+    # Alone, each of them says what the other process reported, without the suite's wrapper.
+    run.cells = [c for c in run.cells if c.cell.python == "3.9"]
+    for c in run.cells:
+        c.tests = [x for x in c.tests if x.test == "test_cmd"]
+    alone = Model.of(run, load_cases(tmp_path / "cases"))
+    text = errata.render(errata.collect(alone, (GUIDE_GROUP,)), alone)
+    assert f"gave `[setup] the CMD exited before answering: {UNION}`" in text and "CodeRaised" not in text
 
 
 def test_an_entry_says_where_its_line_is_in_the_guide(tmp_path: Path) -> None:

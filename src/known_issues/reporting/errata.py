@@ -38,6 +38,7 @@ MAX_VERSIONS = 6
 _ASSERTION = re.compile(r"^(AssertionError|Failed)\b")
 # The suite's report of an exception raised in another process (a server, a project build).
 _WRAPPED = re.compile(r"^(?:[\w.]+\.)?CodeRaised: (.*)$")
+_SUITE_WRAPPER = re.compile(r"(?<=^\[setup\] )(?:[\w.]+\.)?CodeRaised: |^(?:[\w.]+\.)?CodeRaised: ")
 _EXCEPTION = re.compile(r"\b[A-Z]\w*(?:Error|Exception|Exit|Interrupt)(?:: .*)?$")
 _RAISED_IN = re.compile(r"\s*\(raised in [^)]*\)$")
 _PLACE = re.compile(r"\(raised in ([^)]*)\)$")
@@ -564,7 +565,9 @@ def _evidence(claims: Sequence[Claim]) -> list[tuple[list[Claim], str]]:
     out = []
     for key, (together, said) in found.items():
         places = [m.group(1) for line in dict.fromkeys(said) if (m := _PLACE.search(line))]
-        out.append((together, said[0] if len(set(said)) == 1 else f"{key} (raised in {', '.join(places)})"))
+        shown = said[0] if len(set(said)) == 1 else f"{key} (raised in {', '.join(places)})"
+        # The suite's wrapper of an exception another process reported says nothing to the guide's author.
+        out.append((together, _SUITE_WRAPPER.sub("", shown, count=1)))
     return out
 
 
