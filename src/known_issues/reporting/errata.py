@@ -538,7 +538,7 @@ def _entry(number: int, entry: Entry, report: str, model: Model, said: str = "")
         for claims, seen in _evidence(entry.claims):
             links = ", ".join([_test_link(claims[0], report), *(code(c.test) for c in claims[1:])])
             ran = code(_short(claims[0].wrong_line, 60))
-            lines.append(f"- **Evidence** ({links}): running {ran} gave {code(_short(seen, 170))}")
+            lines.append(f"- **Evidence** ({links}): running {ran} gave {code(_short(seen, 150))}")
         if entry.takes_down:
             lines.append(
                 "- **Takes down** (they meet the same exception in a setup step or a server, before their line):"
