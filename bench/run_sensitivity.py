@@ -46,7 +46,10 @@ def flips_of(patch: Patch, work: Path, jobs: int) -> tuple[dict[str, tuple[str, 
         sys.exit(f"{patch.name}: candidate failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
     (found,) = list((out / "candidate").glob(f"{patch.package}-*/candidate.json"))
     document = json.loads(found.read_text())
-    found.parent.rename(found.parent.with_name(f"{patch.name}-{found.parent.name}"))
+    # Out of the next patch's way (a patch of the same package writes the same folder name's kind).
+    kept = out / "patches" / patch.name
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    found.parent.rename(kept)
     flips = {f"{c['case']}::{c['test']}": (c["old"], c["new"]) for c in document["changes"]}
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return flips, wall, cpu, proc.returncode

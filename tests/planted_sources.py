@@ -103,7 +103,17 @@ PATCHES = (
                 '        return HTTPException(status_code=403, detail="Not authenticated")',
             ),
         ),
-        flips={},  # filled from the sensitivity bench's first run, reviewed by hand
+        # Every test that judges the refusal of a request without a bearer token (missing, or another
+        # scheme), in both auth cases and the assembled app: reviewed from the bench's first run.
+        flips={
+            "guide_app_assembled::test_auth_router_me_needs_token": ("works", "broken"),
+            "jwt_auth_current_tutorial::test_non_bearer_authorization_header_is_401": ("works", "broken"),
+            "jwt_auth_current_tutorial::test_protected_route_refuses_request_without_token": ("works", "broken"),
+            "jwt_auth_current_tutorial::test_request_without_token_is_401": ("works", "broken"),
+            "jwt_auth_documented::test_non_bearer_authorization_header_is_401": ("works", "broken"),
+            "jwt_auth_documented::test_protected_route_refuses_request_without_token": ("works", "broken"),
+            "jwt_auth_documented::test_request_without_token_is_401": ("works", "broken"),
+        },
         cases=("jwt_auth_documented", "jwt_auth_current_tutorial"),
     ),
 )
