@@ -128,10 +128,7 @@ def test_the_newest_cells_of_the_default_matrix() -> None:
     assert newest == [
         "fastapi-minors-py3.11-fastapi0.165.0-pydantic2.11.7",
         "pydantic-minors-py3.11-pydantic2.14.4-fastapiany",
-        "pythons-py3.9-fastapiany-pydanticany",
-        "pythons-py3.10-fastapiany-pydanticany",
-        "pythons-py3.12-fastapiany-pydanticany",
-        "pythons-py3.13-fastapiany-pydanticany",
+        "newest-python-py3.13-fastapiany-pydanticany",
         "bcrypt-py3.11-fastapi0.165.0-pydanticany-bcrypt4.0.1",
         "bcrypt-py3.11-fastapi0.165.0-pydanticany-bcrypt4.2.1",
         "bcrypt-py3.11-fastapi0.165.0-pydanticany-bcrypt4.3.0",
@@ -140,7 +137,7 @@ def test_the_newest_cells_of_the_default_matrix() -> None:
         "servers-py3.11-fastapi0.165.0-pydantic2.11.7",
     ]
     # Without the index only "any" can be told: nothing is moved onto the newest packages on a guess.
-    assert [c.id for c in cells if follows_the_newest(c, None)] == [i for i in newest if i.startswith("pythons-")]
+    assert [c.id for c in cells if follows_the_newest(c, None)] == [i for i in newest if i.startswith("newest-python-")]
     assert follows_the_newest(Cell("g", "3.11", (("fastapi", ANY),)), None)
     # A candidate (installed from its source) stands beside the newest releases, like `latest`'s cell.
     candidate = Cell(
