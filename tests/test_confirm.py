@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import threading
 
 from fixtures import cell, t
 
@@ -60,8 +61,10 @@ def test_unobserved_verdicts_and_settled_ones_are_never_suspects() -> None:
 
 
 def _rerun_giving(*verdicts: Verdict):  # type: ignore[no-untyped-def]
-    def rerun(cell: CellResult, nodeids: list[str]) -> list[dict[str, Verdict]]:
-        return [{nodeid: v for nodeid in nodeids} for v in verdicts]
+    def rerun(cell: CellResult, nodeids: list[str], attempt: int) -> dict[str, Verdict] | None:
+        if attempt >= len(verdicts):
+            return None
+        return {nodeid: verdicts[attempt] for nodeid in nodeids}
 
     return rerun
 
@@ -83,3 +86,19 @@ def test_a_cell_that_cannot_be_re_run_stays_unconfirmed() -> None:
     before = copy.deepcopy(run.cells[1].tests[0])
     assert apply(run, suspects(run, None), _rerun_giving(), confirm_runs=2) == []
     assert run.cells[1].tests[0] == before
+
+
+def test_the_re_runs_of_one_cell_run_side_by_side() -> None:
+    # Both re-runs of the one suspect cell must be in flight together to pass the barrier: run one
+    # after the other, the first waits alone and the barrier breaks.
+    barrier = threading.Barrier(2, timeout=10)
+
+    def rerun(cell: CellResult, nodeids: list[str], attempt: int) -> dict[str, Verdict] | None:
+        barrier.wait()
+        return dict.fromkeys(nodeids, first)
+
+    run = _run("passed", "failed", "passed")
+    first = run.cells[1].tests[0].verdict
+    changed = apply(run, suspects(run, None, [run.cells[1].id]), rerun, confirm_runs=2, jobs=2)
+    assert [c.id for c in changed] == [run.cells[1].id]
+    assert run.cells[1].tests[0].observations == [first] * 3

@@ -59,6 +59,25 @@ def test_the_first_release_of_the_new_verdict_is_found_within_the_budget(first: 
     assert cost <= narrowing.budget_for(15)
 
 
+# The last patch of 0.161, every patch of 0.162: the first of a new series is probed first.
+SERIES = ["0.161.1", *(f"0.162.{n}" for n in range(8))]
+
+
+def test_a_change_at_the_first_release_of_a_series_is_placed_with_one_probe() -> None:
+    search = narrowing.Search(SERIES, {BUG: R})
+    cost = _drive(search, {BUG: lambda i: R if i < 1 else F})
+    assert search.answer(BUG) == ("0.161.1", "0.162.0", [], True)
+    assert cost == 1
+
+
+@pytest.mark.parametrize("first", range(2, 8))
+def test_a_change_later_in_the_series_is_still_placed_exactly(first: int) -> None:
+    search = narrowing.Search(SERIES, {BUG: R})
+    cost = _drive(search, {BUG: lambda i: R if i < first else F})
+    assert search.answer(BUG) == (SERIES[first - 1], SERIES[first], [], True)
+    assert 1 < cost <= narrowing.budget_for(len(SERIES) - 2)
+
+
 @pytest.mark.parametrize("width", [1, 2, 3, 5])
 def test_two_tests_that_change_at_different_releases_are_both_placed(width: int) -> None:
     versions = _versions(12)

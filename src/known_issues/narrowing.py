@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from packaging.version import Version
+from packaging.version import InvalidVersion, Version
 
 from known_issues.cell.atomic import write_json
 from known_issues.cell.serial import dump
@@ -138,6 +138,7 @@ class Search:
         self.placed: dict[Key, list[_Open]] = {k: [] for k in before}  # the segments found before the current one
         self.probed: dict[int, dict[Key, Verdict]] = {}
         self.budget = budget if budget is not None else budget_for(len(self.versions) - 2)
+        self.starts = _series_starts(self.versions)
 
     def _candidates(self, t: _Open) -> list[int]:
         mid = (t.lo + t.hi) // 2
@@ -169,10 +170,17 @@ class Search:
         t = max(open_, key=lambda t: t.hi - t.lo)
         span = t.hi - t.lo
         count = max(1, min(width, left, span - 1))
-        chosen: list[int] = []
+        candidates = self._candidates(t)
+        # Most changes come with the first release of a new series (0.162.0, 2.7.0): probed first, such a
+        # release settles the place at once; where it does not, the search goes on as a binary one.
+        starts = [i for i in candidates if i in self.starts]
+        mid = (t.lo + t.hi) / 2
+        chosen: list[int] = [min(starts, key=lambda i: (abs(i - mid), i))] if starts else []
         for n in range(1, count + 1):
+            if len(chosen) >= count:
+                break
             target = t.lo + round(n * span / (count + 1))
-            ordered = sorted(self._candidates(t), key=lambda i: (abs(i - target), i))
+            ordered = sorted(candidates, key=lambda i: (abs(i - target), i))
             pick = next((i for i in ordered if i not in chosen), None)
             if pick is not None:
                 chosen.append(pick)
@@ -218,6 +226,18 @@ class Search:
             [self.versions[i] for i in between],
             all(i in t.holes for i in between),
         )
+
+
+def _series_starts(versions: Sequence[str]) -> set[int]:
+    """The indexes of the releases that open a new series (major.minor) after the one before them."""
+    starts: set[int] = set()
+    for i in range(1, len(versions) - 1):
+        try:
+            if Version(versions[i]).release[:2] != Version(versions[i - 1]).release[:2]:
+                starts.add(i)
+        except InvalidVersion:
+            continue
+    return starts
 
 
 # --------------------------------------------------------------------------------------------

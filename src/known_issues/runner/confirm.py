@@ -96,23 +96,32 @@ def _neighbours(
     return found
 
 
-Rerun = Callable[[CellResult, list[str]], list[dict[str, Verdict]]]
+Rerun = Callable[[CellResult, list[str], int], dict[str, Verdict] | None]
+"""One re-run (the attempt's number) of a cell's node ids: each node id's verdict, or None when the
+cell cannot be re-run."""
 
 
 def apply(run: RunResult, found: Sequence[Suspect], rerun: Rerun, confirm_runs: int, jobs: int = 1) -> list[CellResult]:
-    """Re-run the suspects (cells in parallel); settle each one as confirmed or flaky. Returns the
-    cells changed. A cell that could not be re-run keeps its verdicts unconfirmed."""
+    """Re-run the suspects (every re-run of every cell in parallel); settle each one as confirmed or
+    flaky. Returns the cells changed. A cell that could not be re-run keeps its verdicts unconfirmed."""
     by_cell: dict[str, list[Suspect]] = defaultdict(list)
     for suspect in found:
         by_cell[suspect.cell].append(suspect)
     cells = [(c, by_cell[c.id]) for c in run.cells if c.id in by_cell]
+    # The re-runs of one cell are independent observations: run side by side, the cell with the most
+    # suspects does not make the others wait for its second run.
+    attempts = [(cell, items, n) for cell, items in cells for n in range(confirm_runs)]
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        outcomes = list(pool.map(lambda item: rerun(item[0], [s.test.nodeid for s in item[1]]), cells))
+        done = list(pool.map(lambda item: rerun(item[0], [s.test.nodeid for s in item[1]], item[2]), attempts))
+    outcomes: dict[str, list[dict[str, Verdict] | None]] = defaultdict(list)
+    for (cell, _, _), got in zip(attempts, done, strict=True):
+        outcomes[cell.id].append(got)
     changed = []
-    for (cell, items), reruns in zip(cells, outcomes, strict=True):
-        reruns = reruns[:confirm_runs]
-        if not reruns:
+    for cell, items in cells:
+        got = outcomes[cell.id]
+        if not got or any(r is None for r in got):
             continue
+        reruns = [r for r in got if r is not None]
         for suspect in items:
             test = suspect.test
             seen = [test.verdict] + [r.get(test.nodeid, Verdict.ERROR) for r in reruns]
@@ -145,25 +154,21 @@ def confirm(
         flush=True,
     )
 
-    def rerun(cell: CellResult, nodeids: list[str]) -> list[dict[str, Verdict]]:
+    def rerun(cell: CellResult, nodeids: list[str], attempt: int) -> dict[str, Verdict] | None:
         lock = ctx.store.lock(cell.env_key)
         if lock is None:
-            return []
+            return None
         python = envs.find_python(cell.cell.python)
         env = envs.ensure(ctx.settings.env_dir("cells"), python, lock, ctx.settings.index.url)
-        outcomes = []
-        for attempt in range(ctx.settings.confirm_runs):
-            run_ = run_pytest(
-                env.python,
-                nodeids,
-                root=ctx.settings.root,
-                log=ctx.log_path(cell.cell, f".confirm{attempt + 1}"),
-                test_timeout=ctx.settings.matrix.test_timeout,
-                cell_timeout=ctx.settings.matrix.cell_timeout,
-            )
-            got = {t.nodeid: t.verdict for t in run_.results.tests} if run_.results else {}
-            outcomes.append(got)
-        return outcomes
+        run_ = run_pytest(
+            env.python,
+            nodeids,
+            root=ctx.settings.root,
+            log=ctx.log_path(cell.cell, f".confirm{attempt + 1}"),
+            test_timeout=ctx.settings.matrix.test_timeout,
+            cell_timeout=ctx.settings.matrix.cell_timeout,
+        )
+        return {t.nodeid: t.verdict for t in run_.results.tests} if run_.results else {}
 
     changed = apply(run, found, rerun, ctx.settings.confirm_runs, ctx.settings.jobs)
     for cell in changed:
