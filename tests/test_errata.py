@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 from fixtures import FASTAPI_RELEASES, HOSTILE, PlantedReleases, cell, t
-from subscriptions_fixture import GUIDE_GROUP, planted_run, write_planted_cases
+from subscriptions_fixture import GUIDE_GROUP, guide_cell, literal_tests, planted_run, write_planted_cases
 
 from known_issues import guide
 from known_issues.catalog import load_cases
@@ -372,3 +372,45 @@ def test_lines_whose_tests_saw_the_same_thing_are_one_entry(tmp_path: Path) -> N
         "  - [form](index.html#case-form): \u201cOmit instead of None\u201d"
     ) in first
     assert text.count(MISSING) == 1
+
+
+def test_a_line_whose_tests_change_at_different_releases_names_each_release(tmp_path: Path) -> None:
+    # Two symptoms of one documented bug, under the same line: the first is gone in 0.116.0, the
+    # second only in 0.117.0. Until 0.117.0 the line still describes what a user meets.
+    cases = write_planted_cases(tmp_path)
+    toml = cases / "literal_form" / "case.toml"
+    toml.write_text(
+        toml.read_text()
+        + f"""[[claim.expect]]
+test = "test_bug_second"
+verdict = "reproduces"
+quote = 'Starting in FastAPI 0.114.0 `__future__` {HOSTILE}'
+where = ["fastapi>=0.114.0"]
+"""
+    )
+
+    def tests(first: str, second: str) -> list:  # type: ignore[type-arg]
+        return [*literal_tests(first, "passed"), t("literal_form", "test_bug_second", "bug", second, "")]
+
+    run = RunResult(
+        generated="2026-11-25T00:00:00Z",
+        matrix="matrix.toml",
+        cells=[
+            cell("0.114.0", "2.11.7", tests=tests("passed", "passed")),
+            cell("0.115.0", "2.11.7", tests=tests("passed", "passed")),
+            cell("0.116.0", "2.11.7", tests=tests("failed", "passed")),
+            cell("0.117.0", "2.11.7", tests=tests("failed", "failed")),
+            guide_cell(tests("passed", "passed")),
+        ],
+    )
+    out = tmp_path / "report"
+    build(run, load_cases(cases), out, guide_groups=(GUIDE_GROUP,), releases=FASTAPI_RELEASES)
+    changed = _sections((out / "errata.md").read_text())[
+        "True at the guide's versions, changed since a later release (1)"
+    ]
+    (bug,) = _entries(changed)
+    assert "Since fastapi 0.116.0 (last reproduces: 0.115.0)" in bug
+    assert (
+        "`test_bug_second` still reproduces until fastapi 0.117.0 (last reproduces: 0.116.0): "
+        "for what it shows, state the claim for `fastapi>=0.114.0,<0.117.0`." in bug
+    )

@@ -94,6 +94,7 @@ class Entry:
     suggestions: list[str] = field(default_factory=list)
     takes_down: list[Claim] = field(default_factory=list)  # claims of other lines that fail of this line's cause
     also: list[Claim] = field(default_factory=list)  # claims of other lines whose tests saw the same thing
+    later: list[tuple[Claim, Boundary]] = field(default_factory=list)  # claims of the line that change after `changed`
 
     @property
     def position(self) -> tuple[bool, int]:
@@ -277,9 +278,15 @@ def _entries(model: Model, claims: list[Claim]) -> list[Entry]:
             continue
         down = rooted.get(words, [])
         section = _section([*own, *down])
-        changed = [b for c in own if (b := _changed_at(model, c)) is not None]
-        first = min(changed, key=lambda b: version_key(b.first_after), default=None)
-        entries.append(Entry(section, own, "", first, takes_down=down))
+        changed = [(c, b) for c in own if (b := _changed_at(model, c)) is not None]
+        first = min((b for _, b in changed), key=lambda b: version_key(b.first_after), default=None)
+        # A test of the same line that changes later still shows what the line says until then.
+        later = [
+            (c, b)
+            for c, b in changed
+            if first is not None and version_key(b.first_after) > version_key(first.first_after)
+        ]
+        entries.append(Entry(section, own, "", first, takes_down=down, later=later))
     return _same_observation(entries)
 
 
@@ -359,6 +366,15 @@ def suggestions(model: Model, entry: Entry) -> list[str]:
         side = f"last {b.before}: {b.last_before}" + ("" if b.exact else ", the releases between untested")
         bound = code(b.package + _range(first.claimed_where, b.package, f"<{b.first_after}"))
         out.append(f"Since {b.package} {b.first_after} ({side}), along {b.line}: state the claim for {bound}.")
+        for claim, later in entry.later:
+            side = f"last {later.before}: {later.last_before}" + (
+                "" if later.exact else ", the releases between untested"
+            )
+            bound = code(later.package + _range(claim.claimed_where, later.package, f"<{later.first_after}"))
+            out.append(
+                f"{code(claim.sightings[0].test)} still {later.before} until {later.package} {later.first_after} "
+                f"({side}): for what it shows, state the claim for {bound}."
+            )
     elif b is not None and entry.cause:
         pin = code(f"{b.package}<{b.first_after}")
         out.append(
