@@ -272,9 +272,11 @@ def main() -> int:
             if dependency:
                 observed_before(index, scratch, package, newest, new, predicted, args.jobs)
                 lock_ttl = "0"  # the next day: every lock past its lifetime, as on the first run after a release
+            started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
             wall, cpu, code = release_day(scratch, args.jobs, lock_ttl)
             after = RunResult.read(scratch / "out" / "results.json")
-            observed = [c for c in after.cells if c.cases_run]
+            # A cell whose inputs did not change keeps its file, and with it the cases an earlier run observed.
+            observed = [c for c in after.cells if c.cases_run and c.finished >= started]
             rows.append((package, newest, len(observed), len(after.cells), len(predicted), wall, cpu, code))
             print(f"  ran {len(observed)} cell(s) in {wall / 60:.1f} min ({cpu:.0f} CPU-s), exit {code}")
             unexpected = sorted({c.id for c in observed} - {c.id for c in predicted})
