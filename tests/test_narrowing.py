@@ -200,6 +200,21 @@ def test_a_change_on_a_planted_index_is_narrowed_to_its_release_and_kept(
     assert planted.probed
 
 
+def test_what_a_probe_does_not_install_is_not_a_change_of_the_release(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A probe installs only the cases it runs; the matrix's cells hold every case's packages (bcrypt
+    # here). Between the matrix's 0.113.1 and the probe at 0.113.2 only fastapi changed.
+    planted = PlantedIndex("0.113.2", [])
+    monkeypatch.setattr(narrowing, "observe", planted.observe)
+    run = _run({"0.113.1": R, "0.115.3": F})
+    for c in run.cells:
+        c.distributions["bcrypt"] = "5.0.0"
+    (answer,) = narrowing.narrow(_ctx(tmp_path), run, _between)
+    assert (answer.last_before, answer.first_after) == ("0.113.1", "0.113.2")
+    assert [(c.package, c.old, c.new) for c in answer.changed] == [("fastapi", "0.113.1", "0.113.2")]
+
+
 @dataclass
 class ThreeVerdicts:
     """A workaround that does not exist before 0.114.0 (n/a), is broken there and holds from 0.115.1."""

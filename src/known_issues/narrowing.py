@@ -32,7 +32,7 @@ from known_issues.results import CellResult, PackageChange, RunResult, changed_p
 from known_issues.runner.all_cells import say
 from known_issues.runner.run_context import RunContext
 
-SCHEMA = 2  # 2: a test's record holds every change between the two observed ends
+SCHEMA = 3  # 2: a test's record holds every change between the two observed ends; 3: no package a probe lacks
 GROUP = "narrow"
 ANSWERS = "narrowed.json"
 Key = tuple[str, str]  # (case, test)
@@ -311,8 +311,8 @@ def positions_of(run: RunResult, between: ReleasesBetween) -> list[Position]:
 
 def answer_key(position: Position, key: Key, ctx: RunContext) -> str:
     """Everything an answer depends on: the line, the two observed environments and verdicts, the
-    releases between, the case's files and the harness that runs in cells. (The "2": a record holds
-    every change of the test between the two ends, no longer only the first.)"""
+    releases between, the case's files and the harness that runs in cells; the schema too, so that an
+    older narrowing's record is asked again."""
     before, after = position.changes[key]
     low, high = position.endpoint_cells
     parts = [
@@ -327,7 +327,7 @@ def answer_key(position: Position, key: Key, ctx: RunContext) -> str:
         ctx.digests.get(key[0], ""),
         ctx.harness,
     ]
-    return "narrowed2-" + hashlib.sha256("\n".join(parts).encode()).hexdigest()[:20]
+    return f"narrowed{SCHEMA}-" + hashlib.sha256("\n".join(parts).encode()).hexdigest()[:20]
 
 
 # --------------------------------------------------------------------------------------------
@@ -434,8 +434,18 @@ def _answers(position: Position, key: Key) -> list[Narrowed]:
                 skipped=skipped,
                 probes=probes,
                 exact=narrowed,
-                changed=changed_packages(at[lo], at[hi]) if lo in at and hi in at else [],
+                changed=_changed_between(at[lo], at[hi]) if lo in at and hi in at else [],
             )
         )
         low = first_after
     return out
+
+
+def _changed_between(low: CellResult, high: CellResult) -> list[PackageChange]:
+    """What differs between the two cells around a change. A probe installs only the cases it runs: a
+    package that a probe lacks and the matrix's cell has is not something the release changed."""
+    return [
+        c
+        for c in changed_packages(low, high)
+        if not (c.new == "-" and high.cell.group == GROUP) and not (c.old == "-" and low.cell.group == GROUP)
+    ]
