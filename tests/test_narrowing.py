@@ -19,7 +19,7 @@ from known_issues.matrix import load as load_matrix
 from known_issues.observe import Observed
 from known_issues.outcomes import CellStatus
 from known_issues.reporting.model import Model
-from known_issues.results import CellResult, RunResult
+from known_issues.results import CellResult, RunResult, changed_along_a_line
 from known_issues.runner import locks
 from known_issues.runner.all_cells import RunSummary
 from known_issues.runner.index_config import IndexChoice
@@ -303,3 +303,16 @@ def test_a_real_matrix_narrows_the_json_list_fix_to_0_128_2(tmp_path: Path) -> N
     assert (status["since"]["release"], status["since"]["last_before"], status["since"]["exact"]) == (
         "0.128.2", "0.128.1", True
     )  # fmt: skip
+
+
+def test_a_package_only_the_cell_with_more_cases_installs_is_no_change_along_a_line() -> None:
+    # The guide's cell of every case on 3.11 beside a group of a few cases on 3.12: gunicorn comes with
+    # a server case the second does not run; only the Python moved.
+    every = cell("0.128.0", "2.11.7", group="document", extra={"gunicorn": "27.0.1"})
+    few = cell("0.128.0", "2.11.7", group="pythons", python="3.12")
+    few.cell = replace(few.cell, cases=("datetime_utcnow",))
+    assert [(c.package, c.old, c.new) for c in changed_along_a_line(every, few)] == [("python", "3.11.7", "3.12.7")]
+    assert [(c.package, c.old, c.new) for c in changed_along_a_line(few, every)] == [("python", "3.12.7", "3.11.7")]
+    # Between two cells of the same cases a package that comes or goes is a change of its own.
+    newer = cell("0.128.0", "2.11.7", group="document", python="3.12")
+    assert ("gunicorn", "27.0.1", "-") in [(c.package, c.old, c.new) for c in changed_along_a_line(every, newer)]

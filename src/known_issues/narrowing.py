@@ -28,7 +28,7 @@ from known_issues.lines import PLACED, PYTHON, Line, LineKey, Point, lines_of, t
 from known_issues.matrix import Cell
 from known_issues.observe import observe
 from known_issues.records import check_schema, load
-from known_issues.results import CellResult, PackageChange, RunResult, changed_packages
+from known_issues.results import CellResult, PackageChange, RunResult, changed_along_a_line
 from known_issues.runner.all_cells import say
 from known_issues.runner.run_context import RunContext
 
@@ -434,18 +434,8 @@ def _answers(position: Position, key: Key) -> list[Narrowed]:
                 skipped=skipped,
                 probes=probes,
                 exact=narrowed,
-                changed=_changed_between(at[lo], at[hi]) if lo in at and hi in at else [],
+                changed=changed_along_a_line(at[lo], at[hi]) if lo in at and hi in at else [],
             )
         )
         low = first_after
     return out
-
-
-def _changed_between(low: CellResult, high: CellResult) -> list[PackageChange]:
-    """What differs between the two cells around a change. A probe installs only the cases it runs: a
-    package that a probe lacks and the matrix's cell has is not something the release changed."""
-    return [
-        c
-        for c in changed_packages(low, high)
-        if not (c.new == "-" and high.cell.group == GROUP) and not (c.old == "-" and low.cell.group == GROUP)
-    ]

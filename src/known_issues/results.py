@@ -242,6 +242,16 @@ def changed_packages(a: CellResult, b: CellResult) -> list[PackageChange]:
     return [PackageChange(n, va.get(n, "-"), vb.get(n, "-")) for n in names if va.get(n) != vb.get(n)]
 
 
+def changed_along_a_line(a: CellResult, b: CellResult) -> list[PackageChange]:
+    """What differs between two neighbouring cells of a line, which may run different cases (a group of
+    a few cases beside one of all, a probe of the cases that flip): a package that only the cell with
+    more cases installs comes with those cases, not with a release. (No cases named: every case.)"""
+    a_cases, b_cases = set(a.cell.cases), set(b.cell.cases)
+    b_fewer = bool(b_cases) and (not a_cases or not a_cases <= b_cases)
+    a_fewer = bool(a_cases) and (not b_cases or not b_cases <= a_cases)
+    return [c for c in changed_packages(a, b) if not (c.new == "-" and b_fewer) and not (c.old == "-" and a_fewer)]
+
+
 def newest_cell(cells: Sequence[CellResult]) -> CellResult | None:
     """The headline cell: the last cell that ran in the first group (newest versions of its axes)."""
     groups = by_group(cells)

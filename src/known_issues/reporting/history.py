@@ -17,7 +17,7 @@ from known_issues.errors import PackageIndexError
 from known_issues.lines import PLACED, Line, transitions
 from known_issues.narrowing import Narrowed
 from known_issues.reporting.analysis import Key, TestRow
-from known_issues.results import BisectAnswer, CellResult, PackageChange, changed_packages, version_key
+from known_issues.results import BisectAnswer, CellResult, PackageChange, changed_along_a_line, version_key
 
 Between = Callable[[str, str, str, str], list[str]]  # (package, python, low, high) -> releases between
 
@@ -193,7 +193,7 @@ def _boundaries(
         except PackageIndexError:
             exact = False
     a, b = cells.get(ends[0]), cells.get(ends[1])
-    changed = tuple(changed_packages(a, b)) if a is not None and b is not None else ()
+    changed = tuple(changed_along_a_line(a, b)) if a is not None and b is not None else ()
     return [Boundary(package, before, after, low, high, exact, unknown, changed, ends, line=where)]
 
 
