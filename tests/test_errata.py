@@ -56,7 +56,7 @@ def test_wrong_at_the_guides_versions_apart_from_true_then_and_changed_since(tmp
     assert "running `Omit instead of None` gave `TypeError: boom (raised in app.py:3)`" in omit
     assert "As claimed along fastapi releases (pydantic any, python 3.11): 0.113.0\u20130.116.0: not on the" in omit
     assert (
-        "**observed**: **broken** on every release observed (fastapi 0.113.0\u20130.116.0), "
+        "**observed**: **broken** on every release (fastapi 0.113.0\u20130.116.0), "
         "the guide's versions included: document\n"
     ) in late
     # What the case declares answers the claim, where it holds: the other workaround; nothing undeclared.

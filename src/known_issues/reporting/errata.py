@@ -476,16 +476,16 @@ def render(errata: Errata, model: Model, site_url: str = "") -> str:
     lines = [
         "# Errata for the guide",
         "",
-        f"Generated {model.run.generated} by {PROJECT} from {model.run.matrix or 'the matrix'}. Each entry quotes the "
-        "line of the guide that is wrong, says what running it gave, and how to correct it; all of it comes from "
-        f"the results. The guide's versions are the groups {guide_versions}; the newest release tested is "
+        f"Generated {model.run.generated} by {PROJECT} from {model.run.matrix or 'the matrix'}: each entry quotes the "
+        "line that is wrong, what running it gave and how to correct it, from the results alone. "
+        f"The guide's versions are the groups {guide_versions}; the newest release tested is "
         f"{versions_text(newest) if newest else 'none'}.",
         "",
     ]
     if not site_url:
         lines += [
-            "Links point into the report: they are relative to this file's folder (index.html beside it), "
-            "since no site address was given (`nox -s report -- --site-url https://...`).",
+            "Links are relative to this file's folder (index.html beside it): no site address was given "
+            "(`nox -s report -- --site-url https://...`).",
             "",
         ]
     if not errata.in_guide_order:
@@ -554,7 +554,7 @@ def _entry(number: int, entry: Entry, report: str, model: Model, said: str = "")
         for claims, seen in _evidence(entry.claims):
             links = ", ".join([_test_link(claims[0], report), *(code(c.test) for c in claims[1:])])
             ran = code(_short(claims[0].wrong_line, 60))
-            lines.append(f"- **Evidence** ({links}): running {ran} gave {code(_short(seen, 150))}")
+            lines.append(f"- **Evidence** ({links}): running {ran} gave {code(_short(seen, 120))}")
         if entry.takes_down:
             lines.append(
                 "- **Takes down** (they meet the same exception in a setup step or a server, before their line):"
@@ -604,7 +604,7 @@ def _by_case(claims: Sequence[Claim], report: str) -> list[str]:
 
 
 def _test_link(claim: Claim, report: str) -> str:
-    return f"[{text(claim.test)}]({report}#{row_anchor(claim.case, claim.sightings[0].test)})"
+    return f"[{code(claim.test)}]({report}#{row_anchor(claim.case, claim.sightings[0].test)})"
 
 
 def _observed(claim: Claim, model: Model) -> str:
@@ -622,7 +622,7 @@ def _observed(claim: Claim, model: Model) -> str:
         seen = "/".join(sorted(set().union(*verdicts.values())))
         guide = [_pythons(place, versions) for place, versions in places.items() if place != "the newest release"]
         also = f", the guide's versions included: {', '.join(guide)}" if guide else ""
-        return f"**{seen}** on every release observed ({span}){also}"
+        return f"**{seen}** on every release ({span}){also}"
     parts = []
     for place, versions in places.items():
         unique = list(dict.fromkeys(versions))
