@@ -363,17 +363,14 @@ def suggestions(model: Model, entry: Entry) -> list[str]:
     first = entry.claims[0]
     b = entry.changed
     if b is not None and entry.section == Section.CHANGED:
-        side = f"last {b.before}: {b.last_before}" + ("" if b.exact else ", the releases between untested")
+        # The same words for "since" as the page and status.json (Boundary.since_text).
         bound = code(b.package + _range(first.claimed_where, b.package, f"<{b.first_after}"))
-        out.append(f"Since {b.package} {b.first_after} ({side}), along {b.line}: state the claim for {bound}.")
+        out.append(f"Since {b.since_text()}, along {b.line}: state the claim for {bound}.")
         for claim, later in entry.later:
-            side = f"last {later.before}: {later.last_before}" + (
-                "" if later.exact else ", the releases between untested"
-            )
             bound = code(later.package + _range(claim.claimed_where, later.package, f"<{later.first_after}"))
             out.append(
-                f"{code(claim.sightings[0].test)} still {later.before} until {later.package} {later.first_after} "
-                f"({side}): for what it shows, state the claim for {bound}."
+                f"{code(claim.sightings[0].test)} still {later.before} until {later.since_text()}: "
+                f"for what it shows, state the claim for {bound}."
             )
     elif b is not None and entry.cause:
         pin = code(f"{b.package}<{b.first_after}")
