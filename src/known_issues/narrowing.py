@@ -90,7 +90,7 @@ def read_answers(out: Path) -> list[Narrowed]:
 def answers_current(out: Path) -> bool:
     """The run's answers were written by this narrowing (a run that changed nothing keeps them)."""
     try:
-        return json.loads((out / ANSWERS).read_text(encoding="utf-8")).get("schema") == SCHEMA
+        return bool(json.loads((out / ANSWERS).read_text(encoding="utf-8")).get("schema") == SCHEMA)
     except (OSError, ValueError, AttributeError):
         return False
 

@@ -425,7 +425,7 @@ def _observed_span(model: Model, claim: Claim) -> str:
 def _workarounds(model: Model, entry: Entry) -> list[str]:
     """The workarounds the cases declare for these claims that hold where the claims fail, in the
     order the case gives them (the guide's own fix first when it has one)."""
-    out = []
+    out: list[str] = []
     for claim in entry.claims:
         cells = [s.cell.id for s in claim.sightings]
         for n, test in enumerate(claim.workarounds):

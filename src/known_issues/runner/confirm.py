@@ -118,10 +118,10 @@ def apply(run: RunResult, found: Sequence[Suspect], rerun: Rerun, confirm_runs: 
         outcomes[cell.id].append(got)
     changed = []
     for cell, items in cells:
-        got = outcomes[cell.id]
-        if not got or any(r is None for r in got):
+        runs = outcomes[cell.id]
+        if not runs or any(r is None for r in runs):
             continue
-        reruns = [r for r in got if r is not None]
+        reruns = [r for r in runs if r is not None]
         for suspect in items:
             test = suspect.test
             seen = [test.verdict] + [r.get(test.nodeid, Verdict.ERROR) for r in reruns]
