@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from known_issues.cell import shared_bytecode
 from known_issues.runner import bytecode
 
 TAG = sys.implementation.cache_tag
@@ -98,3 +99,52 @@ def test_bytecode_no_environment_links_to_is_unused(tmp_path: Path) -> None:
     assert bytecode.unused(store) == []
     _pyc(first, "mod").unlink()
     assert [p.parent.name for p in bytecode.unused(store)] == [TAG]
+
+
+SHARE_THEN_IMPORT = """
+import sys
+from pathlib import Path
+from known_issues.cell import shared_bytecode
+print(shared_bytecode.share(Path(sys.argv[1])))
+import pkg.mod, pkg.new
+"""
+
+
+def test_an_environment_a_case_makes_gets_the_stored_bytecode_and_leaves_what_it_compiled(tmp_path: Path) -> None:
+    cell, project = _env(tmp_path / "cells", "cell"), _env(tmp_path / "case", ".venv")
+    files = {"__init__.py": "", "mod.py": FAILING, "new.py": "VALUE = 1\n"}
+    _install([cell, project], "pkg", files, tmp_path / "uv-cache")
+    (project / "pyvenv.cfg").write_text(
+        f"implementation = CPython\nversion_info = {sys.version_info[0]}.{sys.version_info[1]}.{sys.version_info[2]}\n",
+        encoding="utf-8",
+    )
+    _run(cell, "import pkg.mod")
+    store = tmp_path / "bytecode"
+    assert bytecode.harvest(cell, store) == 2
+
+    environ = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    environ["PYTHONPATH"] = os.pathsep.join([str(project / SITE), str(Path(shared_bytecode.__file__).parents[2])])
+    environ[shared_bytecode.STORE_VARIABLE] = str(store)
+    run = [sys.executable, "-c", SHARE_THEN_IMPORT, str(project)]
+    linked = subprocess.run(run, capture_output=True, text=True, env=environ, check=True).stdout.strip()
+
+    assert linked == "2"  # pkg/__init__ and pkg/mod, before anything ran in the project
+    assert _pyc(project, "mod").stat().st_ino == _pyc(cell, "mod").stat().st_ino
+    # What the project's own process compiled (pkg/new) is in the store when the process has ended.
+    assert bytecode.seed(_env(tmp_path / "cells", "next"), store, TAG) == 0  # nothing installed there
+    assert (store / TAG / f"{bytecode.key_of(cell / SITE / 'pkg' / 'new.py')}.pyc").exists()
+
+
+def test_no_store_named_no_sharing(tmp_path: Path) -> None:
+    project = _env(tmp_path, ".venv")
+    (project / "pyvenv.cfg").write_text("implementation = CPython\nversion_info = 3.12.1\n", encoding="utf-8")
+    assert shared_bytecode.venv_cache_tag(project) == "cpython-312"
+    environ = {k: v for k, v in os.environ.items() if k != shared_bytecode.STORE_VARIABLE}
+    share = "from known_issues.cell import shared_bytecode as s; print(s.share(pathlib.Path(sys.argv[1])))"
+    code = f"import sys, pathlib; {share}"
+    environ["PYTHONPATH"] = str(Path(shared_bytecode.__file__).parents[2])
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(project)], capture_output=True, text=True, env=environ, check=True
+    )
+    assert done.stdout.strip() == "0"
+    assert not (tmp_path / "bytecode").exists()

@@ -40,6 +40,16 @@ def test_a_cell_does_not_see_the_runners_activated_environment(monkeypatch: pyte
     assert env["PATH"] == os.environ["PATH"]
 
 
+def test_a_cell_is_told_the_bytecode_store_of_its_environments_and_no_other(monkeypatch: pytest.MonkeyPatch) -> None:
+    from known_issues.cell.shared_bytecode import STORE_VARIABLE
+
+    monkeypatch.setenv(STORE_VARIABLE, "/elsewhere/bytecode")
+    assert STORE_VARIABLE not in child_env()
+    store = Path("/envs/bytecode")
+    assert child_env(store)[STORE_VARIABLE] == str(store)
+    assert envs.bytecode_store(Path("/envs/cells/0123abcd")) == store
+
+
 def test_a_refusal_of_the_resolver_is_kept_like_a_lock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[list[str]] = []
 

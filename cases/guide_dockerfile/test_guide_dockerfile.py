@@ -21,7 +21,7 @@ import httpx
 import pytest
 from dirty_equals import Contains
 
-from known_issues.casekit import CodeRaised, Reason, SuiteFault, answer, bug_or_fixed
+from known_issues.casekit import CodeRaised, Reason, SuiteFault, answer, bug_or_fixed, share_bytecode
 from known_issues.serving import Server, free_port, serve
 
 from ..guide_app_assembled.app import assemble
@@ -88,6 +88,7 @@ def rehearse_install(
             f"$ uv {' '.join(args)} -> exit {done.returncode}\n{(done.stdout + done.stderr).strip()[-1500:]}"
         )
         returncode = returncode or done.returncode
+    share_bytecode(image / ".venv")
     venv_minor = ""
     venv_python = image / ".venv" / "bin" / "python"
     if returncode == 0 and venv_python.exists():

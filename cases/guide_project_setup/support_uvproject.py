@@ -26,7 +26,7 @@ import sysconfig
 from dataclasses import dataclass
 from pathlib import Path
 
-from known_issues.casekit import CodeRaised, Reason, SuiteFault, installed
+from known_issues.casekit import CodeRaised, Reason, SuiteFault, installed, share_bytecode
 
 from .app import INIT_LINE, INSTALL_LINE
 
@@ -153,6 +153,7 @@ def quickstart_project(parent: Path) -> Project:
     root = parent / init[-1]
     add_constraints(root / "pyproject.toml", constraints)
     added = run_uv([*shlex.split(INSTALL_LINE)[1:], "--python", python], root, INSTALL_LINE)
+    share_bytecode(root / ".venv")
     said = [line for line in added.stderr.splitlines() if line.lower().startswith("warning")]
     warnings = tuple(dict.fromkeys(said))  # uv repeats a warning per resolution fork
     project = Project(root, python, constraints, uv_version, warnings)

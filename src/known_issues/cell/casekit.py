@@ -11,6 +11,7 @@ import importlib
 import importlib.metadata
 import platform
 import re
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -18,6 +19,7 @@ import pytest
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
+from known_issues.cell import shared_bytecode
 from known_issues.cell.classify import CodeRaised, SuiteFault
 from known_issues.cell.verdicts import Reason
 
@@ -40,6 +42,7 @@ __all__ = [
     "precondition",
     "record",
     "requires",
+    "share_bytecode",
 ]
 
 
@@ -287,3 +290,11 @@ def _unwrap(exc: BaseException) -> BaseException:
         exc = inner[0]
         inner = getattr(exc, "exceptions", None)
     return exc
+
+
+def share_bytecode(venv: Path) -> None:
+    """Call on an environment the case has just made (``uv add``, ``uv sync``), before anything runs in
+    it: it gets the bytecode the cells compiled for the same installed files, and keeps what it
+    compiles for the next cells. A build costs some CPU-seconds less; what runs in it cannot tell
+    (Python checks each file against its source: cell/shared_bytecode.py)."""
+    shared_bytecode.share(venv)

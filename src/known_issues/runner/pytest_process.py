@@ -11,9 +11,11 @@ from pathlib import Path
 
 from known_issues.cell.atomic import write_text
 from known_issues.cell.observations import PYTEST_RUN_SCHEMA, PytestRun
+from known_issues.cell.shared_bytecode import STORE_VARIABLE
 from known_issues.cell.verdicts import Reason
 from known_issues.errors import SchemaError
 from known_issues.records import check_schema, load
+from known_issues.runner.environments import bytecode_store
 from known_issues.runner.processes import PROCESSES
 
 HARNESS_SRC = Path(__file__).resolve().parents[2]  # src/, where known_issues lives
@@ -45,7 +47,7 @@ class InCellRun:
 RUNNER_ACTIVATION = ("VIRTUAL_ENV", "UV_PYTHON", "UV_PROJECT_ENVIRONMENT", "CONDA_PREFIX", "PYTHONHOME")
 
 
-def child_env() -> dict[str, str]:
+def child_env(shared_bytecode: Path | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in RUNNER_ACTIVATION}
     env["PYTHONPATH"] = os.pathsep.join([str(HARNESS_SRC), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     # Bytecode is written, whatever the machine's environment says (PYTHONDONTWRITEBYTECODE is set on
@@ -58,6 +60,10 @@ def child_env() -> dict[str, str]:
     env["PYTHONHASHSEED"] = "0"
     # Requests to the case servers on 127.0.0.1 must never go through a proxy from the environment.
     env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
+    # The environments a case makes (uv add, uv sync) share the cells' bytecode (cell/shared_bytecode.py).
+    env.pop(STORE_VARIABLE, None)
+    if shared_bytecode is not None:
+        env[STORE_VARIABLE] = str(shared_bytecode)
     return env
 
 
@@ -106,7 +112,9 @@ def run_pytest(
         ]
         if smoke:
             cmd += ["--ki-smoke", str(smoke_path)]
-        code, out, timed_out, strays = PROCESSES.run(cmd, timeout=cell_timeout, cwd=root, env=child_env())
+        code, out, timed_out, strays = PROCESSES.run(
+            cmd, timeout=cell_timeout, cwd=root, env=child_env(bytecode_store(python.parent.parent))
+        )
         write_text(log, " ".join(cmd) + "\n\n" + out)
         if PROCESSES.stopping:
             raise KeyboardInterrupt
