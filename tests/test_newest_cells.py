@@ -133,7 +133,7 @@ def test_the_newest_cells_of_the_default_matrix() -> None:
         "bcrypt-py3.11-fastapi0.165.0-pydanticany-bcrypt4.2.1",
         "bcrypt-py3.11-fastapi0.165.0-pydanticany-bcrypt4.3.0",
         "bcrypt-py3.11-fastapi0.165.0-pydanticany-bcrypt5.0.0",
-        "guide-project-py3.11-fastapi0.165.0-pydanticany",
+        "guide-project-py3.11-fastapi0.165.0-pydantic2.11.7",
         "servers-py3.11-fastapi0.165.0-pydantic2.11.7",
     ]
     # Without the index only "any" can be told: nothing is moved onto the newest packages on a guess.
