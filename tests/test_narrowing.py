@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -15,13 +16,14 @@ from fixtures import cell, t
 
 from known_issues import narrowing
 from known_issues.cell.verdicts import Verdict
+from known_issues.matrix import Cell
 from known_issues.matrix import load as load_matrix
 from known_issues.observe import Observed
 from known_issues.outcomes import CellStatus
 from known_issues.reporting.model import Model
 from known_issues.results import CellResult, RunResult, changed_along_a_line
 from known_issues.runner import locks
-from known_issues.runner.all_cells import RunSummary
+from known_issues.runner.all_cells import More, RunSummary
 from known_issues.runner.index_config import IndexChoice
 from known_issues.runner.result_store import ResultStore
 from known_issues.runner.run_context import RunContext
@@ -157,15 +159,25 @@ class PlantedIndex:
     first_fixed: str
     probed: list[str]
 
-    def observe(self, ctx: RunContext, cells: list, **_: object) -> Observed:
-        results = []
-        for c in cells:
+    def observe(self, ctx: RunContext, cells: list, more: More | None = None, **_: object) -> Observed:
+        def probe(c: Cell) -> CellResult:
             version = dict(c.requested)["fastapi"]
             self.probed.append(version)
             fixed = RELEASES.index(version) >= RELEASES.index(self.first_fixed)
             result = cell(version, "2.11.7", tests=[t("case_a", "test_bug", "bug", "failed" if fixed else "passed")])
-            results.append(CellResult(c, CellStatus.RAN, tests=result.tests, resolved=result.resolved))
-        return Observed(RunResult(cells=results), RunSummary(results))
+            return CellResult(c, CellStatus.RAN, tests=result.tests, resolved=result.resolved)
+
+        return _as_run_cells_does(cells, probe, more)
+
+
+def _as_run_cells_does(cells: list[Cell], probe: Callable[[Cell], CellResult], more: More | None) -> Observed:
+    """The probe cells, one at a time; each finished one may bring the next (runner/all_cells.py)."""
+    waiting, results = list(cells), []
+    while waiting:
+        result = probe(waiting.pop(0))
+        results.append(result)
+        waiting += more(result) if more is not None else []
+    return Observed(RunResult(cells=results), RunSummary(results))
 
 
 def _ctx(tmp_path: Path) -> RunContext:
@@ -226,14 +238,14 @@ class ThreeVerdicts:
         n = RELEASES.index(version)
         return "skipped" if n < RELEASES.index("0.114.0") else ("failed" if n < RELEASES.index("0.115.1") else "passed")
 
-    def observe(self, ctx: RunContext, cells: list, **_: object) -> Observed:
-        results = []
-        for c in cells:
+    def observe(self, ctx: RunContext, cells: list, more: More | None = None, **_: object) -> Observed:
+        def probe(c: Cell) -> CellResult:
             version = dict(c.requested)["fastapi"]
             self.probed.append(version)
             made = cell(version, "2.11.7", tests=[t("case_a", "test_bug", "workaround", self.outcome(version))])
-            results.append(CellResult(c, CellStatus.RAN, tests=made.tests, resolved=made.resolved))
-        return Observed(RunResult(cells=results), RunSummary(results))
+            return CellResult(c, CellStatus.RAN, tests=made.tests, resolved=made.resolved)
+
+        return _as_run_cells_does(cells, probe, more)
 
 
 def test_both_changes_of_a_third_verdict_are_narrowed_and_the_history_is_exact(
@@ -316,3 +328,28 @@ def test_a_package_only_the_cell_with_more_cases_installs_is_no_change_along_a_l
     # Between two cells of the same cases a package that comes or goes is a change of its own.
     newer = cell("0.128.0", "2.11.7", group="document", python="3.12")
     assert ("gunicorn", "27.0.1", "-") in [(c.package, c.old, c.new) for c in changed_along_a_line(every, newer)]
+
+
+PASSED = (("0.113.1", "passed"), ("0.115.3", "failed"))  # then failed
+
+
+def test_a_place_asks_for_its_next_probe_as_soon_as_its_own_are_in(tmp_path: Path) -> None:
+    # Two places; the first one's probe comes back while the second one's is still out: its next probe
+    # is asked for at once (it does not wait for a round to end), the other place's stays out.
+    first = narrowing.positions_of(_run({"0.113.1": R, "0.115.3": F}), _between)[0]
+    other_line = [cell(v, "2.11.7", tests=[t("case_a", "test_bug", "bug", o)], python="3.12") for v, o in PASSED]
+    second = narrowing.positions_of(RunResult(cells=other_line), lambda p, _, lo, hi: _between(p, "3.11", lo, hi))[0]
+    for position in (first, second):
+        versions = [position.low.version, *position.between, position.high.version]
+        position.search = narrowing.Search(versions, {BUG: R}, after={BUG: F})
+    flight = narrowing._Flight(jobs=2, out=tmp_path)
+    started = flight.start([first, second])
+    assert len(started) == 2 and len(flight.waiting) == 2
+    probe = next(c for c in started if flight.waiting[c.id][0] is first)
+    version = dict(probe.requested)["fastapi"]
+    verdict = "failed" if RELEASES.index(version) >= RELEASES.index("0.114.0") else "passed"
+    made = cell(version, "2.11.7", tests=[t("case_a", "test_bug", "bug", verdict)])
+    following = flight.finished(CellResult(probe, CellStatus.RAN, tests=made.tests, resolved=made.resolved))
+    assert following and all(flight.waiting[c.id][0] is first for c in following)
+    assert sum(1 for place, _ in flight.waiting.values() if place is second) == 1
+    assert flight.steps[id(first)] == 2 and flight.steps[id(second)] == 1

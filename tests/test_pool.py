@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import threading
 from pathlib import Path
 
 import pytest
@@ -108,3 +109,31 @@ def test_a_first_run_starts_next_the_cells_whose_cases_took_longest_and_those_wi
     run_cells(ctx, cells)
     # a: nothing known yet, matrix order. c: z not seen yet. d (y: 10 s) before b (x: 1 s).
     assert started == ["a", "c", "d", "b"]
+
+
+def test_the_cells_a_finished_cell_brings_start_while_the_others_still_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # "slow" runs until "next" (which only "quick" brings) has started: it ends only if "next" starts
+    # while it is still running, which a round that waits for all its cells would never do.
+    next_started = threading.Event()
+    order: list[str] = []
+
+    def run(ctx: RunContext, cell: Cell, result: CellResult) -> None:
+        if cell.group == "slow":
+            assert next_started.wait(timeout=30), "the cell that quick brought did not start beside slow"
+        if cell.group == "next":
+            next_started.set()
+        order.append(cell.group)
+        result.status = CellStatus.RAN
+
+    def more(result: CellResult) -> list[Cell]:
+        return [Cell("next", "3.11", (("fastapi", "0.2.0"),))] if result.cell.group == "quick" else []
+
+    monkeypatch.setattr(one_cell, "_run", run)
+    settings = Settings(ROOT, load_matrix(ROOT / "matrix.toml"), tmp_path / "out", tmp_path / "envs", NO_INDEX, jobs=2)
+    ctx = RunContext(settings, None, {}, "", "h", {}, ResultStore(tmp_path / "r"), locks.Locks(tmp_path / "l"))
+    cells = [Cell(group, "3.11", (("fastapi", "0.1.0"),)) for group in ("slow", "quick")]
+    summary = run_cells(ctx, cells, more=more)
+    assert order == ["quick", "next", "slow"]
+    assert [r.status for r in summary.results] == [CellStatus.RAN] * 3

@@ -1,9 +1,10 @@
 """The exact release of every change: a test whose verdict differs between two adjacent releases of a
 line (``lines.py``) with untested releases between them is narrowed to the first release with the new
 verdict and the last one with the old, by probing the releases between (a binary search, for the
-cases that change there only). Probes of one round run together, every position in parallel, through
-the one observe pipeline; each answer is kept in the result store under everything it depends on (the
-line, the two observed environments, the case's files, the harness), so no later run repeats it.
+cases that change there only). Every position's probes run in one run of cells through the one
+observe pipeline, each position's next ones asked for as soon as its last ones are in; each answer is
+kept in the result store under everything it depends on (the line, the two observed environments, the
+case's files, the harness), so no later run repeats it.
 
 ``Search`` is the search itself, over any verdicts (tested on synthetic ones); ``narrow`` runs it.
 """
@@ -20,6 +21,7 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
+from known_issues import run_files
 from known_issues.cell.atomic import write_json
 from known_issues.cell.serial import dump
 from known_issues.cell.verdicts import Verdict
@@ -360,39 +362,74 @@ def narrow(ctx: RunContext, run: RunResult, between: ReleasesBetween) -> list[Na
     say(f"narrowing {sum(len(p.search.tests) for p in searching if p.search)} change(s) at {len(searching)} "
         f"place(s) to their exact release (at most {probes} probe cells)")  # fmt: skip
     steps = replace(ctx, settings=replace(ctx.settings, out=ctx.settings.out / "narrowing", only_cases=()))
-    rounds = 0
-    while True:
-        batch: list[tuple[Position, int, Cell]] = []
-        open_ = [p for p in searching if p.search is not None and not p.search.done()]
-        # Idle workers probe more releases of the same place at once: fewer rounds, a little more work.
-        width = max(1, ctx.settings.jobs // max(1, len(open_)))
-        for position in open_:
-            assert position.search is not None
-            tests = position.search.tests
-            for index in position.search.next_probes(width):
-                cases = sorted({case for (case, _), t in tests.items() if t.lo < index < t.hi})
-                batch.append((position, index, position.probe_cell(position.search.versions[index], cases)))
-        if not batch:
-            break
-        rounds += 1
-        observed = observe(steps, [cell for _, _, cell in batch], replace=False, confirm_flips=False)
+    flight = _Flight(ctx.settings.jobs, steps.settings.out)
+    first = flight.start(searching)
+    if first:
+        observed = observe(steps, first, replace=False, confirm_flips=False, more=flight.finished)
         if observed.run is None:
             raise KeyboardInterrupt
-        results = {c.id: c for c in observed.run.cells}
-        for position, index, cell in batch:
-            assert position.search is not None
-            got = results.get(cell.id)
-            position.search.record(index, _verdicts(got, position.search.tests) if got is not None else {})
-            if got is not None:
-                position.probe_cells[index] = got
     for position in searching:
         assert position.search is not None
         for key in position.search.tests:
             found = _answers(position, key)
             ctx.store.put_record(position.keys[key], NarrowedRun(found))
             answers += found
-    say(f"narrowed in {rounds} round(s) of probes")
+    say(f"narrowed with {flight.probes} probe cell(s), at most {flight.longest} one after another at a place")
     return answers
+
+
+@dataclass
+class _Flight:
+    """The probes of every place in one run of cells: a place's next probes are asked for as soon as its
+    last ones are in, and join the waiting cells at once (runner/all_cells.py), so no place waits for
+    another's slowest probe, as a round of probes did. Workers no place is using probe more releases
+    of the place that asks next (a little more work, fewer steps)."""
+
+    jobs: int
+    out: Path  # where the probe cells' files are (an unchanged cell is read back from there)
+    waiting: dict[str, tuple[Position, int]] = field(default_factory=dict)  # probe cell id -> place, index
+    in_flight: dict[int, int] = field(default_factory=dict)  # id(place) -> its probes not in yet
+    steps: dict[int, int] = field(default_factory=dict)  # id(place) -> times its probes were asked for
+    probes: int = 0
+
+    @property
+    def longest(self) -> int:
+        return max(self.steps.values(), default=0)
+
+    def start(self, positions: Sequence[Position]) -> list[Cell]:
+        width = max(1, self.jobs // max(1, len(positions)))
+        return [cell for position in positions for cell in self._next(position, width)]
+
+    def finished(self, result: CellResult) -> list[Cell]:
+        found = self.waiting.pop(result.id, None)
+        if found is None:
+            return []
+        position, index = found
+        search = position.search
+        assert search is not None
+        got = run_files.read_cell(self.out, result.id) if result.unchanged else result
+        search.record(index, _verdicts(got, search.tests) if got is not None else {})
+        if got is not None:
+            position.probe_cells[index] = got
+        self.in_flight[id(position)] -= 1
+        if self.in_flight[id(position)] > 0:
+            return []
+        return self._next(position, max(1, self.jobs - len(self.waiting)))
+
+    def _next(self, position: Position, width: int) -> list[Cell]:
+        search = position.search
+        assert search is not None
+        cells = []
+        for index in search.next_probes(width):
+            cases = sorted({case for (case, _), t in search.tests.items() if t.lo < index < t.hi})
+            cell = position.probe_cell(search.versions[index], cases)
+            self.waiting[cell.id] = (position, index)
+            cells.append(cell)
+        if cells:
+            self.in_flight[id(position)] = len(cells)
+            self.steps[id(position)] = self.steps.get(id(position), 0) + 1
+            self.probes += len(cells)
+        return cells
 
 
 def _verdicts(result: CellResult, tests: Mapping[Key, object]) -> dict[Key, Verdict]:

@@ -17,8 +17,8 @@ from pathlib import Path
 from known_issues import run_files
 from known_issues.errors import SchemaError
 from known_issues.matrix import Cell
-from known_issues.results import RunResult
-from known_issues.runner.all_cells import RunSummary, run_cells, say
+from known_issues.results import CellResult, RunResult
+from known_issues.runner.all_cells import More, RunSummary, run_cells, say
 from known_issues.runner.confirm import confirm
 from known_issues.runner.run_context import RunContext
 from known_issues.settings import Settings
@@ -79,10 +79,12 @@ def observe(
     pairs: Mapping[str, str] | None = None,
     confirm_flips: bool = True,
     newest: Mapping[str, str] | None = None,
+    more: More | None = None,
 ) -> Observed:
     """Observe ``cells`` into ``ctx.settings.out``. ``replace``: the run is these cells (else they join
     the cells already there); ``pairs``: the baseline cell each new cell is compared with (default: the
-    same id); ``newest``: the newest release of each package, recorded in the manifest."""
+    same id); ``newest``: the newest release of each package, recorded in the manifest; ``more``: asked
+    for cells to run next as each cell finishes (run_cells), and they join the run."""
     settings = ctx.settings
     out = settings.out
     before = run_files.read_manifest(out)
@@ -101,7 +103,25 @@ def observe(
     manifest.inputs = {**(before.inputs if before else {}), **manifest.inputs}
     run_files.write_manifest(out, manifest)
     known = {cid: (found[0], found[1]) for cid, found in (before.inputs if before else {}).items() if len(found) == 2}
-    summary = run_cells(replace_ctx(ctx, known=known), cells, resume=resume, expected=durations)
+    following: list[Cell] = []
+
+    def more_and_kept(result: CellResult) -> Sequence[Cell]:
+        assert more is not None
+        found = more(result)
+        following.extend(found)
+        return found
+
+    summary = run_cells(
+        replace_ctx(ctx, known=known),
+        cells,
+        resume=resume,
+        expected=durations,
+        more=more_and_kept if more is not None else None,
+    )
+    if following:
+        listed = {c.id for c in manifest.cells}
+        manifest.cells += [c for c in following if c.id not in listed]
+        run_files.write_manifest(out, manifest)
     if summary.interrupted:
         return Observed(None, summary)
     same_cells = before is not None and [c.id for c in before.cells] == [c.id for c in manifest.cells]

@@ -34,11 +34,21 @@ class RunSummary:
         return not self.interrupted and all(r.status != CellStatus.ERROR for r in self.results)
 
 
+# Called with each finished cell's result: the cells to run next because of it (none: nothing more).
+More = Callable[[CellResult], Sequence[Cell]]
+
+
 def run_cells(
-    ctx: RunContext, cells: Sequence[Cell], resume: bool = False, expected: Mapping[str, float] | None = None
+    ctx: RunContext,
+    cells: Sequence[Cell],
+    resume: bool = False,
+    expected: Mapping[str, float] | None = None,
+    more: More | None = None,
 ) -> RunSummary:
     """Run the cells, ``jobs`` at a time, the longest first (runner/start_order.py): ``expected``
-    (seconds each took when last observed), else a guess from the cells finished in this run."""
+    (seconds each took when last observed), else a guess from the cells finished in this run.
+    ``more`` is asked, as each cell finishes, for cells to run next (the narrowing's next probes): they
+    join the waiting cells at once, without waiting for the cells still running."""
     summary = RunSummary()
     todo = []
     for cell in cells:
@@ -57,6 +67,10 @@ def run_cells(
     try:
         order = LongestFirst(expected or {}, ctx.selected)
         pending = list(todo)
+        if more is not None:
+            for kept in summary.results:
+                pending += more(kept)
+        progress.total = len(pending)
         done: list[CellResult] = []
         while pending or futures or done:
             while pending and len(futures) < jobs:
@@ -77,6 +91,10 @@ def run_cells(
                 order.learn(result)
                 progress.ended()
                 done.append(result)
+                if more is not None:
+                    following = list(more(result))
+                    pending += following
+                    progress.total += len(following)
             progress.tick()
     except KeyboardInterrupt:
         summary.interrupted = True
