@@ -8,8 +8,8 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from fixtures import FASTAPI_RELEASES, HOSTILE, run_with_every_verdict, write_cases
-from subscriptions_fixture import GUIDE_GROUP, planted_run, write_planted_cases
+from fixtures import FASTAPI_RELEASES, HOSTILE, cell, run_with_every_verdict, t, write_cases
+from subscriptions_fixture import GUIDE_GROUP, guide_cell, literal_tests, planted_run, write_planted_cases
 
 from known_issues.catalog import load_cases
 from known_issues.reporting.build import build
@@ -147,6 +147,26 @@ def test_a_case_the_newest_cell_does_not_run_reads_the_newest_cell_that_does(tmp
     late = json.loads((out / "status.json").read_text())["cases"]["late_case"]
     assert late["cell"] == "document-py3.11-fastapi0.114.0-pydanticany"
     assert late["badge"]["message"] == "broken on fastapi 0.114.0"
+
+
+def test_a_case_only_some_groups_run_reads_the_cell_with_its_newest_release(tmp_path: Path) -> None:
+    # A server case: the guide's group runs it at its 0.114.0, a later group at 0.116.0 (the newest
+    # FastAPI) on the newest cell's Python, and another at 0.116.0 on 3.13. The status is read at the
+    # newest release on the newest cell's Python, not at the first group's newest.
+    run = planted_run()
+    for c in run.cells:
+        if c.cell.group != GUIDE_GROUP:
+            c.tests = [t for t in c.tests if t.case != "late_case"]
+    late = [t for t in guide_cell(literal_tests("passed", "passed")).tests if t.case == "late_case"]
+    servers = cell("0.116.0", "2.11.7", tests=list(late), group="servers")
+    passed = [t("late_case", "test_late", "pattern", "passed")]
+    newer_python = cell("0.116.0", "2.14.4", tests=passed, group="newest-python", python="3.13")
+    run.cells += [servers, newer_python]
+    out = tmp_path / "report"
+    build(run, load_cases(write_planted_cases(tmp_path)), out, guide_groups=(GUIDE_GROUP,))
+    status = json.loads((out / "status.json").read_text())["cases"]["late_case"]
+    assert status["cell"] == servers.id
+    assert status["badge"]["message"] == "broken on fastapi 0.116.0"
 
 
 def test_a_gone_case_leaves_no_badge(tmp_path: Path) -> None:

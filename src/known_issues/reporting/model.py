@@ -13,6 +13,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from packaging.version import InvalidVersion, Version
+
 from known_issues import results
 from known_issues.catalog import KINDS, Case, Source
 from known_issues.cell.verdicts import Reason, Role, Verdict
@@ -194,17 +196,26 @@ class Model:
     # -- cases -------------------------------------------------------------------------------
 
     def newest_for(self, slug: str) -> CellResult | None:
-        """The cell a case's status is read from: the run's newest cell when it runs the case, else the
-        newest cell, by its first axis, of the first group that does (a case only some groups name)."""
+        """The cell a case's status is read from: the run's newest cell when it runs the case, else, of
+        the cells that do (a case only some groups name: the servers, the guide's project), the one with
+        the newest release of the newest cell's package (FastAPI), on its Python where there is a choice,
+        the first in matrix order of equals. Not the first group's newest: that was the guide's 0.128.0
+        for a server case that the servers group runs at the newest FastAPI."""
         rows = self.case_rows(slug)
         newest = self.newest()
         if newest is not None and any(r.verdict(newest.id) != Verdict.NOT_RUN for r in rows):
             return newest
-        for group_cells in self.groups.values():
-            ran = [c for c in group_cells if c.ran and any(r.verdict(c.id) != Verdict.NOT_RUN for r in rows)]
-            if ran:
-                return ran[-1]
-        return None
+        ran = [c for c in self.cells if c.ran and any(r.verdict(c.id) != Verdict.NOT_RUN for r in rows)]
+        if not ran:
+            return None
+        package = newest.cell.axes[0] if newest is not None and newest.cell.axes else "fastapi"
+        python = newest.cell.python if newest is not None else ""
+
+        def recency(n: int) -> tuple[Version, bool, int]:
+            cell = ran[n]
+            return (_version(cell.resolved.get(package, "")), cell.cell.python == python, -n)
+
+        return ran[max(range(len(ran)), key=recency)]
 
     def status(self, slug: str) -> CaseStatus:
         if slug not in self._statuses:
@@ -295,3 +306,10 @@ def row_anchor(case: str, test: str) -> str:
 
 def column_anchor(cell_id: str) -> str:
     return "col-" + "".join(ch if ch.isalnum() or ch in "_-." else "-" for ch in cell_id)
+
+
+def _version(text: str) -> Version:
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return Version("0")
