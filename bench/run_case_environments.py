@@ -32,7 +32,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from known_issues.cell.shared_bytecode import STORE_VARIABLE  # noqa: E402
 from known_issues.runner.pytest_process import child_env  # noqa: E402
 
 CASES = ("guide_project_setup", "guide_dockerfile")
@@ -55,11 +54,8 @@ def run_once(env: Path, store: Path | None, scratch: Path) -> tuple[float, float
     cmd = [str(env / "bin" / "python"), "-m", "pytest", *(f"cases/{c}" for c in CASES)]
     cmd += ["-p", "known_issues.cell.plugin", "--ki-results", str(results), "-p", "no:cacheprovider", "-q"]
     cmd += ["-o", "asyncio_default_fixture_loop_scope=function", "--basetemp", str(scratch / "pytest")]
-    environ = child_env(store)
-    if store is None:
-        environ.pop(STORE_VARIABLE, None)
     before = os.times()
-    subprocess.run(cmd, cwd=ROOT, env=environ, capture_output=True, check=False)
+    subprocess.run(cmd, cwd=ROOT, env=child_env(store), capture_output=True, check=False)
     after = os.times()
     data = json.loads(results.read_text(encoding="utf-8"))
     verdicts = {t["nodeid"]: t["verdict"] for t in data["tests"]}
