@@ -216,23 +216,24 @@ def _ensure(path: Path, python: Path, lock: str, index_url: str | None) -> Envir
     path.parent.mkdir(parents=True, exist_ok=True)
     _run([uv(), "venv", "--quiet", "--python", str(python), *_index_args(index_url), str(path)])
     write_text(path / "requirements.lock", lock)
-    _run(
-        [
-            uv(),
-            "pip",
-            "sync",
-            "--quiet",
-            "--python",
-            str(venv_python),
-            *_index_args(index_url),
-            str(path / "requirements.lock"),
-        ]
-    )
+    sync = [uv(), "pip", "sync", "--quiet", "--python", str(venv_python), *_index_args(index_url)]
+    sync.append(str(path / "requirements.lock"))
+    # From uv's cache alone first: online, uv asks the index about every pinned package before it
+    # links it (half of a sync's CPU), though the cells before this one have usually fetched them
+    # all. Offline, a wheel missing from the cache fails the sync before anything is installed, and
+    # the online sync that follows fetches it; either way the environment is exactly the lock.
+    if not _succeeds([*sync, "--offline"]):
+        _run(sync)
     tag = cache_tag(python)
     if tag:
         bytecode.seed(path, bytecode_store(path), tag)
     write_text(marker, lock)  # last, and whole: a marker means a complete environment
     return Environment(path, venv_python, False, time.monotonic() - started)
+
+
+def _succeeds(cmd: list[str]) -> bool:
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=UV_TIMEOUT, check=False, env=_uv_env())
+    return proc.returncode == 0
 
 
 def _run(cmd: list[str]) -> None:
