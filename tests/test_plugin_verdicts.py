@@ -234,3 +234,44 @@ def test_what_a_test_observed_is_kept_also_when_it_passes_and_only_for_that_test
     assert got["test_reproduces"]["observation"] == "observed: {'status': 422}"
     assert got["test_records"]["observation"] == "status: 201"
     assert got["test_records_nothing"]["observation"] == ""
+
+
+LEFT_RUNNING = """
+import atexit
+import threading
+from pathlib import Path
+import pytest
+
+atexit.register(Path("{marker}").write_text, "exit handlers ran")
+
+@pytest.mark.bug
+def test_reproduces():
+    # A thread nobody stops: the interpreter's own exit would wait for it forever.
+    threading.Thread(target=threading.Event().wait).start()
+
+@pytest.mark.bug
+def test_fixed():
+    assert {{"status": 200}} == {{"status": 422}}
+"""
+
+
+def test_a_cells_run_ends_once_its_results_are_written(pytester: pytest.Pytester) -> None:
+    marker = pytester.path / "atexit.txt"
+    _write_case(pytester, LEFT_RUNNING.format(marker=marker))
+    out = pytester.path / "results.json"
+    result = pytester.runpytest_subprocess(
+        "-p",
+        "known_issues.cell.plugin",
+        "--ki-results",
+        str(out),
+        "-p",
+        "no:cacheprovider",
+        "--ki-exit-when-written",
+        timeout=60,
+    )
+    # pytest's own exit status and summary, the results, and the exit handlers the cases registered.
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(["*1 failed, 1 passed*"])
+    verdicts = {t["nodeid"].split("::")[-1]: t["verdict"] for t in json.loads(out.read_text())["tests"]}
+    assert verdicts == {"test_reproduces": "reproduces", "test_fixed": "fixed"}
+    assert marker.read_text() == "exit handlers ran"

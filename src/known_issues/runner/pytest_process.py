@@ -97,6 +97,7 @@ def run_pytest(
             str(results_path),
             "--ki-timeout",
             f"{test_timeout:g}",
+            "--ki-exit-when-written",
             "-p",
             "no:cacheprovider",
             "-o",
