@@ -266,7 +266,7 @@ def test_a_cells_run_ends_once_its_results_are_written(pytester: pytest.Pytester
         str(out),
         "-p",
         "no:cacheprovider",
-        "--ki-exit-when-written",
+        "--ki-own-process",
         timeout=60,
     )
     # pytest's own exit status and summary, the results, and the exit handlers the cases registered.
@@ -275,3 +275,35 @@ def test_a_cells_run_ends_once_its_results_are_written(pytester: pytest.Pytester
     verdicts = {t["nodeid"].split("::")[-1]: t["verdict"] for t in json.loads(out.read_text())["tests"]}
     assert verdicts == {"test_reproduces": "reproduces", "test_fixed": "fixed"}
     assert marker.read_text() == "exit handlers ran"
+
+
+FROZEN = """
+import gc
+from pathlib import Path
+import pytest
+
+MARKER = Path("{marker}")
+
+class Cycle:
+    def __init__(self):
+        self.me = self
+    def __del__(self):
+        MARKER.write_text("finalized")
+
+Cycle()  # garbage from the start: collectable only by the garbage collector
+
+@pytest.mark.pattern
+def test_collection_is_frozen_after_its_garbage_was_collected():
+    assert MARKER.read_text() == "finalized"
+    assert gc.get_freeze_count() > 0
+"""
+
+
+def test_a_cells_own_process_keeps_what_collection_built_out_of_the_collectors_walks(
+    pytester: pytest.Pytester,
+) -> None:
+    marker = pytester.path / "finalized.txt"
+    _write_case(pytester, FROZEN.format(marker=marker))
+    result, data = _run(pytester, "--ki-own-process")
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    assert [t["verdict"] for t in data["tests"]] == ["works"]

@@ -97,7 +97,7 @@ def run_pytest(
             str(results_path),
             "--ki-timeout",
             f"{test_timeout:g}",
-            "--ki-exit-when-written",
+            "--ki-own-process",
             "-p",
             "no:cacheprovider",
             "-o",
