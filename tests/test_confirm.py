@@ -4,20 +4,12 @@ from __future__ import annotations
 
 import copy
 import threading
-import time
-from pathlib import Path
-from types import SimpleNamespace
 
-import pytest
 from fixtures import cell, t
 
-from known_issues import observe as observe_mod
-from known_issues.cell.atomic import write_json
-from known_issues.cell.serial import dump
 from known_issues.cell.verdicts import Verdict
 from known_issues.results import CellResult, RunResult
 from known_issues.runner.confirm import apply, suspects
-from known_issues.runner.processes import PROCESSES
 
 
 def _run(*outcomes: str) -> RunResult:
@@ -110,56 +102,3 @@ def test_the_re_runs_of_one_cell_run_side_by_side() -> None:
     changed = apply(run, suspects(run, None, [run.cells[1].id]), rerun, confirm_runs=2, jobs=2)
     assert [c.id for c in changed] == [run.cells[1].id]
     assert run.cells[1].tests[0].observations == [first] * 3
-
-
-def _beside(tmp_path: Path, run: RunResult) -> SimpleNamespace:
-    """What _confirm_beside reads of a run context: where the merged run's results.json is."""
-    write_json(tmp_path / "results.json", dump(run))
-    return SimpleNamespace(settings=SimpleNamespace(out=tmp_path))
-
-
-def test_the_work_beside_a_confirmation_runs_while_it_runs_on_its_own_copy(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # Decided by ordering: each side finishes only once the other one has started.
-    confirming, working = threading.Event(), threading.Event()
-
-    def confirm(ctx: object, run: RunResult, *rest: object) -> int:
-        confirming.set()
-        assert working.wait(30), "the work beside it had not started while the flips were confirmed"
-        run.cells[0].tests[0].verdict = Verdict.FLAKY  # a confirmation settles verdicts in place
-        return 1
-
-    seen: list[Verdict] = []
-
-    def work(run: RunResult) -> None:
-        working.set()
-        assert confirming.wait(30)
-        seen.append(run.cells[0].tests[0].verdict)
-
-    monkeypatch.setattr(observe_mod, "confirm", confirm)
-    run = _run("passed", "failed")
-    ctx = _beside(tmp_path, run)
-    assert observe_mod._confirm_beside(work, ctx, run, None, [], None) == 1  # type: ignore[arg-type]
-    assert seen == [Verdict.REPRODUCES]  # its own copy, as merged
-    assert run.cells[0].tests[0].verdict == Verdict.FLAKY
-
-
-def test_an_interrupted_confirmation_stops_the_work_beside_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def confirm(*args: object) -> int:
-        raise KeyboardInterrupt
-
-    stopped: list[bool] = []
-
-    def work(run: RunResult) -> None:
-        deadline = time.monotonic() + 30
-        while not PROCESSES.stopping and time.monotonic() < deadline:
-            time.sleep(0.01)
-        stopped.append(PROCESSES.stopping)
-
-    monkeypatch.setattr(observe_mod, "confirm", confirm)
-    monkeypatch.setattr(PROCESSES, "stopping", False)
-    run = _run("passed", "failed")
-    with pytest.raises(KeyboardInterrupt):
-        observe_mod._confirm_beside(work, _beside(tmp_path, run), run, None, [], None)  # type: ignore[arg-type]
-    assert stopped == [True]

@@ -42,22 +42,11 @@ def run_matrix(
     baseline = RunResult.read(baseline_path) if baseline_path else PREVIOUS
     with holding(settings):
         ctx = RunContext.build(settings, index)
-        between = narrowing.releases_between(index.versions)
-
-        def narrow_early(run: RunResult) -> None:
-            narrowing.narrow(ctx, run, between)
-
-        # The narrowing starts while the flips are confirmed (its probes fill the workers the last
-        # re-runs leave idle); its answers are kept in the result store.
-        observed = observe(
-            ctx, cells, replace=replace, resume=resume, baseline=baseline, beside_confirmation=narrow_early
-        )
+        observed = observe(ctx, cells, replace=replace, resume=resume, baseline=baseline)
         # An unchanged run keeps the answers it had, unless another narrowing wrote them.
         narrow = observed.merged is not None or not narrowing.answers_current(settings.out)
         if narrow and observed.run is not None:
-            # The confirmed run: its changes were narrowed beside the confirmation (answers from the store);
-            # a flip found flaky is no change, and a change only the confirmation shows is narrowed now.
-            answers = narrowing.narrow(ctx, observed.run, between, reuse_fresh=observed.merged is not None)
+            answers = narrowing.narrow(ctx, observed.run, narrowing.releases_between(index.versions))
             narrowing.write_answers(settings.out, answers)
         report(settings, None, observed.merged, unchanged=observed.unchanged, index=index)
     counts: dict[str, int] = {}

@@ -336,14 +336,13 @@ def answer_key(position: Position, key: Key, ctx: RunContext) -> str:
 # running it
 
 
-def narrow(ctx: RunContext, run: RunResult, between: ReleasesBetween, reuse_fresh: bool = False) -> list[Narrowed]:
-    """Narrow every transition of ``run``; answers already in the result store are reused (with
-    ``--rerun all`` only when ``reuse_fresh``: this run wrote them). Probe cells are written under
-    ``<out>/narrowing/``; returns every answer for the run."""
+def narrow(ctx: RunContext, run: RunResult, between: ReleasesBetween) -> list[Narrowed]:
+    """Narrow every transition of ``run``; answers already in the result store are reused. Probe cells
+    are written under ``<out>/narrowing/``; returns every answer for the run."""
     positions = positions_of(run, between)
     answers: list[Narrowed] = []
     searching: list[Position] = []
-    rerun = "all" in ctx.settings.rerun and not reuse_fresh
+    rerun = "all" in ctx.settings.rerun
     for position in positions:
         pending: dict[Key, Verdict] = {}
         for key in position.changes:

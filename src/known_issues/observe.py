@@ -1,6 +1,6 @@
 """One way to observe cells, whatever asks for it (matrix, cell, latest, bisect, the narrowing of a
 flip to its exact release, candidate): write the run's manifest, run the cells, merge their files,
-confirm every flip by re-running it (with other work beside it, such as the narrowing), merge again.
+confirm every flip by re-running it, merge again.
 
 The caller holds the run lock (``holding``) for as long as it writes into ``settings.out``.
 """
@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import replace as replace_ctx
 from pathlib import Path
@@ -21,7 +20,6 @@ from known_issues.matrix import Cell
 from known_issues.results import CellResult, RunResult
 from known_issues.runner.all_cells import More, RunSummary, run_cells, say
 from known_issues.runner.confirm import confirm
-from known_issues.runner.processes import PROCESSES
 from known_issues.runner.run_context import RunContext
 from known_issues.settings import Settings
 
@@ -82,14 +80,11 @@ def observe(
     confirm_flips: bool = True,
     newest: Mapping[str, str] | None = None,
     more: More | None = None,
-    beside_confirmation: Callable[[RunResult], object] | None = None,
 ) -> Observed:
     """Observe ``cells`` into ``ctx.settings.out``. ``replace``: the run is these cells (else they join
     the cells already there); ``pairs``: the baseline cell each new cell is compared with (default: the
     same id); ``newest``: the newest release of each package, recorded in the manifest; ``more``: asked
-    for cells to run next as each cell finishes (run_cells), and they join the run; ``beside_confirmation``:
-    work on the merged run, done while its flips are confirmed (on a copy of it: the confirmation
-    settles verdicts in place), or after the merge when there is nothing to confirm."""
+    for cells to run next as each cell finishes (run_cells), and they join the run."""
     settings = ctx.settings
     out = settings.out
     before = run_files.read_manifest(out)
@@ -139,33 +134,7 @@ def observe(
     run = run_files.merge(out)
     confirmed = 0
     if checking:
-        confirmed = _confirm_beside(beside_confirmation, ctx, run, against, [c.id for c in cells], pairs)
+        confirmed = confirm(ctx, run, against, [c.id for c in cells], pairs)
         if confirmed:
             run = run_files.merge(out)  # the re-runs rewrote cell files
-    elif beside_confirmation is not None:
-        beside_confirmation(run)
     return Observed(run, summary, confirmed)
-
-
-def _confirm_beside(
-    work: Callable[[RunResult], object] | None,
-    ctx: RunContext,
-    run: RunResult,
-    against: RunResult | None,
-    cells: Sequence[str],
-    pairs: Mapping[str, str] | None,
-) -> int:
-    """Confirm the flips of ``run`` with ``work`` running beside it: a confirmation re-runs a few cells,
-    each in one process, and leaves most workers idle while the last ones finish."""
-    if work is None:
-        return confirm(ctx, run, against, cells, pairs)
-    own = RunResult.read(ctx.settings.out / "results.json")
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="beside") as pool:
-        beside = pool.submit(work, own)
-        try:
-            confirmed = confirm(ctx, run, against, cells, pairs)
-        except BaseException:
-            PROCESSES.stop_all()  # an interrupt (or a failure) stops the work beside it too
-            raise
-        beside.result()
-    return confirmed
