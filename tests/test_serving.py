@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from known_issues.cell import serving
 from known_issues.cell.classify import SuiteFault
 from known_issues.cell.listeners import listened_by_group
 from known_issues.cell.serving import _with_port, free_port, serve
@@ -73,3 +75,27 @@ def test_the_listener_is_told_by_its_process_group(tmp_path: Path, other_server:
     argv = [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"]
     with serve(argv, cwd=tmp_path, port=port, log=tmp_path / "ours.log") as ours:
         assert listened_by_group(port, ours.process.pid) is True
+
+
+def test_the_environment_is_copied_whole_though_a_key_goes_while_it_is_copied(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Racing(dict):  # type: ignore[type-arg]
+        """PYTEST_CURRENT_TEST is listed, then deleted by the main thread before it is read (once)."""
+
+        raced = False
+
+        def __getitem__(self, key: str) -> str:
+            if key == "PYTEST_CURRENT_TEST" and not Racing.raced:
+                Racing.raced = True
+                raise KeyError(key)
+            return str(super().__getitem__(key))
+
+    def same(text: str) -> str:
+        return text
+
+    data = Racing({"HOME": "/root", "PYTEST_CURRENT_TEST": "cases/x.py::test_y (call)"})
+    monkeypatch.setattr(os, "environ", os._Environ(data, same, same, same, same))  # type: ignore[attr-defined]
+    with pytest.raises(KeyError):
+        dict(os.environ)  # what a copy key by key meets
+    Racing.raced = False
+    assert serving.environ_now() == {"HOME": "/root", "PYTEST_CURRENT_TEST": "cases/x.py::test_y (call)"}
+    assert Racing.raced

@@ -119,9 +119,21 @@ def serve(argv: Sequence[str], *, cwd: Path, port: int, log: Path, ready_path: s
 PORT_ATTEMPTS = 3
 
 
+def environ_now() -> dict[str, str]:
+    """A copy of this process's environment, from any thread. A copy is made key by key, and pytest
+    sets and deletes PYTEST_CURRENT_TEST in the main thread at every phase of every test: a server
+    started from another thread (a case starting several at once) could meet a key listed and then
+    gone (a KeyError, seen once in 139 cells)."""
+    while True:
+        try:
+            return os.environ.copy()
+        except KeyError:
+            continue
+
+
 def _start(argv: list[str], cwd: Path, port: int, log: Path, ready_path: str, append: bool) -> Server:
     """The server, once it answers; stopped again when it does not."""
-    env = {**os.environ, "PYTHONPATH": str(cwd), "PYTHONUNBUFFERED": "1", "NO_COLOR": "1"}
+    env = {**environ_now(), "PYTHONPATH": str(cwd), "PYTHONUNBUFFERED": "1", "NO_COLOR": "1"}
     # A reloader watches ``cwd``: nothing may appear in it but what the test put there.
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
