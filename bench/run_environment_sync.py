@@ -1,0 +1,97 @@
+"""Benchmark: what linking an environment from uv's cache offline first saves, once its wheels are
+there (runner/environments.py: `uv pip sync --offline`, the online sync only when a wheel is missing).
+
+Not a test: it prints a table. Run it from the repository root after a full matrix run, with the uv
+cache that run used (UV_CACHE_DIR, if it set one): it needs the run's report/results.json and .envs/.
+
+    python bench/run_environment_sync.py                  # a FastAPI-minor cell's lock, 5 rounds
+    python bench/run_environment_sync.py --cell servers-py3.11-fastapi0.165.0-pydantic2.11.7
+
+Each round makes two fresh environments for the cell's lock, in a scratch folder, as the runner
+does (uv venv, then uv pip sync): one synced online, one offline, in alternating order, side by
+side. The table gives the CPU-seconds and wall seconds of the syncs (uv and what it started) and
+checks that both environments hold the same distributions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+from known_issues.runner import environments as envs  # noqa: E402
+from known_issues.runner.index_config import choose_index  # noqa: E402
+
+# The index the runner would name to uv (a cache entry belongs to the index it came from).
+INDEX = ["--default-index", choose_index(os.environ, ROOT).url]
+
+
+def lock_of(cell_id: str) -> tuple[Path, Path]:
+    """The cell's lock file and the interpreter its environment was made with."""
+    results = json.loads((ROOT / "report" / "results.json").read_text(encoding="utf-8"))
+    for cell in results["cells"]:
+        if cell["cell"]["id"] == cell_id:
+            env = ROOT / ".envs" / "cells" / cell["env_key"]
+            if not (env / "requirements.lock").exists():
+                sys.exit(f"{cell_id}: its environment {env} is gone (run `nox -s matrix` first)")
+            return env / "requirements.lock", envs.find_python(cell["cell"]["python"])
+    sys.exit(f"{cell_id} is not in report/results.json")
+
+
+def sync(lock: Path, python: Path, where: Path, offline: bool) -> tuple[float, float, list[str]]:
+    """(CPU-seconds, wall seconds, installed distributions) of one sync into a fresh environment."""
+    subprocess.run([envs.uv(), "venv", "--quiet", "--python", str(python), str(where)], check=True)
+    cmd = [envs.uv(), "pip", "sync", "--quiet", "--python", str(where / "bin" / "python"), *INDEX, str(lock)]
+    cmd += ["--offline"] if offline else []
+    before = os.times()
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    after = os.times()
+    if done.returncode != 0:
+        sys.exit(
+            f"the {'offline' if offline else 'online'} sync failed (a wheel not in this uv cache?):\n{done.stderr}"
+        )
+    cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
+    listed = subprocess.run(
+        [envs.uv(), "pip", "freeze", "--python", str(where / "bin" / "python")],
+        capture_output=True, text=True, check=True,
+    ).stdout.split()  # fmt: skip
+    return cpu, after.elapsed - before.elapsed, sorted(listed)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cell", default="fastapi-minors-py3.11-fastapi0.128.8-pydantic2.11.7")
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    lock, python = lock_of(args.cell)
+    cpu: dict[bool, list[float]] = {True: [], False: []}
+    wall: dict[bool, list[float]] = {True: [], False: []}
+    installed: dict[bool, list[str]] = {}
+    with tempfile.TemporaryDirectory(prefix="ki-bench-", dir=ROOT / ".envs") as tmp:
+        for n in range(args.rounds):
+            for offline in (True, False) if n % 2 == 0 else (False, True):
+                c, w, listed = sync(lock, python, Path(tmp) / f"{offline}{n}", offline)
+                cpu[offline].append(c)
+                wall[offline].append(w)
+                installed[offline] = listed
+    same = installed[True] == installed[False]
+    print(f"{args.cell}: {len(installed[True])} distributions, {args.rounds} round(s), side by side")
+    print(f"{'sync':<10}{'CPU-s (median)':>16}{'wall s (median)':>17}")
+    for offline, label in ((False, "online"), (True, "offline")):
+        print(f"{label:<10}{statistics.median(cpu[offline]):>16.2f}{statistics.median(wall[offline]):>17.2f}")
+    ratio = statistics.median(cpu[True]) / statistics.median(cpu[False])
+    print(f"CPU ratio offline/online: {ratio:.2f}; installed {'the same' if same else 'DIFFERENT'} distributions")
+    if not same:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
