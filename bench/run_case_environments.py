@@ -32,20 +32,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
+from observed_cell import observed_cell  # noqa: E402
+
 from known_issues.runner.pytest_process import child_env  # noqa: E402
 
 CASES = ("guide_project_setup", "guide_dockerfile")
-
-
-def env_of(cell_id: str) -> Path:
-    results = json.loads((ROOT / "report" / "results.json").read_text(encoding="utf-8"))
-    for cell in results["cells"]:
-        if cell["cell"]["id"] == cell_id:
-            env = ROOT / ".envs" / "cells" / cell["env_key"]
-            if not (env / "bin" / "python").exists():
-                sys.exit(f"{cell_id}: its environment {env} is gone (run `nox -s matrix` first)")
-            return env
-    sys.exit(f"{cell_id} is not in report/results.json")
 
 
 def run_once(env: Path, store: Path | None, scratch: Path) -> tuple[float, float, dict[str, str]]:
@@ -67,7 +58,7 @@ def main() -> None:
     parser.add_argument("--cell", default="document-py3.11-fastapi0.128.0-pydantic2.11.7")
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    env = env_of(args.cell)
+    env = observed_cell(args.cell)[1]
     cpu: dict[str, list[float]] = {"shared": [], "own": []}
     wall: dict[str, list[float]] = {"shared": [], "own": []}
     seen: dict[str, dict[str, str]] = {}

@@ -30,20 +30,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
+from observed_cell import observed_cell  # noqa: E402
+
 from known_issues.runner.environments import bytecode_store  # noqa: E402
 from known_issues.runner.pytest_process import child_env  # noqa: E402
-
-
-def cell_of(cell_id: str) -> tuple[Path, list[str]]:
-    """The cell's environment and the cases it ran."""
-    results = json.loads((ROOT / "report" / "results.json").read_text(encoding="utf-8"))
-    for cell in results["cells"]:
-        if cell["cell"]["id"] == cell_id:
-            env = ROOT / ".envs" / "cells" / cell["env_key"]
-            if not (env / "bin" / "python").exists():
-                sys.exit(f"{cell_id}: its environment {env} is gone (run `nox -s matrix` first)")
-            return env, sorted({t["case"] for t in cell["tests"]})
-    sys.exit(f"{cell_id} is not in report/results.json")
 
 
 def run_once(env: Path, cases: list[str], own: bool, scratch: Path) -> tuple[float, dict[str, str]]:
@@ -66,7 +56,8 @@ def main() -> None:
     parser.add_argument("--cell", default="fastapi-minors-py3.11-fastapi0.128.8-pydantic2.11.7")
     parser.add_argument("--rounds", type=int, default=4)
     args = parser.parse_args()
-    env, cases = cell_of(args.cell)
+    cell, env = observed_cell(args.cell)
+    cases = sorted({t["case"] for t in cell["tests"]})
     cpu: dict[bool, list[float]] = {True: [], False: []}
     seen: dict[bool, dict[str, str]] = {}
     with tempfile.TemporaryDirectory(prefix="ki-bench-") as tmp:

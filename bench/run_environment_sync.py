@@ -16,7 +16,6 @@ checks that both environments hold the same distributions.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import subprocess
@@ -27,23 +26,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
+from observed_cell import observed_cell  # noqa: E402
+
 from known_issues.runner import environments as envs  # noqa: E402
 from known_issues.runner.index_config import choose_index  # noqa: E402
 
 # The index the runner would name to uv (a cache entry belongs to the index it came from).
 INDEX = ["--default-index", choose_index(os.environ, ROOT).url]
-
-
-def lock_of(cell_id: str) -> tuple[Path, Path]:
-    """The cell's lock file and the interpreter its environment was made with."""
-    results = json.loads((ROOT / "report" / "results.json").read_text(encoding="utf-8"))
-    for cell in results["cells"]:
-        if cell["cell"]["id"] == cell_id:
-            env = ROOT / ".envs" / "cells" / cell["env_key"]
-            if not (env / "requirements.lock").exists():
-                sys.exit(f"{cell_id}: its environment {env} is gone (run `nox -s matrix` first)")
-            return env / "requirements.lock", envs.find_python(cell["cell"]["python"])
-    sys.exit(f"{cell_id} is not in report/results.json")
 
 
 def sync(lock: Path, python: Path, where: Path, offline: bool) -> tuple[float, float, list[str]]:
@@ -71,7 +60,8 @@ def main() -> None:
     parser.add_argument("--cell", default="fastapi-minors-py3.11-fastapi0.128.8-pydantic2.11.7")
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    lock, python = lock_of(args.cell)
+    cell, env = observed_cell(args.cell)
+    lock, python = env / "requirements.lock", envs.find_python(cell["cell"]["python"])
     cpu: dict[bool, list[float]] = {True: [], False: []}
     wall: dict[bool, list[float]] = {True: [], False: []}
     installed: dict[bool, list[str]] = {}

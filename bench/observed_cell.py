@@ -1,0 +1,23 @@
+"""A cell of the last full run, for the benchmarks that run it again: its record in report/results.json
+and its environment in .envs/cells/, which must still be there."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def observed_cell(cell_id: str) -> tuple[dict[str, Any], Path]:
+    """(the cell's record, its environment); exits with a message when either is missing."""
+    results = json.loads((ROOT / "report" / "results.json").read_text(encoding="utf-8"))
+    for cell in results["cells"]:
+        if cell["cell"]["id"] == cell_id:
+            env = ROOT / ".envs" / "cells" / cell["env_key"]
+            if not (env / "requirements.lock").exists():
+                sys.exit(f"{cell_id}: its environment {env} is gone (run `nox -s matrix` first)")
+            return cell, env
+    sys.exit(f"{cell_id} is not in report/results.json")
