@@ -21,3 +21,13 @@ def observed_cell(cell_id: str) -> tuple[dict[str, Any], Path]:
                 sys.exit(f"{cell_id}: its environment {env} is gone (run `nox -s matrix` first)")
             return cell, env
     sys.exit(f"{cell_id} is not in report/results.json")
+
+
+def keep_if_same(kind: str, seen: dict[Any, dict[str, str]], key: Any, verdicts: dict[str, str]) -> None:
+    """Keep a run's verdicts under ``key``; exit when an earlier run of the same kind disagrees (a flaky
+    test voids a side-by-side comparison)."""
+    before = seen.get(key)
+    if before is not None and before != verdicts:
+        differ = sorted(k for k in {*before, *verdicts} if before.get(k) != verdicts.get(k))
+        sys.exit(f"the {kind} runs disagree with each other (a flaky test voids the comparison): {differ}")
+    seen[key] = verdicts

@@ -32,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from observed_cell import observed_cell  # noqa: E402
+from observed_cell import keep_if_same, observed_cell  # noqa: E402
 
 from known_issues.runner.pytest_process import child_env  # noqa: E402
 
@@ -81,10 +81,7 @@ def main() -> None:
                 c, w, verdicts = run_once(env, store if how == "shared" else None, scratch)
                 cpu[how].append(c)
                 wall[how].append(w)
-                if how in seen and seen[how] != verdicts:
-                    differ = sorted(k for k in {*seen[how], *verdicts} if seen[how].get(k) != verdicts.get(k))
-                    sys.exit(f"the {how} runs disagree with each other (a flaky test voids the comparison): {differ}")
-                seen[how] = verdicts
+                keep_if_same(how, seen, how, verdicts)
                 shutil.rmtree(scratch, ignore_errors=True)
     same = seen["shared"] == seen["own"]
     print(f"{args.cell}: {', '.join(CASES)}, {args.rounds} round(s), side by side")

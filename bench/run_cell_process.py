@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from observed_cell import observed_cell  # noqa: E402
+from observed_cell import keep_if_same, observed_cell  # noqa: E402
 
 from known_issues.runner.environments import bytecode_store  # noqa: E402
 from known_issues.runner.pytest_process import child_env  # noqa: E402
@@ -67,10 +67,7 @@ def main() -> None:
                 scratch.mkdir()
                 used, verdicts = run_once(env, cases, own, scratch)
                 cpu[own].append(used)
-                if own in seen and seen[own] != verdicts:
-                    differ = sorted(k for k in {*seen[own], *verdicts} if seen[own].get(k) != verdicts.get(k))
-                    sys.exit(f"runs of the same kind disagree (a flaky test voids the comparison): {differ}")
-                seen[own] = verdicts
+                keep_if_same("--ki-own-process" if own else "plain", seen, own, verdicts)
                 shutil.rmtree(scratch, ignore_errors=True)
     same = seen[True] == seen[False]
     print(f"{args.cell}: {len(cases)} case(s), {args.rounds} round(s), side by side")
