@@ -291,11 +291,13 @@ class Cycle:
         MARKER.write_text("finalized")
 
 Cycle()  # garbage from the start: collectable only by the garbage collector
+COLLECTING_WITH_GC = gc.isenabled()
 
 @pytest.mark.pattern
 def test_collection_is_frozen_after_its_garbage_was_collected():
     assert MARKER.read_text() == "finalized"
     assert gc.get_freeze_count() > 0
+    assert not COLLECTING_WITH_GC and gc.isenabled()
 """
 
 
