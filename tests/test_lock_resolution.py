@@ -1,5 +1,5 @@
-"""A cell's lock is what the index gives during the run: uv's cache answers only for packages the run
-has already read from the index, and everything else is asked online."""
+"""A cell's lock is what the index gives during the run: uv keeps the index pages it fetched, and a lock
+rests on no page this run has not asked the index about."""
 
 from __future__ import annotations
 
@@ -10,63 +10,65 @@ import pytest
 from index_server import NAME, Planted, routes, serve
 
 from known_issues.runner import environments as envs
-from known_issues.runner import locks
 
 VERSION = f"{sys.version_info[0]}.{sys.version_info[1]}"
 PYTHON = Path(sys.executable)
 
 
-def _pages(index_requests: list[str]) -> int:
-    return sum(1 for path in index_requests if path.startswith("/simple/"))
-
-
-def test_a_resolution_in_a_run_is_answered_from_the_cache_once_the_run_has_read_its_packages(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def no_uv_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No uv settings file of the user's or the system's, an empty uv cache."""
+    for name in ("UV_CONFIG_FILE", "UV_NO_CONFIG", "UV_DEFAULT_INDEX", "UV_INDEX_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "home" / ".config"))
+    monkeypatch.setenv("XDG_CONFIG_DIRS", str(tmp_path / "xdg"))
     monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / "uv-cache"))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def _pages(paths: list[str]) -> int:
+    return sum(1 for path in paths if path.startswith("/simple/"))
+
+
+def _resolve(requirement: str, index: str) -> str:
+    return envs.parse_pins(envs.compile_lock([requirement], PYTHON, VERSION, index_url=index))[NAME]
+
+
+def test_a_run_asks_about_each_index_page_once_and_a_lock_rests_on_no_page_from_before_it(
+    no_uv_settings: Path,
+) -> None:
     one = Planted("1.0", None, None)
     served = routes([one])
     with serve(served) as index:
-        earlier_run = locks.Locks(tmp_path / "earlier", index_url=index.base)
-        assert envs.parse_pins(earlier_run.resolve([NAME], PYTHON, VERSION, [], "", [])) == {NAME: "1.0"}
-        # Released after the earlier run: uv's cache still lists 1.0 alone.
-        served.update(routes([one, Planted("2.0", None, None)]))
-        run = locks.Locks(tmp_path / "run", index_url=index.base)
-        # Nothing read in this run yet: the index is asked, and the new release is seen.
+        envs.begin_index_reads()
+        assert _resolve(NAME, index.base) == "1.0"  # an earlier run
+        served.update(routes([one, Planted("2.0", None, None)]))  # released after it read the page
+        envs.begin_index_reads()  # this run: the page it keeps is from before
         asked = _pages(index.paths())
-        assert envs.parse_pins(run.resolve([NAME], PYTHON, VERSION, [], "", [])) == {NAME: "2.0"}
+        assert _resolve(NAME, index.base) == "2.0"
         assert _pages(index.paths()) > asked
-        # Other inputs, the same package, read by this run: the cache answers, the index is not asked.
+        # Other requirements on the same package, later in the run: the page asked about again is kept
+        # from the next resolution on (asked with the index named alone, it came without a lifetime),
+        # and then it answers alone.
+        assert _resolve(f"{NAME}>=1", index.base) == "2.0"
         asked = _pages(index.paths())
-        sources: list[str] = []
-        assert envs.parse_pins(run.resolve([f"{NAME}>=1"], PYTHON, VERSION, [], "", sources)) == {NAME: "2.0"}
+        assert _resolve(f"{NAME}>=1.0", index.base) == "2.0"
         assert _pages(index.paths()) == asked
-        assert sources == ["resolved"]
-        # What the cache cannot give (a release it never listed) is asked online, and found.
+        # A release made since this run asked: a refusal is asked of the index as it is now.
         served.update(routes([one, Planted("2.0", None, None), Planted("3.0", None, None)]))
-        assert envs.parse_pins(run.resolve([f"{NAME}==3.0"], PYTHON, VERSION, [], "", [])) == {NAME: "3.0"}
+        assert _resolve(f"{NAME}==3.0", index.base) == "3.0"
         assert _pages(index.paths()) > asked
 
 
-def test_a_package_this_run_has_not_read_sends_the_resolution_online(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # The cache of an earlier run would answer: anyio, starlette. This run has read starlette alone.
-    calls: list[bool] = []
-
-    def compile_lock(requirements: list[str], *args: object, offline: bool = False, **kwargs: object) -> str:
-        calls.append(offline)
-        if requirements == ["starlette"]:
-            return "starlette==1.10.0\n"
-        return "anyio==4.11.0\nstarlette==1.10.0\n" if offline else "anyio==4.12.0\nstarlette==1.10.0\n"
-
-    monkeypatch.setattr(envs, "compile_lock", compile_lock)
-    run = locks.Locks(tmp_path)
-    run.resolve(["starlette"], PYTHON, VERSION, [], "", [])
-    assert calls == [False]  # nothing read yet: online
-    calls.clear()
-    assert run.resolve(["starlette", "anyio"], PYTHON, VERSION, [], "", []) == "anyio==4.12.0\nstarlette==1.10.0\n"
-    assert calls == [True, False]  # the cache's answer holds anyio, unread in this run: online
-    calls.clear()
-    assert run.resolve(["anyio", "starlette"], PYTHON, VERSION, [], "", []) == "anyio==4.11.0\nstarlette==1.10.0\n"
-    assert calls == [True]  # both read now: the cache's answer stands
+def test_uv_settings_of_the_users_are_kept_and_every_page_is_asked_about(no_uv_settings: Path, tmp_path: Path) -> None:
+    url = "https://user:secret@mirror.example/simple"
+    named = envs._index_args(url, tmp_path)
+    assert named[0] == "--config-file"
+    assert 'url = "https://user:secret@mirror.example/simple"' in Path(named[1]).read_text(encoding="utf-8")
+    settings = tmp_path / "home" / ".config" / "uv" / "uv.toml"
+    settings.parent.mkdir(parents=True)
+    settings.write_text("native-tls = true\n", encoding="utf-8")
+    # A settings file on the command line would replace the user's: the index is named alone.
+    assert envs._index_args(url, tmp_path) == ["--default-index", url]

@@ -64,11 +64,7 @@ class FakeResolver:
     def __init__(self) -> None:
         self.calls: list[tuple[list[str], str]] = []
 
-    def __call__(
-        self, requirements: Sequence[str], *args: object, preferences: str = "", offline: bool = False, **kwargs: object
-    ) -> str:
-        if offline:  # an empty cache: these tests are about what is resolved, not where from
-            raise envs.NotInstallable("not in the cache")
+    def __call__(self, requirements: Sequence[str], *args: object, preferences: str = "", **kwargs: object) -> str:
         self.calls.append((list(requirements), preferences))
         wanted: dict[str, str | None] = {}
         for requirement in requirements:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import glob
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -12,7 +13,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from packaging.utils import canonicalize_name
 
 from known_issues.cell.atomic import write_text
 from known_issues.runner import bytecode
+from known_issues.runner.index_config import uv_config_files
 
 UV_TIMEOUT = 600
 _PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?==([^\s;]+)")
@@ -139,23 +141,48 @@ def compile_lock(
     ``preferences`` (a lock) are kept wherever the requirements allow them: uv prefers the versions
     already in its output file.
     """
+    cmd = [uv(), "pip", "compile", "-", "--no-header", "--quiet", "--no-annotate", "--python-version", python_version]
+    cmd += ["--universal"] if universal else ["--python", str(python)]
+    if offline or not _pages_kept(index_url):
+        return _compile([*cmd, "--offline"] if offline else cmd, requirements, preferences, index_url, kept=False)
+    # uv answers from the pages it has cached where they are young enough; an answer holding a package
+    # whose page this run has not asked the index about yet is resolved again with those pages asked
+    # about (a lock may rest on a page from before the run only through a package it holds).
+    # (Asking about a page again takes the index named alone: uv keeps a page it was told to keep
+    # even when told to refresh it.)
+    asked: set[str] = set()
+    for _ in range(3):
+        read_before = _RUN_READS.names()  # what another thread asks about meanwhile may come too late
+        refresh = [f"--refresh-package={name}" for name in sorted(asked)]
+        try:
+            lock = _compile([*cmd, *refresh], requirements, preferences, index_url, kept=not refresh)
+        except NotInstallable:
+            break  # perhaps a release the kept pages do not list yet: asked below
+        _RUN_READS.add(asked)
+        unread = set(parse_pins(lock)) - read_before - asked
+        if not unread:
+            return lock
+        asked |= unread
+    # Every page asked about again (a refusal, too, is then the index's answer of today).
+    lock = _compile([*cmd, "--refresh"], requirements, preferences, index_url, kept=False)
+    _RUN_READS.add(parse_pins(lock))
+    return lock
+
+
+def _compile(
+    cmd: list[str], requirements: Sequence[str], preferences: str, index_url: str | None, *, kept: bool
+) -> str:
     with tempfile.TemporaryDirectory(prefix="ki-lock-") as tmp:
         output = Path(tmp) / "lock.txt"
         output.write_text(preferences, encoding="utf-8")
-        cmd = [uv(), "pip", "compile", "-", "--output-file", str(output), "--no-header", "--quiet", "--no-annotate"]
-        cmd += ["--python-version", python_version]
-        cmd += ["--universal"] if universal else ["--python", str(python)]
-        if offline:
-            cmd.append("--offline")
-        cmd += _index_args(index_url)
         proc = subprocess.run(
-            cmd,
+            [*cmd, "--output-file", str(output), *_index_args(index_url, Path(tmp) if kept else None)],
             input="\n".join(requirements) + "\n",
             capture_output=True,
             text=True,
             timeout=UV_TIMEOUT,
             check=False,
-            env=_uv_env(),
+            env=_uv_env(index_url),
         )
         if proc.returncode != 0:
             raise NotInstallable(_reason(proc.stderr))
@@ -168,16 +195,70 @@ def _reason(stderr: str) -> str:
     return text or "the resolver failed without a message"
 
 
-def _index_args(index_url: str | None) -> list[str]:
+def _index_args(index_url: str | None, private: Path | None = None) -> list[str]:
     """The index the harness lists releases from, given to uv too: lookups and installs agree even
-    when only pip's configuration names it (uv reads none of pip's)."""
-    return ["--default-index", index_url] if index_url else []
+    when only pip's configuration names it (uv reads none of pip's).
+
+    Given a private folder to write uv's settings in, the index's pages uv fetches are kept for ten
+    minutes, as PyPI says of its own, and its files for good (a release's file never changes). uv
+    asks the index again about every page and file it has cached once it is past the lifetime the
+    index gave, and the registry these runs use gives none: a FastAPI-minor cell's resolution took
+    0.69 CPU-s and 1.2 s that way, 0.06 and 0.05 from kept pages (bench/run_lock_resolution.py). What
+    a run may not take from before it, compile_lock asks about again. Not when uv has settings files
+    of the user's: one named on the command line replaces them all."""
+    if not index_url:
+        return []
+    if private is None or not _pages_kept(index_url):
+        return ["--default-index", index_url]
+    settings = private / "uv.toml"  # private: the address may carry credentials
+    settings.write_text(
+        f"[[index]]\nurl = {json.dumps(index_url)}\ndefault = true\n"
+        'cache-control = { api = "max-age=600", files = "max-age=365000000, immutable" }\n',
+        encoding="utf-8",
+    )
+    return ["--config-file", str(settings)]
 
 
-def _uv_env() -> dict[str, str]:
+def _pages_kept(index_url: str | None) -> bool:
+    return bool(index_url) and not uv_config_files(os.environ, Path.cwd())
+
+
+class _RunReads:
+    """The packages whose index pages this run has asked the index about (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._names: set[str] = set()
+        self._guard = threading.Lock()
+
+    def clear(self) -> None:
+        with self._guard:
+            self._names.clear()
+
+    def add(self, names: Iterable[str]) -> None:
+        with self._guard:
+            self._names.update(names)
+
+    def names(self) -> frozenset[str]:
+        with self._guard:
+            return frozenset(self._names)
+
+
+_RUN_READS = _RunReads()
+
+
+def begin_index_reads() -> None:
+    """A run begins: a lock may rest on no page this run has not asked the index about (compile_lock)."""
+    _RUN_READS.clear()
+
+
+def _uv_env(index_url: str | None = None) -> dict[str, str]:
     env = dict(os.environ)
     env.setdefault("UV_PYTHON_DOWNLOADS", "never")
     env.pop("VIRTUAL_ENV", None)
+    if index_url:
+        # The index is named to uv explicitly (chosen from these among others: index_config.py).
+        env.pop("UV_DEFAULT_INDEX", None)
+        env.pop("UV_INDEX_URL", None)
     return env
 
 
@@ -216,14 +297,15 @@ def _ensure(path: Path, python: Path, lock: str, index_url: str | None) -> Envir
     path.parent.mkdir(parents=True, exist_ok=True)
     _run([uv(), "venv", "--quiet", "--python", str(python), *_index_args(index_url), str(path)])
     write_text(path / "requirements.lock", lock)
-    sync = [uv(), "pip", "sync", "--quiet", "--python", str(venv_python), *_index_args(index_url)]
-    sync.append(str(path / "requirements.lock"))
+    sync = [uv(), "pip", "sync", "--quiet", "--python", str(venv_python), str(path / "requirements.lock")]
     # From uv's cache alone first: online, uv asks the index about every pinned package before it
     # links it (bench/run_environment_sync.py: 0.73 CPU-s online, 0.24 offline). Offline, a wheel
     # missing from the cache (a cell's own FastAPI on a first run) fails the sync before anything is
-    # installed, and the online sync that follows fetches it; either way the environment is the lock.
-    if not _succeeds([*sync, "--offline"]):
-        _run(sync)
+    # installed, and the online sync that follows fetches it, from the pages uv keeps (_index_args);
+    # either way the environment is the lock.
+    if not _succeeds([*sync, "--offline", *_index_args(index_url)], index_url):
+        with tempfile.TemporaryDirectory(prefix="ki-sync-") as private:
+            _run([*sync, *_index_args(index_url, Path(private))], index_url)
     tag = cache_tag(python)
     if tag:
         bytecode.seed(path, bytecode_store(path), tag)
@@ -231,15 +313,16 @@ def _ensure(path: Path, python: Path, lock: str, index_url: str | None) -> Envir
     return Environment(path, venv_python, False, time.monotonic() - started)
 
 
-def _call(cmd: list[str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=UV_TIMEOUT, check=False, env=_uv_env())
+def _call(cmd: list[str], index_url: str | None) -> subprocess.CompletedProcess[str]:
+    env = _uv_env(index_url)
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=UV_TIMEOUT, check=False, env=env)
 
 
-def _succeeds(cmd: list[str]) -> bool:
-    return _call(cmd).returncode == 0
+def _succeeds(cmd: list[str], index_url: str | None = None) -> bool:
+    return _call(cmd, index_url).returncode == 0
 
 
-def _run(cmd: list[str]) -> None:
-    proc = _call(cmd)
+def _run(cmd: list[str], index_url: str | None = None) -> None:
+    proc = _call(cmd, index_url)
     if proc.returncode != 0:
         raise EnvironmentBroken(f"`{' '.join(cmd[1:4])} ...` failed:\n{_reason(proc.stderr)}")

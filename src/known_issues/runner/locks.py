@@ -29,11 +29,10 @@ lock's lifetime, and no other cell.
 from __future__ import annotations
 
 import hashlib
-import threading
 import time
 import tomllib
 from collections.abc import Callable, Collection, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.markers import InvalidMarker, Marker
@@ -51,27 +50,6 @@ TOOLS_PYTHON_FLOOR = "3.9"
 ReleasedAfter = Callable[[str, float], bool | None]
 
 
-class ReadThisRun:
-    """The packages whose index pages uv has read from the index during this run (thread-safe)."""
-
-    def __init__(self) -> None:
-        self._names: set[str] = set()
-        self._guard = threading.Lock()
-
-    def add(self, lock: str) -> None:
-        with self._guard:
-            self._names.update(envs.parse_pins(lock))
-
-    def any(self) -> bool:
-        with self._guard:
-            return bool(self._names)
-
-    def cover(self, lock: str) -> bool:
-        """Was the page of every package of ``lock`` read during this run?"""
-        with self._guard:
-            return set(envs.parse_pins(lock)) <= self._names
-
-
 @dataclass(frozen=True)
 class Locks:
     folder: Path
@@ -79,7 +57,6 @@ class Locks:
     released_after: ReleasedAfter | None = None
     ttl: float = DEFAULT_LOCK_TTL  # seconds a lock is reused as it is (0: ask the index every run)
     index_url: str | None = None  # the index the releases are listed from (None: uv's configured one)
-    read_this_run: ReadThisRun = field(default_factory=ReadThisRun, compare=False, repr=False)
 
     def resolve(
         self,
@@ -108,7 +85,14 @@ class Locks:
         if refused is not None and (self.offline or refused[1] <= self.ttl):
             raise envs.NotInstallable(refused[0])
         try:
-            lock = self._compile(requirements, python, python_version, preferences)
+            lock = envs.compile_lock(
+                requirements,
+                python,
+                python_version,
+                offline=self.offline,
+                preferences=preferences,
+                index_url=self.index_url,
+            )
             sources.append(why)
         except envs.NotInstallable as exc:
             if not _looks_offline(str(exc)):
@@ -116,29 +100,6 @@ class Locks:
                 raise
             lock = self._unreachable(key, requirements, python, python_version, preferences, str(exc), sources)
         write_text(self.folder / f"{key}.txt", lock)
-        return lock
-
-    def _compile(self, requirements: Sequence[str], python: Path, python_version: str, preferences: str) -> str:
-        """Resolve as the index stands during this run.
-
-        Online, uv asks the index again about every package it considers once its cached page is past
-        the lifetime the index gave it (none, from the registry these runs use): a FastAPI-minor cell's
-        resolution took 0.66 CPU-seconds and 1.9 s online against 0.07 and 0.08 from the cache alone
-        (bench/run_lock_resolution.py).
-        Once this run has read the index about every package an answer from the cache contains, that
-        answer is the one the index gives now, and it stands; a package read before this run, or not
-        at all, or a refusal, sends the resolution online."""
-        args = (requirements, python, python_version)
-        if not self.offline and self.read_this_run.any():
-            try:
-                cached = envs.compile_lock(*args, offline=True, preferences=preferences, index_url=self.index_url)
-            except envs.NotInstallable:
-                cached = None
-            if cached is not None and self.read_this_run.cover(cached):
-                return cached
-        lock = envs.compile_lock(*args, offline=self.offline, preferences=preferences, index_url=self.index_url)
-        if not self.offline:
-            self.read_this_run.add(lock)
         return lock
 
     def _unreachable(

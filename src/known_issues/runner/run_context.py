@@ -39,6 +39,7 @@ class RunContext:
     @classmethod
     def build(cls, settings: Settings, index: PackageIndex | None) -> RunContext:
         envs.uv()  # resolved here, in the main thread (uv's finder is not thread-safe on first use)
+        envs.begin_index_reads()
         cases = load_cases(settings.cases_dir)
         tools_lock = read_tools_lock(settings.root)
         return cls(
