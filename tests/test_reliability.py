@@ -151,6 +151,25 @@ def test_fails_the_first_time():
     assert seen > 0, "the first run in this layout"
 """,
     },
+    "held": {
+        "case.toml": "id = 'held'\ntitle = 'A test that waits until the test driving the run lets it go'\n"
+        "kind = 'pattern'\n[claim]\ntext = 'x'\n",
+        "test_held.py": """\
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+
+@pytest.mark.pattern("ends once the file named by KI_TEST_RELEASE exists (at once without it)")
+def test_held_until_released():
+    release = os.environ.get("KI_TEST_RELEASE")
+    deadline = time.monotonic() + 50  # within the per-test limit: a run never released still ends
+    while release and not Path(release).exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+""",
+    },
     "odd_dependency": {
         "case.toml": "id = 'odd_dependency'\ntitle = 'A case whose dependency does not exist'\nkind = 'pattern'\n"
         "dependencies = ['known-issues-no-such-package-anywhere==1.0']\n[claim]\ntext = 'x'\n",
@@ -590,27 +609,37 @@ def test_two_matrix_processes_on_one_envs_keep_both_results(
 ) -> None:
     root = layout["root"]
     outs = [root / "out-twin-a", root / "out-twin-b"]
+    release = root / "twin-release"
     procs = []
     for out in outs:
         args = ["matrix", "--matrix", DATA / "reliability-versions.toml", "--out", out, "--envs", layout["envs"]]
-        args += ["--cases", "plain_ok", "--jobs", "2", "--rerun", "all"]
+        args += ["--cases", "plain_ok,held", "--jobs", "2", "--rerun", "all"]
+        # Ordering, not timing: the first run holds the folders until the second has said it waits.
+        env = cli_env(root, KI_TEST_RELEASE=str(release)) if not procs else cli_env(root)
         procs.append(
-            subprocess.Popen(cli_cmd(*args), cwd=root, env=cli_env(root), stdout=subprocess.PIPE,
+            subprocess.Popen(cli_cmd(*args), cwd=root, env=env, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True, start_new_session=True)
         )  # fmt: skip
         matrix_process.append(procs[-1])
         if len(procs) == 1:
-            # Ordering, not timing: the first holds the lock once it has written its manifest.
             deadline = time.monotonic() + 120
             while not (out / "run.json").exists() and time.monotonic() < deadline:
                 time.sleep(0.1)
+    said = []
+    assert procs[1].stderr is not None
+    for line in procs[1].stderr:  # ends when the second run ends: it cannot hang the test
+        said.append(line)
+        if "is in use by pid" in line:
+            break
+    release.write_text("go", encoding="utf-8")
     results = [p.communicate(timeout=900) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], results
-    assert "is in use by pid" in results[1][1]
+    assert "is in use by pid" in "".join(said)
     for out in outs:
         cells = cells_of(out)
         assert set(cells) == {OLD, NEW} and {c["status"] for c in cells.values()} == {"ran"}
         assert all(verdicts(c)["plain_ok::test_path_param_is_converted"] == "works" for c in cells.values())
+        assert all(verdicts(c)["held::test_held_until_released"] == "works" for c in cells.values())
 
 
 def test_a_case_whose_dependency_cannot_install_leaves_the_others_running(
