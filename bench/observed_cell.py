@@ -4,7 +4,10 @@ and its environment in .envs/cells/, which must still be there."""
 from __future__ import annotations
 
 import json
+import os
+import statistics
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,3 +34,18 @@ def keep_if_same(kind: str, seen: dict[Any, dict[str, str]], key: Any, verdicts:
         differ = sorted(k for k in {*before, *verdicts} if before.get(k) != verdicts.get(k))
         sys.exit(f"the {kind} runs disagree with each other (a flaky test voids the comparison): {differ}")
     seen[key] = verdicts
+
+
+def children_cpu(before: os.times_result, after: os.times_result) -> float:
+    """CPU-seconds of the child processes waited for between two ``os.times()``."""
+    return (after.children_user - before.children_user) + (after.children_system - before.children_system)
+
+
+def print_side_by_side(what: str, rows: Sequence[tuple[str, list[float], list[float]]]) -> float:
+    """The medians of each row's (label, CPU-seconds, wall seconds); returns the second row's CPU over
+    the first's."""
+    width = max(len(what), *(len(label) for label, _, _ in rows)) + 2
+    print(f"{what:<{width}}{'CPU-s (median)':>16}{'wall s (median)':>17}")
+    for label, cpu, wall in rows:
+        print(f"{label:<{width}}{statistics.median(cpu):>16.2f}{statistics.median(wall):>17.2f}")
+    return statistics.median(rows[1][1]) / statistics.median(rows[0][1])

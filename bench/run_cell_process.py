@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from observed_cell import keep_if_same, observed_cell  # noqa: E402
+from observed_cell import children_cpu, keep_if_same, observed_cell  # noqa: E402
 
 from known_issues.runner.environments import bytecode_store  # noqa: E402
 from known_issues.runner.pytest_process import child_env  # noqa: E402
@@ -46,7 +46,7 @@ def run_once(env: Path, cases: list[str], own: bool, scratch: Path) -> tuple[flo
     before = os.times()
     subprocess.run(cmd, cwd=ROOT, env=child_env(bytecode_store(env)), capture_output=True, check=False)
     after = os.times()
-    cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
+    cpu = children_cpu(before, after)
     data = json.loads(results.read_text(encoding="utf-8"))
     return cpu, {t["nodeid"]: t["verdict"] for t in data["tests"]}
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -26,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from observed_cell import observed_cell  # noqa: E402
+from observed_cell import children_cpu, observed_cell, print_side_by_side  # noqa: E402
 
 from known_issues.runner import environments as envs  # noqa: E402
 from known_issues.runner.index_config import choose_index  # noqa: E402
@@ -47,7 +46,7 @@ def sync(lock: Path, python: Path, where: Path, offline: bool) -> tuple[float, f
         sys.exit(
             f"the {'offline' if offline else 'online'} sync failed (a wheel not in this uv cache?):\n{done.stderr}"
         )
-    cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
+    cpu = children_cpu(before, after)
     listed = subprocess.run(
         [envs.uv(), "pip", "freeze", "--python", str(where / "bin" / "python")],
         capture_output=True, text=True, check=True,
@@ -74,10 +73,7 @@ def main() -> None:
                 installed[offline] = listed
     same = installed[True] == installed[False]
     print(f"{args.cell}: {len(installed[True])} distributions, {args.rounds} round(s), side by side")
-    print(f"{'sync':<10}{'CPU-s (median)':>16}{'wall s (median)':>17}")
-    for offline, label in ((False, "online"), (True, "offline")):
-        print(f"{label:<10}{statistics.median(cpu[offline]):>16.2f}{statistics.median(wall[offline]):>17.2f}")
-    ratio = statistics.median(cpu[True]) / statistics.median(cpu[False])
+    ratio = print_side_by_side("sync", [("online", cpu[False], wall[False]), ("offline", cpu[True], wall[True])])
     print(f"CPU ratio offline/online: {ratio:.2f}; installed {'the same' if same else 'DIFFERENT'} distributions")
     if not same:
         sys.exit(1)

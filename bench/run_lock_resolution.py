@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -29,7 +28,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from observed_cell import observed_cell  # noqa: E402
+from observed_cell import children_cpu, observed_cell, print_side_by_side  # noqa: E402
 
 from known_issues.runner import environments as envs  # noqa: E402
 from known_issues.runner import locks  # noqa: E402
@@ -62,8 +61,7 @@ def resolve(cell: dict[str, Any], preferences: str, kept: bool) -> tuple[float, 
         subprocess.run(cmd, input="\n".join(cell["requirements"]) + "\n", text=True, check=True)
         after = os.times()
         lock = output.read_text(encoding="utf-8")
-    cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
-    return cpu, after.elapsed - before.elapsed, lock
+    return children_cpu(before, after), after.elapsed - before.elapsed, lock
 
 
 def main() -> None:
@@ -89,10 +87,9 @@ def main() -> None:
                 wall[kept].append(w)
     same = len(got[True] | got[False]) == 1
     print(f"{args.cell}: {len(cell['requirements'])} requirements, {args.rounds} round(s), side by side")
-    print(f"{'resolution':<24}{'CPU-s (median)':>16}{'wall s (median)':>17}")
-    for kept, label in ((False, "every page asked again"), (True, "pages kept")):
-        print(f"{label:<24}{statistics.median(cpu[kept]):>16.2f}{statistics.median(wall[kept]):>17.2f}")
-    ratio = statistics.median(cpu[True]) / statistics.median(cpu[False])
+    ratio = print_side_by_side(
+        "resolution", [("every page asked again", cpu[False], wall[False]), ("pages kept", cpu[True], wall[True])]
+    )
     print(f"CPU ratio kept / asked again: {ratio:.2f}; {'the same lock' if same else 'DIFFERENT locks'}")
     if not same:
         sys.exit(1)
