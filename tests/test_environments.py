@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -112,35 +110,3 @@ def test_an_expired_lock_is_resolved_again_only_when_one_of_its_movable_packages
     assert once() == ["resolved again (starlette had a release since the last resolution)"]
     assert len(calls) == 2
     assert locks.movable(lock + "unknown==1\n", preferences, ("fastapi", "pydantic")) == ["starlette", "unknown"]
-
-
-def test_an_environment_is_linked_from_the_cache_offline_once_its_wheels_are_there(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / "uv-cache"))  # empty: nothing fetched yet
-    syncs: list[tuple[bool, int]] = []
-    real_run = subprocess.run
-
-    def recording(cmd: list[str], *args: Any, **kwargs: Any) -> subprocess.CompletedProcess[str]:
-        done = real_run(cmd, *args, **kwargs)
-        if cmd[1:3] == ["pip", "sync"]:
-            syncs.append(("--offline" in cmd, done.returncode))
-        return done
-
-    monkeypatch.setattr(envs.subprocess, "run", recording)
-    lock = "iniconfig==2.0.0\n"
-    first = envs.ensure(tmp_path / "cells-a", Path(sys.executable), lock)
-    # The wheel is not in the cache: the offline sync fails, the online one fetches it.
-    assert [offline for offline, _ in syncs] == [True, False]
-    assert syncs[0][1] != 0 and syncs[1][1] == 0
-    syncs.clear()
-    second = envs.ensure(tmp_path / "cells-b", Path(sys.executable), lock)
-    assert syncs == [(True, 0)]  # from the cache alone
-    for env in (first, second):
-        shown = subprocess.run(
-            [str(env.python), "-c", "import importlib.metadata as m; print(m.version('iniconfig'))"],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        assert shown.stdout.strip() == "2.0.0"

@@ -94,3 +94,16 @@ def test_bytecode_no_environment_links_to_goes_with_its_environments(
 
     assert sorted(p.name for p in tag.iterdir()) == ["shared.pyc"]
     assert "gc: 1 bytecode file(s) no environment uses removed" in capsys.readouterr().out
+
+
+def test_a_stored_result_is_marked_used_again_only_when_its_mark_is_an_hour_old(tmp_path: Path) -> None:
+    """gc counts days unused: an unchanged run need not write the time of each of its results again."""
+    store = ResultStore(tmp_path / "results")
+    store.put("k", CaseResult("k", "3.11.7", {}))
+    path = store.folder / "k.json"
+    for age, marked_again in ((10 * 60, False), (2 * 3600, True), (40 * DAY, True)):
+        before = time.time() - age
+        os.utime(path, (before, before))
+        assert store.has("k")
+        assert (path.stat().st_mtime > before + 60) is marked_again, age
+    assert not store.has("missing")

@@ -3,8 +3,10 @@ rests on no page this run has not asked the index about."""
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from index_server import NAME, Planted, routes, serve
@@ -72,3 +74,34 @@ def test_uv_settings_of_the_users_are_kept_and_every_page_is_asked_about(no_uv_s
     settings.write_text("native-tls = true\n", encoding="utf-8")
     # A settings file on the command line would replace the user's: the index is named alone.
     assert envs._index_args(url, tmp_path) == ["--default-index", url]
+
+
+def test_an_environment_is_one_online_sync_and_the_next_of_its_lock_asks_the_index_nothing(
+    no_uv_settings: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    syncs: list[list[str]] = []
+    real_run = subprocess.run
+
+    def recording(cmd: list[str], *args: Any, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+        if cmd[1:3] == ["pip", "sync"]:
+            syncs.append(cmd)
+        return real_run(cmd, *args, **kwargs)
+
+    monkeypatch.setattr(envs.subprocess, "run", recording)
+    with serve(routes([Planted("1.0", None, None)])) as index:
+        envs.begin_index_reads()
+        lock = envs.compile_lock([NAME], PYTHON, VERSION, index_url=index.base)
+        first = envs.ensure(no_uv_settings / "cells-a", PYTHON, lock, index.base)
+        asked = index.paths()
+        second = envs.ensure(no_uv_settings / "cells-b", PYTHON, lock, index.base)
+        # The page this run read and the wheel the first environment fetched are kept: nothing to ask.
+        assert index.paths() == asked
+    assert len(syncs) == 2 and not any("--offline" in cmd for cmd in syncs)
+    for env in (first, second):
+        shown = real_run(
+            [str(env.python), "-c", f"import importlib.metadata as m; print(m.version({NAME!r}))"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert shown.stdout.strip() == "1.0"

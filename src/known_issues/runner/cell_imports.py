@@ -27,8 +27,11 @@ def module_file(name: str, package_dir: Path = PACKAGE_DIR) -> Path | None:
 def imports_of(path: Path, name: str) -> set[str]:
     """The package's modules a file imports (lazy imports inside functions included)."""
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    text = path.read_text(encoding="utf-8")
+    if not name.startswith(PACKAGE) and PACKAGE not in text:
+        return set()  # outside the package, only an import that names it can reach it
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in _import_statements(ast.parse(text)):
         if isinstance(node, ast.Import):
             found |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom):
@@ -39,6 +42,21 @@ def imports_of(path: Path, name: str) -> set[str]:
             found.add(base)
             found |= {f"{base}.{alias.name}" for alias in node.names}
     return {n for n in found if n == PACKAGE or n.startswith(PACKAGE + ".")}
+
+
+def _import_statements(tree: ast.Module) -> Iterable[ast.Import | ast.ImportFrom]:
+    """The import statements of a module, those inside functions, classes and blocks included: only
+    statements are visited (an import is one), not the expressions that are most of a tree's nodes."""
+    todo: list[ast.AST] = [tree]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            yield node
+            continue
+        for name in ("body", "orelse", "finalbody", "handlers", "cases"):
+            block = getattr(node, name, None)
+            if isinstance(block, list):
+                todo += block
 
 
 def case_imports(cases_dir: Path) -> set[str]:

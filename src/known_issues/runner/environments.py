@@ -263,8 +263,15 @@ def _uv_env(index_url: str | None = None) -> dict[str, str]:
 
 
 def env_key(python: Path, lock: str) -> str:
-    digest = hashlib.sha256(f"{python.resolve()}\n{lock}".encode()).hexdigest()
+    digest = hashlib.sha256(f"{real_interpreter(python)}\n{lock}".encode()).hexdigest()
     return digest[:16]
+
+
+@functools.lru_cache(maxsize=64)
+def real_interpreter(python: Path) -> str:
+    """The interpreter's path with its links followed, which keys the locks and environments made with
+    it: asked once per run (each cell asked twice, and following pyenv's links is not free)."""
+    return str(python.resolve())
 
 
 _key_locks: dict[str, threading.Lock] = {}
@@ -298,14 +305,12 @@ def _ensure(path: Path, python: Path, lock: str, index_url: str | None) -> Envir
     _run([uv(), "venv", "--quiet", "--python", str(python), *_index_args(index_url), str(path)])
     write_text(path / "requirements.lock", lock)
     sync = [uv(), "pip", "sync", "--quiet", "--python", str(venv_python), str(path / "requirements.lock")]
-    # From uv's cache alone first: online, uv asks the index about every pinned package before it
-    # links it (bench/run_environment_sync.py: 0.73 CPU-s online, 0.24 offline). Offline, a wheel
-    # missing from the cache (a cell's own FastAPI on a first run) fails the sync before anything is
-    # installed, and the online sync that follows fetches it, from the pages uv keeps (_index_args);
-    # either way the environment is the lock.
-    if not _succeeds([*sync, "--offline", *_index_args(index_url)], index_url):
-        with tempfile.TemporaryDirectory(prefix="ki-sync-") as private:
-            _run([*sync, *_index_args(index_url, Path(private))], index_url)
+    # Online, from the pages uv keeps (_index_args): it asks the index about no page this run's
+    # resolution just read, so an offline attempt first saves nothing once its wheels are cached
+    # (bench/run_environment_sync.py: 0.29 CPU-s either way) and costs a failing uv call (about
+    # 0.2 CPU-s) for every environment with a wheel not yet cached, most of a first run's.
+    with tempfile.TemporaryDirectory(prefix="ki-sync-") as private:
+        _run([*sync, *_index_args(index_url, Path(private))], index_url)
     tag = cache_tag(python)
     if tag:
         bytecode.seed(path, bytecode_store(path), tag)
@@ -316,10 +321,6 @@ def _ensure(path: Path, python: Path, lock: str, index_url: str | None) -> Envir
 def _call(cmd: list[str], index_url: str | None) -> subprocess.CompletedProcess[str]:
     env = _uv_env(index_url)
     return subprocess.run(cmd, capture_output=True, text=True, timeout=UV_TIMEOUT, check=False, env=env)
-
-
-def _succeeds(cmd: list[str], index_url: str | None = None) -> bool:
-    return _call(cmd, index_url).returncode == 0
 
 
 def _run(cmd: list[str], index_url: str | None = None) -> None:

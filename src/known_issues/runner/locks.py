@@ -169,7 +169,7 @@ class Locks:
 
 
 def _key(python: Path, requirements: Sequence[str], context: Sequence[str], preferences: str) -> str:
-    text = "\n".join([str(python.resolve()), *requirements, "--", *context, "--", preferences])
+    text = "\n".join([envs.real_interpreter(python), *requirements, "--", *context, "--", preferences])
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

@@ -342,7 +342,7 @@ class _Resolver:
             python=envs.find_python(cell.python),
             context=_index_context(ctx.index, cell),
             axes=cell.requirements(ctx.settings.matrix.extras),
-            tools=locks_mod.cell_group(ctx.settings.root),
+            tools=list(ctx.cell_group),
             every_pin=locks_mod.tool_preferences(ctx.tools_lock, cell.axes),
             newest=follows_the_newest(cell, ctx.index.versions if ctx.index is not None else None),
         )

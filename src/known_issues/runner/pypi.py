@@ -9,6 +9,7 @@ fetched) is recorded in the run's results.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import re
 import threading
@@ -51,14 +52,7 @@ class Release:
     upload_time: str | None  # ISO 8601; None when the index does not give upload times
 
     def supports(self, python: str) -> bool:
-        if not self.requires_python:
-            return True
-        try:
-            return SpecifierSet(self.requires_python).contains(f"{python}.0", prereleases=True) or (
-                SpecifierSet(self.requires_python).contains(f"{python}.99", prereleases=True)
-            )
-        except InvalidSpecifier:
-            return True
+        return not self.requires_python or _supports(self.requires_python, python)
 
     @property
     def uploaded(self) -> float | None:
@@ -140,10 +134,10 @@ class PackageIndex:
         wanted = Version(version)
         key = canonicalize_name(name)
         cached = self._releases.get(key) or self._cached(key)
-        if not any(Version(r.version) == wanted and r.upload_time for r in cached):
+        if not any(_as_version(r.version) == wanted and r.upload_time for r in cached):
             cached = self.releases(name)
         for release in cached:
-            if Version(release.version) == wanted:
+            if _as_version(release.version) == wanted:
                 return release.upload_time[:10] if release.upload_time else None
         return None
 
@@ -152,7 +146,7 @@ class PackageIndex:
             wanted = Version(version)
         except InvalidVersion:
             return False
-        return any(Version(r.version) == wanted for r in self.releases(name))
+        return any(_as_version(r.version) == wanted for r in self.releases(name))
 
     def release_notes(self, name: str) -> str | None:
         """The project's own release notes or changelog page, as its metadata names it (None when the
@@ -286,6 +280,23 @@ def _version_of(filename: str) -> Version | None:
         return None
 
 
+# A package's releases share a handful of requires-python texts, and every cell asks about them for
+# the same few Pythons: each pair is parsed and answered once per run, not once per release and cell.
+@functools.lru_cache(maxsize=4096)
+def _supports(requires_python: str, python: str) -> bool:
+    try:
+        specifiers = SpecifierSet(requires_python)
+    except InvalidSpecifier:
+        return True
+    return specifiers.contains(f"{python}.0", prereleases=True) or specifiers.contains(f"{python}.99", prereleases=True)
+
+
+@functools.lru_cache(maxsize=65536)
+def _as_version(text: str) -> Version:
+    """A release's version, parsed once per run (cells compare the same releases again and again)."""
+    return Version(text)
+
+
 def _parse(project: Project) -> list[Release]:
     by_version: dict[Version, list[File]] = {}
     for file in project.files:
@@ -301,7 +312,7 @@ def _parse(project: Project) -> list[Release]:
         requires = None if None in rp else sorted(str(x) for x in rp)[0]
         times = [f.upload_time for f in live if f.upload_time]
         out.append(Release(str(version), requires, min(times, key=_sort_time) if times else None))
-    out.sort(key=lambda r: Version(r.version))
+    out.sort(key=lambda r: _as_version(r.version))
     return out
 
 

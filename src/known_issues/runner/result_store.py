@@ -10,9 +10,11 @@ no environment at all.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
+import time
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +29,7 @@ from known_issues.records import check_schema, load
 from known_issues.runner.cell_imports import PACKAGE_DIR, in_cell_files
 
 SCHEMA = 1
+USE_MARKED_FOR = 3600.0  # seconds: a stored result read within this is not marked as used again
 R = TypeVar("R")
 
 
@@ -42,6 +45,7 @@ def harness_digest(cases_dir: Path, package_dir: Path = PACKAGE_DIR) -> str:
     return digest.hexdigest()[:16]
 
 
+@functools.cache
 def smoke_digest() -> str:
     return hashlib.sha256((PACKAGE_DIR / "cell" / "smoke.py").read_bytes()).hexdigest()[:12]
 
@@ -97,9 +101,10 @@ class ResultStore:
     def has(self, key: str) -> bool:
         """Is a result stored under ``key`` (without reading it)? Counts as a use, for gc."""
         path = self.folder / f"{key}.json"
-        if not path.exists():
+        try:
+            _used(path, path.stat().st_mtime)
+        except OSError:
             return False
-        _used(path)
         return True
 
     def put(self, key: str, result: CaseResult) -> None:
@@ -148,9 +153,13 @@ class ResultStore:
         write_json(self.folder / f"smoke-{env_key}-{smoke_digest()}.json", dump(SmokeAnswer(ok, message)))
 
 
-def _used(path: Path) -> None:
+def _used(path: Path, modified: float | None = None) -> None:
     """A stored file's modification time is its last use: `gc` removes what no run has read for long
     (after an edit of the harness or a case, the old results are never asked for again)."""
+    # gc counts unused days: a use marked in the last hour need not be marked again (a run reads
+    # hundreds of stored results; writing each one's time again is most of an unchanged run's reads).
+    if modified is not None and time.time() - modified < USE_MARKED_FOR:
+        return
     # A read-only store (a restored cache) is still usable: gc will just see it as older.
     with suppress(OSError):
         os.utime(path)

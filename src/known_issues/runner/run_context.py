@@ -5,6 +5,7 @@ candidate) runs its cells with one."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,6 +59,11 @@ class RunContext:
                 settings.index.url,
             ),
         )
+
+    @functools.cached_property
+    def cell_group(self) -> list[str]:
+        """The test tools every cell installs (``locks.cell_group``), read once per invocation."""
+        return locks_mod.cell_group(self.settings.root)
 
     def in_group(self, cell: Cell) -> list[str]:
         """The cases the cell's group runs: what its environment is made for (``matrix.runs_case``)."""

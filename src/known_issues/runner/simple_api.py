@@ -9,11 +9,13 @@ asked with them, and never stored or shown with them.
 from __future__ import annotations
 
 import base64
+import functools
 import io
 import json
+import ssl
 import urllib.request
 import zipfile
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from email.parser import HeaderParser
 from html.parser import HTMLParser
 from pathlib import Path
@@ -45,7 +47,8 @@ class Project:
     files: tuple[File, ...]
 
     def as_dict(self) -> dict[str, Any]:
-        return {"api_version": self.api_version, "files": [asdict(f) for f in self.files]}
+        # The fields are plain values: a shallow copy is the deep copy asdict() makes file by file.
+        return {"api_version": self.api_version, "files": [dict(vars(f)) for f in self.files]}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Project:
@@ -193,8 +196,15 @@ def _get(url: str, base: str, accept: str | None = None) -> tuple[bytes, str, st
         user, _, password = userinfo.partition(":")
         token = base64.b64encode(f"{unquote(user)}:{unquote(password)}".encode()).decode()
         request.add_header("Authorization", f"Basic {token}")
-    with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
+    with urllib.request.urlopen(request, timeout=TIMEOUT, context=_tls()) as response:
         return response.read(), str(response.headers.get("Content-Type", "")), _without_credentials(response.url)[0]
+
+
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """urllib's default TLS context, made once: making it reads the system's certificates again for
+    every request (a run asks about dozens of projects)."""
+    return ssl.create_default_context()
 
 
 def _wheel_metadata(wheel: bytes) -> str:
