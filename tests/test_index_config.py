@@ -134,6 +134,39 @@ def test_with_nothing_configured_pip_is_asked_for_its_default(tmp_path: Path) ->
     assert choice.source == f"pip's default (asked of `{fake} -m pip`)"
 
 
+def test_one_start_of_pip_answers_both_questions_and_an_older_pip_is_asked_the_long_way(tmp_path: Path) -> None:
+    """pip's import is most of each question's cost: its configuration and its default come from one
+    interpreter start; a pip without the modules read for that is asked `pip config list`, then its default."""
+    log = tmp_path / "asked.log"
+    answers = {
+        "both": "global.timeout='60'\nknown-issues:pip-default='http://both.test/simple'",
+        "older": "",
+    }
+    scripts = {}
+    for name, answer in answers.items():
+        scripts[name] = plant(
+            tmp_path / name / "python3",
+            f'#!/bin/sh\necho "$1" >> {log}\n'
+            f'if [ "$1" = "-m" ]; then exit 0; fi\n'
+            + (
+                f"printf '%s\\n' \"{answer}\"\n"
+                if answer
+                else 'case "$2" in *SystemExit*) exit 4;; esac\necho "http://older.test/simple"\n'
+            ),
+        )
+        scripts[name].chmod(0o755)
+
+    choice = choose_index(env_of(tmp_path), tmp_path, pythons=[str(scripts["both"])])
+    assert choice.url == "http://both.test/simple"
+    assert choice.source == f"pip's default (asked of `{scripts['both']} -m pip`)"
+    assert log.read_text(encoding="utf-8").splitlines() == ["-c"]  # one start
+
+    log.unlink()
+    choice = choose_index(env_of(tmp_path), tmp_path, pythons=[str(scripts["older"])])
+    assert choice.url == "http://older.test/simple"
+    assert log.read_text(encoding="utf-8").splitlines() == ["-c", "-m", "-c"]
+
+
 def test_the_real_pips_default_is_the_one_its_help_names(tmp_path: Path) -> None:
     """No address here: pip's own `install --help` says which index it uses by default."""
     choice = choose_index(env_of(tmp_path), tmp_path)

@@ -28,6 +28,27 @@ PIP_TIMEOUT = 60
 _NAMED = re.compile(r"^[A-Za-z0-9._-]+=(.+)$")  # uv's `<name>=<url>` form of an index
 # pip's own default, asked of pip: it has no command that prints it, so its constant is read.
 _PIP_DEFAULT = "from pip._internal.models.index import PyPI; print(PyPI.simple_url)"
+# Both questions in one interpreter start (pip's import is most of each): the configuration as
+# `pip config list` prints it (from the same class, loaded the same way), then the default. Exit 3:
+# no pip here; exit 4: a pip without these modules, asked the long way (`pip config list`, _PIP_DEFAULT).
+_PIP_BOTH = """
+try:
+    import pip
+except ImportError:
+    raise SystemExit(3)
+try:
+    from pip._internal.configuration import Configuration
+    from pip._internal.models.index import PyPI
+except ImportError:
+    raise SystemExit(4)
+configuration = Configuration(isolated=False)
+configuration.load()
+for key, value in sorted(configuration.items()):
+    print(f"{key}={value!r}")
+print(f"known-issues:pip-default={PyPI.simple_url!r}")
+"""
+_DEFAULT_KEY = "known-issues:pip-default"  # the script's last line
+_NO_PIP, _ASK_THE_LONG_WAY = 3, 4
 _FALSE = {"", "0", "false", "no", "off"}
 
 
@@ -179,18 +200,17 @@ def _ask_pip(env: Mapping[str, str], pythons: Sequence[str], run: Callable[..., 
     """pip's configured index-url (``pip config list``), else pip's default, from the first interpreter with pip."""
     asked = []
     for python in pythons:
-        listed = _pip(run, env, [python, "-m", "pip", "config", "list"])
-        if listed is None:
+        both = _both(run, env, python)
+        if both is None:
             asked.append(python)
             continue
-        values = dict(_config_line(line) for line in listed.splitlines() if "=" in line)
+        values, default = both
         # pip install reads [install] over [global] (PIP_INDEX_URL was looked at before).
         for key in ("install.index-url", "global.index-url"):
             if values.get(key):
                 return _choice(values[key], f"pip config ({key}, as `{python} -m pip config list` reports it)")
-        default = _pip(run, env, [python, "-c", _PIP_DEFAULT])
-        if default and default.strip():
-            return _choice(default.strip().splitlines()[-1], f"pip's default (asked of `{python} -m pip`)")
+        if default:
+            return _choice(default, f"pip's default (asked of `{python} -m pip`)")
         asked.append(python)
     raise UsageError(
         "no package index is configured (UV_DEFAULT_INDEX, UV_INDEX_URL, uv.toml, PIP_INDEX_URL, pip.conf) "
@@ -199,12 +219,33 @@ def _ask_pip(env: Mapping[str, str], pythons: Sequence[str], run: Callable[..., 
     )
 
 
+def _both(run: Callable[..., Any], env: Mapping[str, str], python: str) -> tuple[dict[str, str], str] | None:
+    """(pip's configuration, pip's default index) from ``python``'s pip; None when it has no pip."""
+    code, out = _answer(run, env, [python, "-c", _PIP_BOTH])
+    values = dict(_config_line(line) for line in out.splitlines() if "=" in line)
+    if code == 0 and _DEFAULT_KEY in values:
+        return values, values.pop(_DEFAULT_KEY)
+    if code == _NO_PIP:
+        return None
+    listed = _pip(run, env, [python, "-m", "pip", "config", "list"])
+    if listed is None:
+        return None
+    default = _pip(run, env, [python, "-c", _PIP_DEFAULT]) or ""
+    lines = default.strip().splitlines()
+    return dict(_config_line(line) for line in listed.splitlines() if "=" in line), lines[-1] if lines else ""
+
+
 def _pip(run: Callable[..., Any], env: Mapping[str, str], cmd: list[str]) -> str | None:
+    code, out = _answer(run, env, cmd)
+    return out if code == 0 else None
+
+
+def _answer(run: Callable[..., Any], env: Mapping[str, str], cmd: list[str]) -> tuple[int | None, str]:
     try:
         proc = run(cmd, capture_output=True, text=True, timeout=PIP_TIMEOUT, check=False, env=dict(env))
     except (OSError, subprocess.TimeoutExpired):
-        return None
-    return str(proc.stdout) if proc.returncode == 0 else None
+        return None, ""
+    return proc.returncode, str(proc.stdout)
 
 
 def _config_line(line: str) -> tuple[str, str]:
