@@ -307,7 +307,7 @@ def _ensure(path: Path, python: Path, lock: str, index_url: str | None) -> Envir
     sync = [uv(), "pip", "sync", "--quiet", "--python", str(venv_python), str(path / "requirements.lock")]
     # Online, from the pages uv keeps (_index_args): it asks the index about no page this run's
     # resolution just read, so an offline attempt first saves nothing once its wheels are cached
-    # (bench/run_environment_sync.py: 0.29 CPU-s either way) and costs a failing uv call (about
+    # (bench/run_environment_sync.py: 0.25 CPU-s online, 0.26 offline) and costs a failing uv call (about
     # 0.2 CPU-s) for every environment with a wheel not yet cached, most of a first run's.
     with tempfile.TemporaryDirectory(prefix="ki-sync-") as private:
         _run([*sync, *_index_args(index_url, Path(private))], index_url)

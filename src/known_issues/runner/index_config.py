@@ -30,7 +30,8 @@ _NAMED = re.compile(r"^[A-Za-z0-9._-]+=(.+)$")  # uv's `<name>=<url>` form of an
 _PIP_DEFAULT = "from pip._internal.models.index import PyPI; print(PyPI.simple_url)"
 # Both questions in one interpreter start (pip's import is most of each): the configuration as
 # `pip config list` prints it (from the same class, loaded the same way), then the default. Exit 3:
-# no pip here; exit 4: a pip without these modules, asked the long way (`pip config list`, _PIP_DEFAULT).
+# no pip here; any other answer without the default (a pip without these modules exits 4) is asked
+# the long way, `pip config list` and _PIP_DEFAULT.
 _PIP_BOTH = """
 try:
     import pip
@@ -48,7 +49,7 @@ for key, value in sorted(configuration.items()):
 print(f"known-issues:pip-default={PyPI.simple_url!r}")
 """
 _DEFAULT_KEY = "known-issues:pip-default"  # the script's last line
-_NO_PIP, _ASK_THE_LONG_WAY = 3, 4
+_NO_PIP = 3
 _FALSE = {"", "0", "false", "no", "off"}
 
 
